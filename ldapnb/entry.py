@@ -1,0 +1,163 @@
+"""Entry: one directory entry, a DN and its attributes.
+
+Attribute names are case-insensitive (``e["CN"]`` is ``e["cn"]``) but keep the spelling they
+were first given.  An attribute description with options (``cn;lang-en``,
+``userCertificate;binary``) is its own key.  Every value list keeps the order it was given.
+
+Values are ``str`` for text and ``bytes`` for binary data (values that are not UTF-8, or
+attributes whose syntax is binary such as ``objectSid`` or ``jpegPhoto``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Union
+
+Value = Union[str, bytes]
+
+#: Attributes whose values are secrets: never shown in a repr, a log or a notebook.
+SECRET_ATTRIBUTES = frozenset(
+    {"userpassword", "unicodepwd", "ntpassword", "lmpassword", "sambantpassword",
+     "sambalmpassword", "authpassword", "dbcspwd", "supplementalcredentials"}
+)
+
+MASK = "********"
+
+
+def is_secret(attribute: str) -> bool:
+    """True for attributes that hold passwords or password hashes (options ignored)."""
+    return attribute.split(";", 1)[0].lower() in SECRET_ATTRIBUTES
+
+
+class Entry(Mapping[str, list[Value]]):
+    """A DN and a case-insensitive map of attribute name -> list of values.
+
+    Examples
+    --------
+    >>> e = Entry("uid=bjensen,ou=People,dc=example,dc=org",
+    ...           {"cn": ["Barbara Jensen"], "objectClass": ["top", "person"]})
+    >>> e["CN"]
+    ['Barbara Jensen']
+    >>> e.first("cn")
+    'Barbara Jensen'
+    >>> "objectclass" in e
+    True
+    """
+
+    __slots__ = ("dn", "_attrs", "_names")
+
+    def __init__(self, dn: str, attributes: Mapping[str, Iterable[Value]] | None = None):
+        self.dn = dn
+        self._attrs: dict[str, list[Value]] = {}
+        self._names: dict[str, str] = {}
+        if attributes:
+            for name, values in attributes.items():
+                self.add(name, values)
+
+    # -- Mapping -----------------------------------------------------------------------------
+    def __getitem__(self, name: str) -> list[Value]:
+        return self._attrs[name.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names.values())
+
+    def __len__(self) -> int:
+        return len(self._attrs)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._attrs
+
+    # -- reading -----------------------------------------------------------------------------
+    def first(self, name: str, default: Value | None = None) -> Value | None:
+        """The first value of ``name``, or ``default`` when the entry has none."""
+        values = self._attrs.get(name.lower())
+        return values[0] if values else default
+
+    def name_of(self, name: str) -> str:
+        """The spelling this entry uses for the attribute ``name``."""
+        return self._names[name.lower()]
+
+    def with_options(self, base: str) -> Iterator[tuple[str, list[Value]]]:
+        """Every (description, values) whose attribute type is ``base``, with or without
+        options: ``with_options("cn")`` yields ``cn`` and ``cn;lang-en``."""
+        low = base.lower()
+        for key, values in self._attrs.items():
+            if key == low or (key.startswith(low) and key[len(low)] == ";"):
+                yield self._names[key], values
+
+    # -- changing ----------------------------------------------------------------------------
+    def add(self, name: str, values: Iterable[Value]) -> None:
+        """Append ``values`` to attribute ``name`` (created if absent)."""
+        key = name.lower()
+        if key not in self._attrs:
+            self._attrs[key] = []
+            self._names[key] = name
+        if isinstance(values, (str, bytes)):
+            values = [values]
+        self._attrs[key].extend(values)
+
+    def set(self, name: str, values: Iterable[Value]) -> None:
+        """Replace attribute ``name``'s values; an empty list removes the attribute."""
+        values = [values] if isinstance(values, (str, bytes)) else list(values)
+        key = name.lower()
+        if not values:
+            self._attrs.pop(key, None)
+            self._names.pop(key, None)
+            return
+        if key not in self._names:
+            self._names[key] = name
+        self._attrs[key] = values
+
+    def remove(self, name: str) -> None:
+        """Remove attribute ``name`` entirely (KeyError if absent)."""
+        key = name.lower()
+        del self._attrs[key]
+        del self._names[key]
+
+    def copy(self) -> Entry:
+        """A copy whose value lists can be changed without touching this entry."""
+        new = Entry.__new__(Entry)
+        new.dn = self.dn
+        new._attrs = {k: list(v) for k, v in self._attrs.items()}
+        new._names = dict(self._names)
+        return new
+
+    # -- plain data --------------------------------------------------------------------------
+    def to_dict(self, *, mask_secrets: bool = False) -> dict[str, list[Value]]:
+        """``{name: values}`` with the entry's own spellings (secrets masked if asked)."""
+        return {
+            self._names[k]: ([MASK] if mask_secrets and is_secret(k) else list(v))
+            for k, v in self._attrs.items()
+        }
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Entry):
+            return NotImplemented
+        return self.dn == other.dn and self._attrs == other._attrs
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        shown = []
+        for key, values in self._attrs.items():
+            name = self._names[key]
+            if is_secret(key):
+                shown.append(f"{name}=[{MASK}]")
+            else:
+                text = ", ".join(repr(v) if len(repr(v)) < 60 else repr(v)[:57] + "..."
+                                 for v in values[:3])
+                more = f", ... +{len(values) - 3}" if len(values) > 3 else ""
+                shown.append(f"{name}=[{text}{more}]")
+        return f"Entry({self.dn!r}, {'; '.join(shown)})"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{escape(name)}</th><td>"
+            + ("<i>(hidden)</i>" if is_secret(name) else "<br>".join(
+                escape(v if isinstance(v, str) else f"<{len(v)} bytes>") for v in values))
+            + "</td></tr>"
+            for name, values in self.to_dict().items()
+        )
+        return f"<b>{escape(self.dn)}</b><table>{rows}</table>"

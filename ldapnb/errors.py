@@ -1,0 +1,213 @@
+"""Every error ldapnb raises, in one tree.
+
+::
+
+    LdapnbError                 the base: ``except LdapnbError`` catches all of ldapnb's errors
+    ├── LdifError               bad LDIF: file, line, what was expected
+    ├── FilterError             bad search filter: the filter, the position, what was expected
+    ├── DnError                 bad distinguished name: the DN, the position, what was expected
+    ├── SchemaError             a schema definition or a schema rule (MUST, SINGLE-VALUE) broken
+    │   └── ObjectClassViolation  an entry breaks its object classes' rules
+    ├── NoSuchEntry             a base or DN that is not in the directory
+    ├── EntryAlreadyExists      adding or renaming onto a DN that exists
+    ├── NotAllowedOnNonLeaf     deleting or renaming an entry that has children
+    ├── BindError               credentials refused, or a mechanism the server does not offer
+    ├── TlsError                untrusted certificate, or a name that does not match it
+    ├── DirectoryUnavailable    the server cannot be reached (host, port, what failed, what to try)
+    ├── LimitExceeded           a size or time limit was hit: the results are incomplete
+    ├── ReadOnlyError           a write on a connection opened read-only
+    └── OperationError          any other LDAP result code, named
+
+Errors from ldap3 and pyasn1 are caught where ldapnb calls them and re-raised as one of
+these (``raise ... from exc``), so a student never has to read a traceback from inside them.
+Every message says what was wrong, where, and where useful what to try next.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "LdapnbError",
+    "LdifError",
+    "FilterError",
+    "DnError",
+    "SchemaError",
+    "ObjectClassViolation",
+    "NoSuchEntry",
+    "EntryAlreadyExists",
+    "NotAllowedOnNonLeaf",
+    "BindError",
+    "TlsError",
+    "DirectoryUnavailable",
+    "LimitExceeded",
+    "ReadOnlyError",
+    "OperationError",
+]
+
+
+class LdapnbError(Exception):
+    """The base of every error ldapnb raises."""
+
+
+class LdifError(LdapnbError, ValueError):
+    """LDIF that does not follow RFC 2849.
+
+    ``source`` is the file name (or ``"<string>"``), ``line`` the 1-based line number where
+    the problem was found.
+    """
+
+    def __init__(self, message: str, *, source: str = "<string>", line: int | None = None):
+        self.source = source
+        self.line = line
+        self.reason = message
+        where = source if line is None else f"{source}, line {line}"
+        super().__init__(f"{where}: {message}")
+
+
+class FilterError(LdapnbError, ValueError):
+    """A search filter that does not follow RFC 4515.
+
+    ``filter`` is the text, ``position`` the 0-based index where parsing failed.
+    """
+
+    def __init__(self, message: str, *, filter: str, position: int | None = None):
+        self.filter = filter
+        self.position = position
+        self.reason = message
+        text = f"{message} in filter {filter!r}"
+        if position is not None:
+            text += f" at position {position}\n    {filter}\n    {' ' * position}^"
+        super().__init__(text)
+
+
+class DnError(LdapnbError, ValueError):
+    """A distinguished name that does not follow RFC 4514.
+
+    ``dn`` is the text, ``position`` the 0-based index where parsing failed.
+    """
+
+    def __init__(self, message: str, *, dn: str, position: int | None = None):
+        self.dn = dn
+        self.position = position
+        self.reason = message
+        text = f"{message} in DN {dn!r}"
+        if position is not None:
+            text += f" at position {position}"
+        super().__init__(text)
+
+
+class SchemaError(LdapnbError):
+    """A schema definition that cannot be read, or an entry that breaks a schema rule."""
+
+
+class ObjectClassViolation(SchemaError):
+    """An entry that breaks the rules of its object classes (a MUST missing, ...)."""
+
+    def __init__(self, message: str, *, dn: str | None = None):
+        self.dn = dn
+        super().__init__(f"{dn}: {message}" if dn else message)
+
+
+class NoSuchEntry(LdapnbError, LookupError):
+    """A base or DN that is not in the directory.
+
+    ``dn`` is what was asked for; ``matched`` the longest existing ancestor, if any;
+    ``naming_contexts`` the suffixes the directory holds, to suggest one.
+    """
+
+    def __init__(
+        self,
+        dn: str,
+        *,
+        matched: str | None = None,
+        naming_contexts: tuple[str, ...] = (),
+        message: str | None = None,
+    ):
+        self.dn = dn
+        self.matched = matched
+        self.naming_contexts = tuple(naming_contexts)
+        text = message or f"no entry {dn!r} in this directory"
+        if matched:
+            text += f"; the nearest existing entry above it is {matched!r}"
+        if naming_contexts:
+            text += "; this directory holds " + ", ".join(repr(n) for n in naming_contexts)
+        super().__init__(text)
+
+    def __str__(self) -> str:  # LookupError would quote the message like a KeyError
+        return str(self.args[0])
+
+
+class EntryAlreadyExists(LdapnbError):
+    """Adding (or renaming onto) a DN that already exists."""
+
+    def __init__(self, dn: str):
+        self.dn = dn
+        super().__init__(f"an entry {dn!r} already exists")
+
+
+class NotAllowedOnNonLeaf(LdapnbError):
+    """Deleting or renaming an entry that still has children."""
+
+    def __init__(self, dn: str, children: int):
+        self.dn = dn
+        self.children = children
+        super().__init__(
+            f"{dn!r} has {children} child entr{'y' if children == 1 else 'ies'}: "
+            "delete or move them first (a server refuses with notAllowedOnNonLeaf)"
+        )
+
+
+class BindError(LdapnbError):
+    """A bind the server refused: wrong credentials, or an unsupported mechanism."""
+
+
+class TlsError(LdapnbError):
+    """A TLS failure: untrusted certificate, a name that does not match, a failed handshake."""
+
+
+class DirectoryUnavailable(LdapnbError, ConnectionError):
+    """The server cannot be reached or went away.
+
+    ``host`` and ``port`` say where ldapnb tried; the message says what failed and what to try.
+    """
+
+    def __init__(self, message: str, *, host: str | None = None, port: int | None = None):
+        self.host = host
+        self.port = port
+        super().__init__(message)
+
+
+class LimitExceeded(LdapnbError):
+    """A size or time limit was hit, so the answer is incomplete.
+
+    ``returned`` is how many entries came back before the limit, ``limit`` the limit and
+    ``kind`` either ``"size"`` or ``"time"``.  ldapnb never hands back a short answer as if
+    it were complete: ``partial`` holds what did come back, for whoever wants to look.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str = "size",
+        limit: int | None = None,
+        returned: int = 0,
+        partial: object = None,
+    ):
+        self.kind = kind
+        self.limit = limit
+        self.returned = returned
+        self.partial = partial
+        super().__init__(message)
+
+
+class ReadOnlyError(LdapnbError, PermissionError):
+    """A write on a directory opened read-only (pass ``writable=True`` to allow writes)."""
+
+
+class OperationError(LdapnbError):
+    """Any other LDAP result: ``result`` is the code's name (e.g. ``"insufficientAccessRights"``)."""
+
+    def __init__(self, message: str, *, result: str = "other", code: int | None = None):
+        self.result = result
+        self.code = code
+        super().__init__(message)
