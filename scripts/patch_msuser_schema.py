@@ -38,6 +38,17 @@ HEADER = """# Modified by ldapnb (scripts/patch_msuser_schema.py): attribute typ
 # Active Directory matches them, so that filters on them work in slapd.
 """
 
+# Active Directory's securityPrincipal auxiliary class (every user, group and computer has it):
+# msuser.schema lacks it, so user/group/computer entries could not hold objectSid or
+# sAMAccountName without extensibleObject, which turns off every allowed-attribute check.
+SECURITY_PRINCIPAL = """
+# Added by ldapnb: Active Directory's securityPrincipal auxiliary class.
+objectclass ( 1.2.840.113556.1.5.6 NAME 'securityPrincipal'
+	SUP top AUXILIARY
+	MUST ( objectSid $ sAMAccountName )
+	MAY ( sAMAccountType $ sIDHistory $ altSecurityIdentities $ tokenGroups ) )
+"""
+
 BLOCK = re.compile(r"^attributetype\s*\((?:.|\n)*?(?=^\S|\Z)", re.M | re.I)
 
 
@@ -57,6 +68,8 @@ def patch(text: str) -> str:
     out = BLOCK.sub(fix, text)
     if HEADER not in out:
         out = out.replace("# This file is provided", HEADER + "\n# This file is provided", 1)
+    if "NAME 'securityPrincipal'" not in out:
+        out = out.rstrip("\n") + "\n" + SECURITY_PRINCIPAL
     return out
 
 
