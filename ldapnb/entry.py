@@ -11,9 +11,9 @@ attributes whose syntax is binary such as ``objectSid`` or ``jpegPhoto``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Union
+from typing import TypeAlias
 
-Value = Union[str, bytes]
+Value: TypeAlias = str | bytes
 
 #: Attributes whose values are secrets: never shown in a repr, a log or a notebook.
 SECRET_ATTRIBUTES = frozenset(

@@ -205,7 +205,7 @@ class ReadOnlyError(LdapnbError, PermissionError):
 
 
 class OperationError(LdapnbError):
-    """Any other LDAP result: ``result`` is the code's name (e.g. ``"insufficientAccessRights"``)."""
+    """Any other LDAP result: ``result`` is the code's name (``"insufficientAccessRights"``)."""
 
     def __init__(self, message: str, *, result: str = "other", code: int | None = None):
         self.result = result

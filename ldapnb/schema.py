@@ -505,8 +505,26 @@ class Schema:
                 f"{len(self.object_classes)} object classes>")
 
 
+def schema_file(name: str) -> Path:
+    """The path of a bundled schema file (``"core"``, ``"msuser"``, ``"openldap"`` ...)."""
+    path = Path(str(resources.files("ldapnb") / "schema" / f"{name}.schema"))
+    if not path.is_file():
+        raise SchemaError(f"no bundled schema {name!r}; bundled: {', '.join(bundled_schemas())}")
+    return path
+
+
+def bundled_schemas() -> list[str]:
+    folder = resources.files("ldapnb") / "schema"
+    return sorted(p.name[:-7] for p in folder.iterdir() if p.name.endswith(".schema"))
+
+
 @functools.cache
+def load_schema(*names: str) -> Schema:
+    """A schema from bundled files, e.g. ``load_schema(*DEFAULT_FILES, "openldap")`` for
+    OpenLDAP's test data (its ``OpenLDAPperson`` class)."""
+    return Schema.from_files([schema_file(n) for n in names])
+
+
 def default_schema() -> Schema:
     """The schema ldapnb's embedded directory and private slapd both use."""
-    folder = resources.files("ldapnb") / "schema"
-    return Schema.from_files([Path(str(folder / f"{n}.schema")) for n in DEFAULT_FILES])
+    return load_schema(*DEFAULT_FILES)

@@ -1,0 +1,53 @@
+"""ldapnb: learn and audit LDAP directories in Jupyter.
+
+>>> from ldapnb import Directory
+>>> d = Directory.embedded()
+>>> d.base
+'dc=example,dc=org'
+"""
+
+from __future__ import annotations
+
+from .directory import Directory, fixtures
+from .entry import Entry
+from .errors import (
+    BindError,
+    DirectoryUnavailable,
+    DnError,
+    EntryAlreadyExists,
+    FilterError,
+    LdapnbError,
+    LdifError,
+    LimitExceeded,
+    NoSuchEntry,
+    NotAllowedOnNonLeaf,
+    ObjectClassViolation,
+    OperationError,
+    ReadOnlyError,
+    SchemaError,
+    TlsError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Directory",
+    "Entry",
+    "fixtures",
+    "__version__",
+    "LdapnbError",
+    "LdifError",
+    "FilterError",
+    "DnError",
+    "SchemaError",
+    "ObjectClassViolation",
+    "NoSuchEntry",
+    "EntryAlreadyExists",
+    "NotAllowedOnNonLeaf",
+    "BindError",
+    "TlsError",
+    "DirectoryUnavailable",
+    "LimitExceeded",
+    "ReadOnlyError",
+    "OperationError",
+]

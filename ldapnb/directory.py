@@ -1,0 +1,312 @@
+"""Directory: ldapnb's front door.
+
+One class, the same methods, whichever source the entries come from::
+
+    d = Directory.embedded()                 # the bundled teaching directory, in memory
+    d = Directory.embedded("contoso")        # any bundled fixture by name
+    d = Directory.from_ldif("export.ldif")   # any LDIF file, e.g. an auditor's export
+
+    d.search("(objectClass=person)", attributes=["cn", "mail"])   # -> pandas DataFrame
+    d.entries("(uid=bjensen)")               # -> iterator of Entry
+    d.get("uid=bjensen,ou=People,dc=example,dc=org")
+    d.tree()                                 # the DIT as a networkx DiGraph
+    d.connection(user=dn, password=pw)       # a real ldap3 Connection answered by it
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import dn as dnlib
+from .entry import Entry
+from .errors import NoSuchEntry
+from .schema import Schema
+from .sources.embedded import Change, EmbeddedDirectory
+
+if TYPE_CHECKING:
+    import ldap3
+    import networkx as nx
+    import pandas as pd
+
+__all__ = ["Directory", "fixtures"]
+
+
+def fixtures() -> list[str]:
+    """Names of the bundled data sets, for :meth:`Directory.embedded`.
+
+    >>> "contoso" in fixtures() and "example" in fixtures()
+    True
+    """
+    folder = resources.files("ldapnb") / "fixtures"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".ldif"))
+
+
+def fixture_path(name: str) -> Path:
+    """The path of the bundled fixture ``name`` (``"example"``, ``"contoso"``, ...)."""
+    path = Path(str(resources.files("ldapnb") / "fixtures" / f"{name}.ldif"))
+    if not path.is_file():
+        raise NoSuchEntry(name, message=f"no bundled fixture named {name!r}; the bundled ones "
+                          f"are {', '.join(fixtures())}; for your own file use "
+                          "Directory.from_ldif(path)")
+    return path
+
+
+class Directory:
+    """A directory to read, search, graph and audit.
+
+    Build one with :meth:`embedded`, :meth:`from_ldif` (and, with a server, :meth:`slapd` or
+    :meth:`connect`); every view (DataFrames, graphs, audits, widgets) takes a Directory.
+
+    Examples
+    --------
+    >>> d = Directory.embedded("tiny")
+    >>> df = d.search("(objectClass=person)", attributes=["cn"])
+    >>> list(df.columns)
+    ['dn', 'cn']
+    >>> d.get(df.dn[0]).dn == df.dn[0]
+    True
+    """
+
+    def __init__(self, source: EmbeddedDirectory, *, name: str = "directory"):
+        self.source = source
+        self.name = name
+
+    # -- building ----------------------------------------------------------------------------
+    @classmethod
+    def embedded(cls, name: str = "example") -> Directory:
+        """A fresh in-memory copy of the bundled fixture ``name`` (see :func:`fixtures`)."""
+        from . import ldif
+
+        path = fixture_path(name)
+        source = EmbeddedDirectory()
+        source.load(ldif.read_records(path), source=path.name)
+        return cls(source, name=f"embedded {name!r}")
+
+    @classmethod
+    def from_ldif(cls, path: str | os.PathLike[str], *, strict: bool = False,
+                  schema: Schema | None = None) -> Directory:
+        """A directory loaded from an LDIF file (content records, or change records applied
+        in order).
+
+        Exports from other servers often use attribute types ldapnb's schema does not know:
+        with ``strict=False`` (the default) they are kept and matched as case-insensitive
+        strings, and each such problem is listed in :attr:`warnings`.  With ``strict=True``
+        any schema violation raises :class:`~ldapnb.errors.LdifError` naming the line.
+        """
+        from . import ldif
+
+        source = EmbeddedDirectory(schema, lenient=not strict)
+        source.load(ldif.read_records(path), source=str(path))
+        return cls(source, name=f"LDIF {Path(path).name!r}")
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[Entry], *, strict: bool = True,
+                     schema: Schema | None = None) -> Directory:
+        """A directory holding ``entries`` (parents before children)."""
+        source = EmbeddedDirectory(schema, lenient=not strict)
+        source.load(entries)
+        return cls(source, name="entries")
+
+    # -- what it is --------------------------------------------------------------------------
+    @property
+    def schema(self) -> Schema:
+        """The schema (object classes, attribute types) entries are judged by."""
+        return self.source.schema
+
+    @property
+    def root_dse(self) -> Entry:
+        """The rootDSE: naming contexts, supported controls, extensions, SASL mechanisms."""
+        return self.source.root_dse
+
+    @property
+    def naming_contexts(self) -> tuple[str, ...]:
+        return self.source.naming_contexts
+
+    @property
+    def base(self) -> str:
+        """The default search base: the naming context, when there is one."""
+        ncs = self.naming_contexts
+        return ncs[0] if len(ncs) == 1 else ""
+
+    @property
+    def warnings(self) -> list[str]:
+        """Problems met while loading leniently (unknown attributes, schema violations)."""
+        return self.source.warnings
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __contains__(self, dn: object) -> bool:
+        return dn in self.source
+
+    def __repr__(self) -> str:
+        return (f"<Directory {self.name}: {len(self)} entries, "
+                f"naming contexts {list(self.naming_contexts)}>")
+
+    # -- reading -----------------------------------------------------------------------------
+    def entries(
+        self,
+        filter: str = "(objectClass=*)",
+        *,
+        base: str | None = None,
+        scope: str = "sub",
+        attributes: Sequence[str] | None = None,
+        size_limit: int = 0,
+    ) -> Iterator[Entry]:
+        """Entries matching ``filter`` under ``base`` (default :attr:`base`) in ``scope``
+        ("base", "one" or "sub").
+
+        Raises ``FilterError`` (bad filter, with the position), ``NoSuchEntry`` (no such
+        base; the message lists the naming contexts) and ``LimitExceeded`` (more than
+        ``size_limit`` matches: never a silently short answer).
+        """
+        return self.source.search(self.base if base is None else base, scope, filter,
+                                  attributes, size_limit=size_limit)
+
+    def search(
+        self,
+        filter: str = "(objectClass=*)",
+        *,
+        base: str | None = None,
+        scope: str = "sub",
+        attributes: Sequence[str] | None = None,
+        size_limit: int = 0,
+        show_secrets: bool = False,
+    ) -> pd.DataFrame:
+        """Like :meth:`entries`, as a DataFrame: one row per entry, ``dn`` first, typed
+        columns (see :func:`ldapnb.frames.to_frame`); passwords masked unless
+        ``show_secrets=True``."""
+        from .frames import to_frame
+
+        found = self.entries(filter, base=base, scope=scope, attributes=attributes,
+                             size_limit=size_limit)
+        columns = None
+        if attributes and not any(a in ("*", "+") for a in attributes):
+            columns = [a for a in attributes if a != "1.1"]
+        return to_frame(found, attributes=columns, schema=self.schema,
+                        show_secrets=show_secrets)
+
+    def search_chunks(
+        self,
+        filter: str = "(objectClass=*)",
+        *,
+        page_size: int = 1000,
+        base: str | None = None,
+        scope: str = "sub",
+        attributes: Sequence[str] | None = None,
+    ) -> Iterator[pd.DataFrame]:
+        """The answer of :meth:`search` as a stream of DataFrames of ``page_size`` rows."""
+        from .frames import to_frame
+
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        columns = list(attributes) if attributes and "*" not in attributes else None
+        chunk: list[Entry] = []
+        for e in self.entries(filter, base=base, scope=scope, attributes=attributes):
+            chunk.append(e)
+            if len(chunk) == page_size:
+                yield to_frame(chunk, attributes=columns, schema=self.schema)
+                chunk = []
+        if chunk:
+            yield to_frame(chunk, attributes=columns, schema=self.schema)
+
+    def get(self, dn: str, attributes: Sequence[str] | None = None) -> Entry:
+        """The entry at ``dn`` or :class:`~ldapnb.errors.NoSuchEntry`.  ``""`` is the rootDSE."""
+        return self.source.get(dn, attributes)
+
+    def member_of(self, dn: str) -> list[str]:
+        """The groups that list ``dn`` directly (what a server's memberOf shows)."""
+        return self.source.member_of(dn)
+
+    def tree(self) -> nx.DiGraph:
+        """The DIT as a networkx DiGraph, parent -> child.  Node ids are DNs; node
+        attributes: ``rdn``, ``objectClass`` (list), ``depth``."""
+        import networkx as nx
+
+        g = nx.DiGraph()
+        for e in self.source.search("", "sub", "(objectClass=*)", ["objectClass"]):
+            g.add_node(e.dn, rdn=dnlib.rdn(e.dn) if e.dn else "",
+                       objectClass=[str(c) for c in e.get("objectClass", [])],
+                       depth=dnlib.depth(e.dn))
+            parent = dnlib.parent(e.dn)
+            if parent:
+                g.add_edge(self._dn_as_stored(parent), e.dn)
+        return g
+
+    def _dn_as_stored(self, dn: str) -> str:
+        try:
+            return self.source.get(dn, ["1.1"]).dn
+        except NoSuchEntry:
+            return dn
+
+    def graph(self, **kwargs: Any) -> nx.DiGraph:
+        """The group-membership graph (member -> group), see :mod:`ldapnb.graph`."""
+        from . import graph
+
+        attrs = ["objectClass", "cn", "uid", "member", "uniqueMember", "memberUid",
+                 "sAMAccountName", "objectSid", "primaryGroupID", "userAccountControl",
+                 "groupType", "memberOf"]
+        return graph.from_entries(self.entries(attributes=attrs), **kwargs)
+
+    # -- ldap3 -------------------------------------------------------------------------------
+    def connection(self, user: str | None = None, password: str | None = None, *,
+                   writable: bool = True, raise_exceptions: bool = False,
+                   max_val_range: int | None = None) -> ldap3.Connection:
+        """A real ``ldap3.Connection`` answered by this directory: lesson code is ordinary
+        ldap3 code with a server's answers.  Bound at once when ``user`` is given
+        (check ``conn.bound`` and ``conn.result``).  The embedded directory is a private
+        in-memory copy, so writes are allowed unless ``writable=False``.  ``max_val_range``
+        (AD: 1500) makes it return long attributes in ranges, as Active Directory does."""
+        from .sources._ldap3 import embedded_connection
+
+        return embedded_connection(self.source, user, password, writable=writable,
+                                   raise_exceptions=raise_exceptions,
+                                   max_val_range=max_val_range)
+
+    # -- writing (the embedded directory is a private copy) ------------------------------------
+    def add(self, dn: str, attributes: dict[str, Any]) -> None:
+        """Add an entry (server rules: parent must exist, schema checked)."""
+        entry = Entry(dn)
+        for k, v in attributes.items():
+            entry.add(k, [v] if isinstance(v, (str, bytes, int)) else list(v))
+        entry = Entry(dn, {k: [str(x) if isinstance(x, int) else x for x in vals]
+                           for k, vals in entry.items()})
+        self.source.add(entry, new_root=len(self.source) == 0)
+
+    def modify(self, dn: str, changes: Iterable[tuple[str, str, Any]]) -> None:
+        """Modify an entry: ``changes`` are ``(op, attribute, values)`` with op one of
+        "add", "delete", "replace", "increment"."""
+        out = []
+        for op, attr, values in changes:
+            vals = [values] if isinstance(values, (str, bytes, int)) else list(values or [])
+            out.append(Change(op, attr, [str(v) if isinstance(v, int) else v for v in vals]))
+        self.source.modify(dn, out)
+
+    def delete(self, dn: str) -> None:
+        self.source.delete(dn)
+
+    def rename(self, dn: str, new_rdn: str, *, new_superior: str | None = None,
+               delete_old_rdn: bool = True) -> str:
+        return self.source.modify_dn(dn, new_rdn, new_superior=new_superior,
+                                     delete_old_rdn=delete_old_rdn)
+
+    def apply_ldif(self, path: str | os.PathLike[str]) -> int:
+        """Apply an LDIF file of change records (or content records, as adds) in order."""
+        from . import ldif
+
+        return self.source.load(ldif.read_records(path), source=str(path))
+
+    def bind(self, dn: str, password: str) -> bool:
+        """True when ``dn``/``password`` is a valid simple bind (no connection kept)."""
+        from .errors import BindError
+
+        try:
+            self.source.bind(dn, password)
+            return True
+        except BindError:
+            return False
+

@@ -1,0 +1,417 @@
+"""Where ldapnb reaches into ldap3's internals.  Nowhere else does.
+
+Pinned to ldap3 2.9.1 (pyproject.toml), tested by tests/test_connection.py.
+
+:class:`EmbeddedStrategy` lets an ordinary ``ldap3.Connection`` talk to an
+:class:`~ldapnb.sources.embedded.EmbeddedDirectory`.  ldap3 builds its real protocol
+messages (pyasn1 ``BindRequest``, ``SearchRequest`` ...) exactly as for a network server; this
+strategy answers them with the embedded directory instead of sending them on a socket.  It
+builds on ldap3's MOCK_SYNC plumbing (how responses are handed back to the ``Connection``) but
+replaces every answer: filters are read from the request's ASN.1 tree (not from ldap3's
+lossy filter-to-string), and searches, binds, writes, paging and extended operations follow
+the embedded directory's server rules.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from ldap3 import MOCK_SYNC, Connection, Server
+from ldap3.core.exceptions import LDAPOperationResult
+from ldap3.core.results import (
+    DO_NOT_RAISE_EXCEPTIONS,
+    RESULT_AUTH_METHOD_NOT_SUPPORTED,
+    RESULT_COMPARE_FALSE,
+    RESULT_COMPARE_TRUE,
+    RESULT_INVALID_CREDENTIALS,
+    RESULT_NO_SUCH_OBJECT,
+    RESULT_OPERATIONS_ERROR,
+    RESULT_PROTOCOL_ERROR,
+    RESULT_SIZE_LIMIT_EXCEEDED,
+    RESULT_SUCCESS,
+    RESULT_UNAVAILABLE_CRITICAL_EXTENSION,
+    RESULT_UNWILLING_TO_PERFORM,
+)
+from ldap3.operation.search import (
+    search_result_done_response_to_dict,
+    search_result_entry_response_to_dict,
+)
+from ldap3.protocol.rfc2696 import RealSearchControlValue, paged_search_control
+from ldap3.strategy.base import BaseStrategy
+from ldap3.strategy.mockSync import MockSyncStrategy
+from ldap3.strategy.sync import SyncStrategy
+from pyasn1.codec.ber import decoder
+from pyasn1.type.univ import OctetString
+
+from .. import filters as flt
+from ..entry import Entry, Value
+from ..errors import (
+    BindError,
+    EntryAlreadyExists,
+    FilterError,
+    LdapnbError,
+    LimitExceeded,
+    NoSuchEntry,
+    NotAllowedOnNonLeaf,
+    ObjectClassViolation,
+    OperationError,
+    SchemaError,
+)
+from .embedded import Change, EmbeddedDirectory
+
+__all__ = ["EmbeddedStrategy", "embedded_connection"]
+
+_PAGED = "1.2.840.113556.1.4.319"
+_WHOAMI = "1.3.6.1.4.1.4203.1.11.3"
+_STARTTLS = "1.3.6.1.4.1.1466.20037"
+_MOD_OPS = {0: "add", 1: "delete", 2: "replace", 3: "increment"}
+
+
+def _value(v: Any) -> Value:
+    raw = bytes(v)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
+
+
+def filter_from_asn1(node: Any) -> flt.Filter:
+    """The ldapnb filter for an ldap3 (pyasn1) ``Filter``: values stay exact bytes."""
+    kind = node.getName()
+    if kind == "and":
+        return flt.And(tuple(filter_from_asn1(c) for c in node["and"]))
+    if kind == "or":
+        return flt.Or(tuple(filter_from_asn1(c) for c in node["or"]))
+    if kind == "notFilter":
+        return flt.Not(filter_from_asn1(node["notFilter"]["innerNotFilter"]))
+    if kind == "present":
+        return flt.Present(str(node["present"]))
+    if kind in ("equalityMatch", "greaterOrEqual", "lessOrEqual", "approxMatch"):
+        ava = node[kind]
+        cls = {"equalityMatch": flt.Equality, "greaterOrEqual": flt.GreaterOrEqual,
+               "lessOrEqual": flt.LessOrEqual, "approxMatch": flt.Approx}[kind]
+        return cls(str(ava["attributeDesc"]), _value(ava["assertionValue"]))
+    if kind == "substringFilter":
+        sub = node["substringFilter"]
+        initial = final = None
+        anys = []
+        for part in sub["substrings"]:
+            name = part.getName()
+            if name == "initial":
+                initial = _value(part["initial"])
+            elif name == "any":
+                anys.append(_value(part["any"]))
+            else:
+                final = _value(part["final"])
+        return flt.Substrings(str(sub["type"]), initial, tuple(anys), final)
+    if kind == "extensibleMatch":
+        m = node["extensibleMatch"]
+        rule = str(m["matchingRule"]) if m["matchingRule"].hasValue() else None
+        attr = str(m["type"]) if m["type"].hasValue() else None
+        dn_attrs = bool(m["dnAttributes"]) if m["dnAttributes"].hasValue() else False
+        return flt.Extensible(attr, rule, _value(m["matchValue"]), dn_attrs)
+    raise FilterError(f"unknown filter choice {kind!r}", filter=str(node))
+
+
+def _result(code: int, message: str = "", matched: str = "", **extra: Any) -> dict[str, Any]:
+    out = {"resultCode": code, "matchedDN": matched, "diagnosticMessage": message,
+           "referral": None}
+    out.update(extra)
+    return out
+
+
+def _error_result(exc: LdapnbError) -> dict[str, Any]:
+    """The LDAP result a server would send for one of ldapnb's errors."""
+    if isinstance(exc, NoSuchEntry):
+        return _result(RESULT_NO_SUCH_OBJECT, str(exc), exc.matched or "")
+    if isinstance(exc, EntryAlreadyExists):
+        return _result(68, str(exc))
+    if isinstance(exc, NotAllowedOnNonLeaf):
+        return _result(66, str(exc))
+    if isinstance(exc, ObjectClassViolation):
+        return _result(getattr(exc, "code", 65), str(exc))
+    if isinstance(exc, OperationError):
+        return _result(exc.code or 80, str(exc))
+    if isinstance(exc, SchemaError):
+        text = str(exc)
+        code = 17 if "undefinedAttributeType" in text else 21 if "invalidAttributeSyntax" in text \
+            else 65
+        return _result(code, text)
+    if isinstance(exc, FilterError):
+        return _result(RESULT_PROTOCOL_ERROR, str(exc))
+    return _result(80, str(exc))
+
+
+class EmbeddedStrategy(MockSyncStrategy):  # type: ignore[misc]
+    """An ldap3 client strategy answered by an :class:`EmbeddedDirectory`."""
+
+    def __init__(self, connection: Connection, directory: EmbeddedDirectory,
+                 writable: bool = True, max_val_range: int | None = None):
+        SyncStrategy.__init__(self, connection)  # not MockBaseStrategy's: it seeds its own DIT
+        self.directory = directory
+        self.writable = writable
+        self.max_val_range = max_val_range  # set (AD uses 1500) to answer like AD's MaxValRange
+        self.entries: dict[str, Any] = {}
+        self.no_real_dsa = True
+        self.bound: str | None = None
+        self.custom_validators = None
+        self.operational_attributes: list[str] = []
+        self._paged_sets: list[Any] = []
+        self._pages: dict[bytes, Iterator[str]] = {}
+
+    # ldap3 calls these by these names -------------------------------------------------------
+    def post_send_search(self, payload: Any) -> list[dict[str, Any]]:
+        """MOCK_SYNC's version, without its handling of ranged attributes (it deletes the
+        wrong key): ranged values come back under their ``;range=`` names, as from AD."""
+        _message_id, _message_type, request, controls = payload
+        responses, result = self.mock_search(request, controls)
+        conn = self.connection
+        conn.response = []
+        for entry in responses:
+            response = search_result_entry_response_to_dict(
+                entry, conn.server.schema, conn.server.custom_formatter, conn.check_names)
+            response["type"] = "searchResEntry"
+            conn.response.append(response)
+        done = search_result_done_response_to_dict(result)
+        done["type"] = "searchResDone"
+        conn.result = done
+        if conn.raise_exceptions and done["result"] not in DO_NOT_RAISE_EXCEPTIONS:
+            raise LDAPOperationResult(result=done["result"], description=done["description"],
+                                      dn=done["dn"], message=done["message"],
+                                      response_type=done["type"])
+        return conn.response
+
+    def mock_bind(self, request: Any, controls: Any) -> dict[str, Any]:
+        name = str(request["name"])
+        auth = request["authentication"]
+        try:
+            if auth.getName() == "simple":
+                self.bound = self.directory.bind(name, bytes(auth["simple"]))
+            else:
+                sasl = auth["sasl"]
+                creds = bytes(sasl["credentials"]) if sasl["credentials"].hasValue() else None
+                self.bound = self.directory.bind_sasl(str(sasl["mechanism"]), creds)
+        except BindError as exc:
+            text = str(exc)
+            code = (RESULT_AUTH_METHOD_NOT_SUPPORTED if "authMethodNotSupported" in text
+                    else RESULT_UNWILLING_TO_PERFORM if "unauthenticated" in text
+                    else RESULT_INVALID_CREDENTIALS)
+            self.bound = None
+            return _result(code, text, serverSaslCreds=None)
+        return _result(RESULT_SUCCESS, serverSaslCreds=None)
+
+    def mock_search(self, request: Any, controls: Any) -> tuple[list[Any], dict[str, Any]]:
+        base = str(request["baseObject"])
+        scope = int(request["scope"])
+        size_limit = int(request["sizeLimit"])
+        types_only = bool(request["typesOnly"])
+        attributes = [str(a) for a in request["attributes"]]
+        paged = None
+        for control in controls or ():
+            oid = str(control["controlType"])
+            if oid == _PAGED:
+                value, _ = decoder.decode(bytes(control["controlValue"]),
+                                          asn1Spec=RealSearchControlValue())
+                paged = (int(value["size"]), bytes(value["cookie"]))
+            elif bool(control["criticality"]) and oid not in _CRITICAL_OK:
+                return [], _result(RESULT_UNAVAILABLE_CRITICAL_EXTENSION,
+                                   f"critical control {oid} is not supported")
+        try:
+            f = filter_from_asn1(request["filter"])
+            if paged is not None and paged[1]:
+                dns = self._pages.pop(paged[1], None)
+                if dns is None:
+                    return [], _result(RESULT_OPERATIONS_ERROR, "unknown paged results cookie")
+            else:
+                dns = iter(self.directory.search_dns(base, scope, f, size_limit=size_limit))
+        except LimitExceeded as exc:
+            entries = [self._response(n, attributes, types_only) for n in exc.partial or []]
+            return entries, _result(RESULT_SIZE_LIMIT_EXCEEDED, str(exc))
+        except LdapnbError as exc:
+            return [], _error_result(exc)
+        if paged is None:
+            return [self._response(n, attributes, types_only) for n in dns], _result(0)
+        size = paged[0] or 2**31
+        page = []
+        for n in dns:
+            page.append(n)
+            if len(page) == size:
+                break
+        rest = list(dns)
+        cookie = b""
+        if rest:
+            cookie = os.urandom(8)
+            self._pages[cookie] = iter(rest)
+        control = paged_search_control(False, 0, cookie)
+        return ([self._response(n, attributes, types_only) for n in page],
+                _result(0, controls=[BaseStrategy.decode_control(control)]))
+
+    def _response(self, ndn: str, attributes: list[str], types_only: bool) -> dict[str, Any]:
+        entry = self.directory.get_normalized(ndn, attributes, types_only=types_only)
+        ranges = _requested_ranges(attributes)
+        out = []
+        for name, values in entry.items():
+            base = name.split(";", 1)[0].lower()
+            if base in ranges or (self.max_val_range and len(values) > self.max_val_range):
+                lo, hi = ranges.get(base, (0, None))
+                name, values = _value_range(name, values, lo, hi, self.max_val_range)
+            out.append({"type": name, "vals": [v if isinstance(v, bytes) else v.encode("utf-8")
+                                               for v in values]})
+        return {"object": entry.dn, "attributes": out}
+
+    def _refuse_write(self) -> dict[str, Any] | None:
+        if not self.writable:
+            return _result(RESULT_UNWILLING_TO_PERFORM,
+                           "this connection is read-only: open it with writable=True to write")
+        return None
+
+    def mock_add(self, request: Any, controls: Any) -> dict[str, Any]:
+        refused = self._refuse_write()
+        if refused:
+            return refused
+        entry = Entry(str(request["entry"]))
+        for attr in request["attributes"]:
+            entry.add(str(attr["type"]), [_value(v) for v in attr["vals"]])
+        try:
+            self.directory.add(entry, new_root=len(self.directory) == 0)
+        except LdapnbError as exc:
+            return _error_result(exc)
+        return _result(RESULT_SUCCESS)
+
+    def mock_delete(self, request: Any, controls: Any) -> dict[str, Any]:
+        refused = self._refuse_write()
+        if refused:
+            return refused
+        try:
+            self.directory.delete(str(request))
+        except LdapnbError as exc:
+            return _error_result(exc)
+        return _result(RESULT_SUCCESS)
+
+    def mock_modify(self, request: Any, controls: Any) -> dict[str, Any]:
+        refused = self._refuse_write()
+        if refused:
+            return refused
+        changes = []
+        for change in request["changes"]:
+            mod = change["modification"]
+            changes.append(Change(_MOD_OPS[int(change["operation"])], str(mod["type"]),
+                                  [_value(v) for v in mod["vals"]]))
+        try:
+            self.directory.modify(str(request["object"]), changes)
+        except LdapnbError as exc:
+            return _error_result(exc)
+        return _result(RESULT_SUCCESS)
+
+    def mock_modify_dn(self, request: Any, controls: Any) -> dict[str, Any]:
+        refused = self._refuse_write()
+        if refused:
+            return refused
+        sup = request["newSuperior"]
+        try:
+            self.directory.modify_dn(
+                str(request["entry"]), str(request["newrdn"]),
+                delete_old_rdn=bool(request["deleteoldrdn"]),
+                new_superior=str(sup) if sup is not None and sup.hasValue() else None)
+        except LdapnbError as exc:
+            return _error_result(exc)
+        return _result(RESULT_SUCCESS)
+
+    def mock_compare(self, request: Any, controls: Any) -> dict[str, Any]:
+        ava = request["ava"]
+        try:
+            same = self.directory.compare(str(request["entry"]), str(ava["attributeDesc"]),
+                                          _value(ava["assertionValue"]))
+        except LdapnbError as exc:
+            return _error_result(exc)
+        return _result(RESULT_COMPARE_TRUE if same else RESULT_COMPARE_FALSE)
+
+    def mock_extended(self, request: Any, controls: Any) -> dict[str, Any]:
+        name = str(request["requestName"])
+        if name == _WHOAMI:
+            who = f"dn:{self.bound}" if self.bound else ""
+            return _result(RESULT_SUCCESS, responseName=None,
+                           responseValue=OctetString(who.encode("utf-8")))
+        if name == _STARTTLS:
+            message = ("StartTLS is not available: the embedded directory has no network and no "
+                       "TLS; use Directory.slapd(...) for a real server with StartTLS")
+        else:
+            message = f"extended operation {name} is not supported by the embedded directory"
+        return _result(RESULT_PROTOCOL_ERROR, message, responseName=None, responseValue=None)
+
+
+_CRITICAL_OK = {_PAGED, "2.16.840.1.113730.3.4.2"}
+
+
+def _requested_ranges(attributes: list[str]) -> dict[str, tuple[int, int | None]]:
+    """``member;range=1500-*`` in a request -> ``{"member": (1500, None)}``."""
+    out: dict[str, tuple[int, int | None]] = {}
+    for a in attributes:
+        base, _, options = a.partition(";")
+        for opt in options.split(";"):
+            if opt.lower().startswith("range="):
+                lo, _, hi = opt[6:].partition("-")
+                if lo.isdigit() and (hi == "*" or hi.isdigit()):
+                    out[base.lower()] = (int(lo), None if hi == "*" else int(hi))
+    return out
+
+
+def _value_range(name: str, values: list[Value], lo: int, hi: int | None,
+                 max_val_range: int | None) -> tuple[str, list[Value]]:
+    """Active Directory's ranged retrieval: at most ``max_val_range`` values from ``lo``;
+    the option says where the slice ends, ``*`` when it reaches the last value."""
+    end = len(values) if hi is None else min(hi + 1, len(values))
+    if max_val_range:
+        end = min(end, lo + max_val_range)
+    last = "*" if end >= len(values) else str(end - 1)
+    return f"{name};range={lo}-{last}", values[lo:end]
+
+
+def embedded_connection(
+    directory: EmbeddedDirectory,
+    user: str | None = None,
+    password: str | None = None,
+    *,
+    writable: bool = True,
+    raise_exceptions: bool = False,
+    max_val_range: int | None = None,
+    **kwargs: Any,
+) -> Connection:
+    """An ``ldap3.Connection`` whose operations the embedded directory answers.
+
+    The connection is bound at once when ``user`` is given (``conn.bound`` tells whether the
+    bind worked, ``conn.result`` why not), like ``Connection(..., auto_bind=True)`` without the
+    exception; anonymous otherwise.  ``max_val_range`` makes it answer like Active Directory,
+    which returns at most that many values of an attribute (``member;range=0-1499``) and
+    expects the client to ask for the rest.
+    """
+    from ldap3 import DSA, SCHEMA
+    from ldap3.protocol.rfc4512 import DsaInfo, SchemaInfo
+
+    server = Server("ldapnb-embedded", get_info=None)
+    conn = Connection(server, user=user, password=password, client_strategy=MOCK_SYNC,
+                      raise_exceptions=raise_exceptions, **kwargs)
+    strategy = EmbeddedStrategy(conn, directory, writable=writable, max_val_range=max_val_range)
+    conn.strategy = strategy
+    conn.send = strategy.send
+    conn.open = strategy.open
+    conn.get_response = strategy.get_response
+    conn.post_send_single_response = strategy.post_send_single_response
+    conn.post_send_search = strategy.post_send_search
+    # what Server.get_info_from_server() would read from a real server
+    dse = directory.root_dse
+    raw_dse = {k: [v.encode() if isinstance(v, str) else v for v in vals]
+               for k, vals in dse.items()}
+    server._dsa_info = DsaInfo({k: list(v) for k, v in dse.items()}, raw_dse)
+    sub = directory.subschema
+    raw_sub = {k: [v.encode() if isinstance(v, str) else v for v in vals]
+               for k, vals in sub.items()}
+    server._schema_info = SchemaInfo("cn=Subschema", {k: list(v) for k, v in sub.items()},
+                                     raw_sub)
+    server.get_info = DSA if server._schema_info is None else SCHEMA
+    conn.open()
+    if user is not None:
+        conn.bind()
+    return conn
