@@ -1,0 +1,51 @@
+# ldapnb: `make lab` opens the lessons in JupyterLab; `make test` runs the whole suite.
+# Each target does its own set-up on a fresh machine (as root it also installs the Debian
+# packages the tests need: slapd, ldap-utils, chromium).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: lab test bench lint system clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): $(PY) pyproject.toml
+	$(PIP) install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+# Debian packages: only as root on a Debian-like machine, and only what is missing.
+system:
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  missing=""; for p in slapd ldap-utils; do \
+	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    echo 'slapd slapd/no_configuration boolean true' | debconf-set-selections; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  fi; \
+	else \
+	  command -v slapd >/dev/null || [ -x /usr/sbin/slapd ] || \
+	    echo "note: slapd is not installed; as root, make test installs it (apt-get install slapd ldap-utils)"; \
+	fi
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $$( [ "$$(id -u)" = "0" ] && echo --allow-root )
+
+test: system $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile
+
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check ldapnb tests benchmarks scripts
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache .mypy_cache
