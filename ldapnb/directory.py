@@ -233,7 +233,7 @@ class Directory:
                        objectClass=[str(c) for c in e.get("objectClass", [])],
                        depth=dnlib.depth(e.dn))
             parent = dnlib.parent(e.dn)
-            if parent:
+            if parent and parent in self.source:
                 g.add_edge(self._dn_as_stored(parent), e.dn)
         return g
 

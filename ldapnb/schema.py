@@ -110,6 +110,26 @@ class AttributeType:
     def operational(self) -> bool:
         return self.usage != "userApplications"
 
+    def to_definition(self) -> str:
+        """The RFC 4512 description, with numeric OIDs (as a server's subschema shows it)."""
+        parts = [f"( {self.oid}", _names(self.names)]
+        if self.desc:
+            parts.append(f"DESC '{self.desc}'")
+        if self.obsolete:
+            parts.append("OBSOLETE")
+        for key, value in (("SUP", self.sup), ("EQUALITY", self.equality),
+                           ("ORDERING", self.ordering), ("SUBSTR", self.substr),
+                           ("SYNTAX", self.syntax)):
+            if value:
+                parts.append(f"{key} {value}")
+        if self.single_value:
+            parts.append("SINGLE-VALUE")
+        if self.no_user_modification:
+            parts.append("NO-USER-MODIFICATION")
+        if self.usage != "userApplications":
+            parts.append(f"USAGE {self.usage}")
+        return " ".join(p for p in parts if p) + " )"
+
     @property
     def binary(self) -> bool:
         return self.syntax in BINARY_SYNTAXES or any(
@@ -133,6 +153,34 @@ class ObjectClass:
     @property
     def name(self) -> str:
         return self.names[0] if self.names else self.oid
+
+    def to_definition(self) -> str:
+        """The RFC 4512 description, with numeric OIDs (as a server's subschema shows it)."""
+        parts = [f"( {self.oid}", _names(self.names)]
+        if self.desc:
+            parts.append(f"DESC '{self.desc}'")
+        if self.obsolete:
+            parts.append("OBSOLETE")
+        if self.sup:
+            parts.append(f"SUP {_oids(self.sup)}")
+        parts.append(self.kind)
+        if self.must:
+            parts.append(f"MUST {_oids(self.must)}")
+        if self.may:
+            parts.append(f"MAY {_oids(self.may)}")
+        return " ".join(p for p in parts if p) + " )"
+
+
+def _names(names: tuple[str, ...]) -> str:
+    if not names:
+        return ""
+    if len(names) == 1:
+        return f"NAME '{names[0]}'"
+    return "NAME ( " + " ".join(f"'{n}'" for n in names) + " )"
+
+
+def _oids(items: tuple[str, ...]) -> str:
+    return items[0] if len(items) == 1 else "( " + " $ ".join(items) + " )"
 
 
 # slapd's hard-coded schema (servers/slapd/schema_prep.c), the parts ldapnb uses, plus
@@ -348,15 +396,6 @@ class Schema:
             for d in BUILTIN_OBJECT_CLASSES:
                 s._add_class(d, macros, builtin=True)
         texts = [(Path(path), Path(path).read_text(encoding="utf-8")) for path in paths]
-        # OpenLDAP's files keep slapd's hard-coded "system schema" (cn, name, uid, ...) as
-        # commented-out definitions: those are built in, so read them as built-ins.
-        for p, text in texts:
-            system = "\n".join(_system_lines(text))
-            for keyword, rest, _line in _statements(system, str(p)):
-                adder = s._add_attribute if keyword.lower() == "attributetype" else s._add_class
-                if not any(n.lower() in s._attrs or n.lower() in s._classes
-                           for n in _parse_definition(rest, macros).get("NAME", ())):  # type: ignore[attr-defined]
-                    adder(rest, macros, builtin=True)
         for p, text in texts:
             for keyword, rest, line in _statements(text, str(p)):
                 kw = keyword.lower()
@@ -370,6 +409,22 @@ class Schema:
                         s._add_class(rest, macros)
                 except SchemaError as exc:
                     raise SchemaError(f"{p.name}, line {line}: {exc}") from exc
+        # OpenLDAP's files keep slapd's hard-coded "system schema" (cn, name, uid, ...) as
+        # commented-out definitions: those are built in, so read them too, after the live
+        # definitions and only where nothing defines the name (msuser.schema comments out
+        # its definitions that clash with the standard ones: those are not wanted).
+        for p, text in texts:
+            system = "\n".join(_system_lines(text))
+            for keyword, rest, _line in _statements(system, str(p)):
+                d = _parse_definition(rest, {})
+                if not str(d["OID"])[:1].isdigit():
+                    continue
+                names = [n.lower() for n in d.get("NAME", ())]  # type: ignore[attr-defined]
+                if keyword.lower() == "attributetype":
+                    if not any(n in s._attrs for n in names):
+                        s._add_attribute(rest, macros, builtin=True)
+                elif not any(n in s._classes for n in names):
+                    s._add_class(rest, macros, builtin=True)
         s._resolve()
         return s
 

@@ -15,6 +15,7 @@ the embedded directory's server rules.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -210,12 +211,16 @@ class EmbeddedStrategy(MockSyncStrategy):  # type: ignore[misc]
         attributes = [str(a) for a in request["attributes"]]
         paged = None
         for control in controls or ():
-            oid = str(control["controlType"])
-            if oid == _PAGED:
-                value, _ = decoder.decode(bytes(control["controlValue"]),
-                                          asn1Spec=RealSearchControlValue())
+            if isinstance(control, tuple):  # a caller's (oid, criticality, value) as given
+                oid, critical, raw = str(control[0]), bool(control[1]), control[2]
+            else:  # a control ldap3 built (pyasn1)
+                oid, critical = str(control["controlType"]), bool(control["criticality"])
+                raw = bytes(control["controlValue"]) if control["controlValue"].hasValue() \
+                    else None
+            if oid == _PAGED and raw is not None:
+                value, _ = decoder.decode(raw, asn1Spec=RealSearchControlValue())
                 paged = (int(value["size"]), bytes(value["cookie"]))
-            elif bool(control["criticality"]) and oid not in _CRITICAL_OK:
+            elif critical and oid not in _CRITICAL_OK:
                 return [], _result(RESULT_UNAVAILABLE_CRITICAL_EXTENSION,
                                    f"critical control {oid} is not supported")
         try:
@@ -369,6 +374,19 @@ def _value_range(name: str, values: list[Value], lo: int, hi: int | None,
     return f"{name};range={lo}-{last}", values[lo:end]
 
 
+class _Connection(Connection):  # type: ignore[misc]
+    """ldap3's Connection, whose repr does not show the password (ldap3's does)."""
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        if self.password:
+            text = re.sub(r"password=(['\"]).*?\1", "password='********'", text)
+            text = text.replace(repr(self.password), "'********'")
+        return text
+
+    __str__ = __repr__
+
+
 def embedded_connection(
     directory: EmbeddedDirectory,
     user: str | None = None,
@@ -391,8 +409,8 @@ def embedded_connection(
     from ldap3.protocol.rfc4512 import DsaInfo, SchemaInfo
 
     server = Server("ldapnb-embedded", get_info=None)
-    conn = Connection(server, user=user, password=password, client_strategy=MOCK_SYNC,
-                      raise_exceptions=raise_exceptions, **kwargs)
+    conn = _Connection(server, user=user, password=password, client_strategy=MOCK_SYNC,
+                       raise_exceptions=raise_exceptions, **kwargs)
     strategy = EmbeddedStrategy(conn, directory, writable=writable, max_val_range=max_val_range)
     conn.strategy = strategy
     conn.send = strategy.send

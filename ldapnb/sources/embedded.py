@@ -290,8 +290,8 @@ class EmbeddedDirectory:
 
     @property
     def subschema(self) -> Entry:
-        ats = sorted({a.definition for a in self.schema.attribute_types.values()})
-        ocs = sorted({c.definition for c in self.schema.object_classes.values()})
+        ats = sorted({a.to_definition() for a in self.schema.attribute_types.values()})
+        ocs = sorted({c.to_definition() for c in self.schema.object_classes.values()})
         rules = sorted({f"( {r.oid} NAME '{r.name}' )" for r in matching.RULES.values()})
         return Entry("cn=Subschema", {
             "objectClass": ["top", "subentry", "subschema", "extensibleObject"],
@@ -882,7 +882,7 @@ class EmbeddedDirectory:
         out = Entry(entry.dn)
         if none:
             return out
-        if all_user or not named:
+        if all_user or (not named and not all_op):
             for name, values in entry.items():
                 out.add(name, [] if types_only else list(values))
         else:
