@@ -1,0 +1,167 @@
+"""Effective group membership at scale: ldapnb vs one networkx search per user.
+
+Run as a script::
+
+    .venv/bin/python benchmarks/bench_graph.py            # 100k users, 10k groups
+    .venv/bin/python benchmarks/bench_graph.py --users 20000 --groups 2000
+    .venv/bin/python benchmarks/bench_graph.py --shape synthetic   # ldapnb.synthetic.generate
+
+Shapes
+    ``tree`` (default): groups on 8 levels (level 0 holds users, level 7 is the top); every
+    group below the top is a member of one group on the next level and 10% of them of a
+    second one, one or two levels up; 20 rings of three groups (cycles) hang below level-3
+    groups; each user is in 1-4 groups (mostly 1-2), mostly on levels 0-2.  A user then has
+    about 15-25 effective groups, as in real directories.
+
+    ``synthetic``: :func:`ldapnb.synthetic.generate` (depth 7): every group holds 1-3 groups
+    of the level below, so a group has about two parents and a user reaches about 290 of the
+    10k groups - far more than real directories; the long table then has ~29M rows and its
+    time is dominated by its size.
+
+Baseline: ``networkx.descendants(G, user)`` for every user (in ldapnb's graph edges point
+member -> group, so a user's groups are its descendants; the same as ``networkx.ancestors``
+on the group -> member orientation).  When the full baseline would take more than about a
+minute it is timed on a random sample of users and extrapolated, and the output says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import networkx as nx  # noqa: E402
+
+from ldapnb import graph  # noqa: E402
+from ldapnb.entry import Entry  # noqa: E402
+
+SUFFIX = "dc=example,dc=org"
+
+
+def tree_entries(n_users: int, n_groups: int, *, levels: int = 8, rings: int = 20,
+                 seed: int = 0) -> list[Entry]:
+    """The ``tree`` shape (see the module docstring)."""
+    rng = random.Random(seed)
+    n_nested = n_groups - 3 * rings
+    # level sizes shrink upwards: level 0 has the most groups
+    weights = [2 ** (levels - 1 - level) for level in range(levels)]
+    sizes = [max(1, n_nested * w // sum(weights)) for w in weights]
+    sizes[0] += n_nested - sum(sizes)
+    names: list[list[str]] = []
+    for level, size in enumerate(sizes):
+        names.append([f"cn=g{level}-{i:05d},ou=Groups,{SUFFIX}" for i in range(size)])
+    members: dict[str, list[str]] = {dn: [] for level in names for dn in level}
+    for level in range(levels - 1):
+        for dn in names[level]:
+            members[rng.choice(names[level + 1])].append(dn)
+            if rng.random() < 0.10:
+                up = min(levels - 1, level + rng.choice((1, 2)))
+                parent = rng.choice(names[up])
+                if dn not in members[parent]:
+                    members[parent].append(dn)
+    for k in range(rings):
+        ring = [f"cn=ring{k:02d}-{x},ou=Groups,{SUFFIX}" for x in "abc"]
+        for x, dn in enumerate(ring):
+            members[dn] = [ring[(x - 1) % 3]]
+        members[rng.choice(names[3])].append(ring[0])
+    users = [f"uid=u{i:06d},ou=People,{SUFFIX}" for i in range(n_users)]
+    low = names[0] + names[1] + names[2]
+    for i, dn in enumerate(users):
+        members[names[0][i % len(names[0])]].append(dn)
+        for _ in range(rng.choice((0, 0, 0, 1, 1, 2, 3))):
+            group = rng.choice(low) if rng.random() < 0.9 else rng.choice(
+                [g for level in names[3:] for g in level])
+            if dn not in members[group][-3:]:
+                members[group].append(dn)
+        if i % 5000 == 0:  # a few users in a ring
+            members[f"cn=ring{(i // 5000) % rings:02d}-b,ou=Groups,{SUFFIX}"].append(dn)
+    out = [Entry(dn, {"objectClass": ["inetOrgPerson"], "uid": [dn[4:11]], "cn": [dn[4:11]],
+                      "sn": ["x"]}) for dn in users]
+    out += [Entry(dn, {"objectClass": ["groupOfNames"], "cn": [dn[3:dn.index(",")]],
+                       "member": m or [users[0]]}) for dn, m in members.items()]
+    return out
+
+
+def synthetic_entries(n_users: int, n_groups: int) -> list[Entry]:
+    from ldapnb import synthetic
+
+    return list(synthetic.generate(n_users, n_groups=n_groups, depth=7, cycles=20, seed=1))
+
+
+def timed(fn, *args, **kw):  # type: ignore[no-untyped-def]
+    """Run ``fn``; its result and the CPU seconds it took (this process only: the machine
+    is shared, and CPU time is what the ratio should compare)."""
+    start = time.process_time()
+    result = fn(*args, **kw)
+    return result, time.process_time() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--groups", type=int, default=10_000)
+    parser.add_argument("--shape", choices=("tree", "synthetic"), default="tree")
+    parser.add_argument("--budget", type=float, default=60.0,
+                        help="seconds the full networkx baseline may take before sampling")
+    args = parser.parse_args(argv)
+
+    make = tree_entries if args.shape == "tree" else synthetic_entries
+    entries, t_make = timed(make, args.users, args.groups)
+    G, t_build = timed(graph.from_entries, entries)
+    del entries
+    users = [n for n, kind in G.nodes(data="kind") if kind == "user"]
+    groups = [n for n, kind in G.nodes(data="kind") if kind == "group"]
+    n_cycles = len(graph.cycles(G))
+    deepest = max(graph.depths(G).values())
+
+    ours, t_ours = timed(graph.effective_membership, G, users)
+    frame, t_frame = timed(graph.membership_frame, G, users)
+
+    # the baseline: one search per user, on a sample when the whole would take too long
+    rng = random.Random(0)
+    probe = rng.sample(users, min(len(users), 2000))
+    _, t_probe = timed(lambda: [nx.descendants(G, u) for u in probe])
+    projected = t_probe * len(users) / len(probe)
+    if projected <= args.budget:
+        theirs, t_nx = timed(lambda: {u: nx.descendants(G, u) for u in users})
+        sampled = False
+        checked = users
+    else:
+        sample = rng.sample(users, max(len(probe), int(len(users) * args.budget / projected)))
+        theirs, t_sample = timed(lambda: {u: nx.descendants(G, u) for u in sample})
+        t_nx = t_sample * len(users) / len(sample)
+        sampled = True
+        checked = sample
+    mismatches = sum(1 for u in checked if theirs[u] != ours[u])
+    frame_rows_ok = len(frame) == sum(len(ours[u]) for u in users)
+
+    rows = [
+        ("shape", f"{args.shape}: {len(users):,} users, {len(groups):,} groups, "
+                  f"{G.number_of_edges():,} edges"),
+        ("nesting", f"deepest group nesting {deepest} levels, {n_cycles} membership cycles"),
+        ("effective groups per user", f"{len(frame) / max(1, len(users)):.1f} on average "
+                                      f"({len(frame):,} rows)"),
+        ("make entries", f"{t_make:8.2f} s"),
+        ("graph.from_entries", f"{t_build:8.2f} s"),
+        ("ldapnb effective_membership (all users)", f"{t_ours:8.2f} s"),
+        ("networkx.descendants per user" + (" (extrapolated)" if sampled else ""),
+         f"{t_nx:8.2f} s" + (f"  from {len(checked):,} users timed" if sampled else "")),
+        ("ratio (target >= 10x)", f"{t_nx / t_ours:8.1f} x"),
+        ("graph.membership_frame (all users)", f"{t_frame:8.2f} s  (target <= 2 s)"),
+        ("answers equal", f"{'yes' if not mismatches else f'NO: {mismatches} differ'} "
+                          f"on {len(checked):,} users; long table rows "
+                          f"{'match' if frame_rows_ok else 'DIFFER'}"),
+    ]
+    rows.append(("(times are CPU seconds of this process)", ""))
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+    return 0 if not mismatches and frame_rows_ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

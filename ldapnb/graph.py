@@ -1,0 +1,1225 @@
+"""The membership graph: who is a member of what, directly and through nesting.
+
+:func:`from_entries` turns directory entries (from any source) into a
+:class:`networkx.DiGraph` whose edges point from a member to the group that holds it::
+
+    user --member--> Helpdesk --member--> IT Admins --member--> Domain Admins
+
+so the groups a user belongs to are the nodes reachable *from* it
+(:func:`effective_groups`) and the members of a group are the nodes that reach it
+(:func:`effective_members`).  Every function takes the graph first and returns plain
+Python or pandas types, networkx style.
+
+Nodes
+    The DN as first seen (the entry's own spelling when the entry is in the data).  Any
+    spelling of a DN finds its node: ``G.graph["index"]`` maps the normalised DN
+    (:func:`ldapnb.dn.normalize`) to the node, ``G.graph["sids"]`` maps SID strings to
+    nodes, and :func:`lookup` uses both.  Node attributes:
+
+    ===========  ==========================================================================
+    kind         ``"user"``, ``"group"``, ``"computer"`` or ``"unknown"``
+    dangling     True for a name that some membership value points at but that has no
+                 entry in the data (a deleted account, an unresolved ``memberUid``)
+    label        cn, else sAMAccountName, else uid, else the first RDN value
+    sid          the objectSid as ``S-1-5-...`` (None when there is none)
+    privileged   True for AD's privileged groups (by SID/RID, DnsAdmins by name, see
+                 :mod:`ldapnb.ad`) and for the DNs passed as ``privileged=``
+    privileged_by  why (``"RID 512 (Domain Admins)"``, ``"given"``), ``""`` when not
+    ===========  ==========================================================================
+
+Edges
+    ``via``: a frozenset of the attributes that made the edge (``{"member"}``; both
+    ``{"member", "memberOf"}`` when the group's member and the member's memberOf agree).
+
+Graph attributes
+    ``index`` (normalised DN -> node), ``sids`` (SID -> node) and ``unresolved``: a list of
+    ``(dn, attribute, value)`` for membership values that could not be tied to any node
+    (a primaryGroupID on an entry without objectSid, a ``privileged=`` DN not in the data).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection, Hashable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from . import ad
+from .dn import escape_value, normalize
+from .entry import Entry
+from .errors import DnError, LdapnbError, LimitExceeded, NoSuchEntry, SchemaError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import os
+
+    import pandas as pd
+
+__all__ = [
+    "MEMBERSHIP_ATTRIBUTES",
+    "from_entries",
+    "lookup",
+    "effective_members",
+    "effective_groups",
+    "effective_membership",
+    "why",
+    "cycles",
+    "depth",
+    "depths",
+    "membership_frame",
+    "privileged_groups",
+    "to_graphml",
+    "to_gexf",
+    "to_parquet",
+]
+
+#: The attributes :func:`from_entries` reads, in their usual spelling.
+MEMBERSHIP_ATTRIBUTES: tuple[str, ...] = (
+    "member",
+    "uniqueMember",
+    "memberUid",
+    "memberOf",
+    "primaryGroupID",
+)
+_SPELLING = {a.lower(): a for a in MEMBERSHIP_ATTRIBUTES}
+
+_GROUP_CLASSES = frozenset(
+    {"group", "groupofnames", "groupofuniquenames", "posixgroup", "groupofurls",
+     "groupofmembers", "groupofentries", "dynamicgroup", "nestedgroup"}
+)
+_USER_CLASSES = frozenset(
+    {"person", "organizationalperson", "inetorgperson", "user", "posixaccount", "account",
+     "shadowaccount", "residentialperson", "msds-managedserviceaccount"}
+)
+_COMPUTER_CLASSES = frozenset({"computer", "msds-groupmanagedserviceaccount"})
+
+# RFC 4517 NameAndOptionalUID: a DN, then optionally "#" and a bit string such as '0101'B.
+_UID_SUFFIX = re.compile(r"#'[01]*'B$")
+
+
+# ------------------------------------------------------------------------------------------
+# building
+# ------------------------------------------------------------------------------------------
+
+
+def _kind(entry: Entry) -> str:
+    classes = {str(c).lower() for c in entry.get("objectClass", ())}
+    if classes & _COMPUTER_CLASSES:
+        return "computer"
+    if classes & _GROUP_CLASSES:
+        return "group"
+    if classes & _USER_CLASSES:
+        return "user"
+    return "unknown"
+
+
+def _label(entry: Entry) -> str:
+    for name in ("cn", "sAMAccountName", "uid"):
+        value = entry.first(name)
+        if isinstance(value, str) and value:
+            return value
+    first = entry.dn.split(",", 1)[0]
+    return first.split("=", 1)[-1]
+
+
+def _key(dn: str, *, where: str) -> str:
+    """The normalised DN, with a DnError that says where the bad DN was found."""
+    try:
+        return normalize(dn)
+    except DnError as exc:
+        raise DnError(f"{exc.reason} ({where})", dn=dn, position=exc.position) from exc
+
+
+def _values(entry: Entry, attribute: str, options: bool) -> list[str]:
+    """Text values of ``attribute``, and of its options (``member;range=0-1499``) when the
+    entry has any attribute with options."""
+    if options:
+        raw = [v for _, values in entry.with_options(attribute) for v in values]
+    elif attribute in entry:
+        raw = entry[attribute]
+    else:
+        return []
+    out = []
+    for value in raw:
+        if isinstance(value, bytes):
+            try:
+                value = value.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise LdapnbError(f"{entry.dn}: a {attribute} value is not UTF-8 text") from exc
+        value = value.strip()
+        if value:
+            out.append(value)
+    return out
+
+
+class _Builder:
+    def __init__(self, attributes: Collection[str]):
+        self.use = {a.lower() for a in attributes}
+        unknown = self.use - set(_SPELLING)
+        if unknown:
+            raise LdapnbError(
+                f"unknown membership attribute(s) {sorted(unknown)}: "
+                f"use some of {list(MEMBERSHIP_ATTRIBUTES)}"
+            )
+        self.nodes: dict[str, dict[str, Any]] = {}  # node id -> attributes
+        self.index: dict[str, str] = {}  # normalised DN -> node id
+        self.sids: dict[str, str] = {}
+        self.others: dict[str, tuple[str, dict[str, Any]]] = {}  # entries not (yet) nodes
+        self.uids: dict[str, list[str]] = {}
+        self.uids_folded: dict[str, list[str]] = {}
+        # (member, group, attribute); member/group are ("dn", text) / ("id", node) / ...
+        self.refs: list[tuple[str, str, str, str]] = []
+        self.primary: list[tuple[str, str, str]] = []  # (node, sid, rid)
+        self.edges: dict[tuple[str, str], set[str]] = {}
+        self.unresolved: list[tuple[str, str, str]] = []
+
+    # -- pass 1: entries ---------------------------------------------------------------------
+    def add_entry(self, entry: Entry) -> None:
+        dn = entry.dn
+        key = _key(dn, where="an entry's DN")
+        kind = _kind(entry)
+        sid = None
+        if "objectSid" in entry and entry["objectSid"]:
+            try:
+                sid = ad.sid_to_str(entry["objectSid"][0])
+            except LdapnbError as exc:
+                raise type(exc)(f"{dn}: {exc}") from exc
+        use = self.use
+        options = any(";" in name for name in entry)
+        has_members = False
+        for attribute in ("member", "uniqueMember"):
+            if attribute.lower() in use:
+                for value in _values(entry, attribute, options):
+                    has_members = True
+                    if attribute == "uniqueMember":
+                        value = _UID_SUFFIX.sub("", value)
+                    self.refs.append(("dn", value, key, attribute))
+        if "memberuid" in use:
+            for value in _values(entry, "memberUid", options):
+                has_members = True
+                self.refs.append(("uid", value, key, "memberUid"))
+        if "memberof" in use:
+            for value in _values(entry, "memberOf", options):
+                self.refs.append(("key", key, value, "memberOf"))
+        if "primarygroupid" in use:
+            for value in _values(entry, "primaryGroupID", options):
+                self.primary.append((key, sid or "", value))
+        if kind == "unknown" and has_members:
+            kind = "group"
+        attrs: dict[str, Any] = {
+            "kind": kind,
+            "dangling": False,
+            "label": _label(entry),
+            "sid": sid,
+            "privileged": False,
+            "privileged_by": "",
+        }
+        if sid is not None:
+            reason = ad.privileged_reason(sid) if kind == "group" else None
+            if reason:
+                attrs.update(privileged=True, privileged_by=reason)
+        sam = entry.first("sAMAccountName")
+        if (
+            kind == "group"
+            and isinstance(sam, str)
+            and sam.lower() in ad.PRIVILEGED_NAMES
+            and not attrs["privileged"]
+        ):
+            attrs.update(privileged=True, privileged_by=f"name {sam}")
+        uids = _values(entry, "uid", options) if kind != "group" else []
+        for uid in uids:
+            self.uids.setdefault(uid, []).append(key)
+            self.uids_folded.setdefault(uid.casefold(), []).append(key)
+
+        if key in self.index or key in self.others:  # the same entry twice: first one wins
+            return
+        if kind == "unknown":
+            self.others[key] = (dn, attrs)
+        else:
+            self.index[key] = dn
+            self.nodes[dn] = attrs
+        if sid is not None:
+            self.sids.setdefault(sid, dn)
+
+    # -- pass 2: references ------------------------------------------------------------------
+    def node_for_dn(self, text: str, *, as_group: bool, where: str) -> str:
+        key = _key(text, where=where)
+        return self.node_for_key(key, text, as_group=as_group)
+
+    def node_for_key(self, key: str, text: str, *, as_group: bool) -> str:
+        node = self.index.get(key)
+        if node is not None:
+            if as_group and self.nodes[node]["kind"] == "unknown" and self.nodes[node]["dangling"]:
+                self.nodes[node]["kind"] = "group"
+            return node
+        if key in self.others:  # an entry that is neither user nor group, now referenced
+            dn, attrs = self.others.pop(key)
+            if as_group:
+                attrs["kind"] = "group"
+            self.index[key] = dn
+            self.nodes[dn] = attrs
+            return dn
+        self.index[key] = text
+        self.nodes[text] = {
+            "kind": "group" if as_group else "unknown",
+            "dangling": True,
+            "label": text.split(",", 1)[0].split("=", 1)[-1],
+            "sid": None,
+            "privileged": False,
+            "privileged_by": "",
+        }
+        return text
+
+    def edge(self, member: str, group: str, attribute: str) -> None:
+        self.edges.setdefault((member, group), set()).add(attribute)
+
+    def resolve(self) -> None:
+        for a, b, c, attribute in self.refs:
+            if a == "dn":  # member DN b in group key c
+                group = self.index[c] if c in self.index else self.node_for_key(
+                    c, c, as_group=True)
+                member = self.node_for_dn(
+                    b, as_group=False, where=f"{attribute} of {group}")
+                self.edge(member, group, attribute)
+            elif a == "uid":
+                group = self.index[c] if c in self.index else self.node_for_key(
+                    c, c, as_group=True)
+                keys = self.uids.get(b) or self.uids_folded.get(b.casefold())
+                if keys:
+                    for key in keys:
+                        self.edge(self.node_for_key(key, key, as_group=False), group,
+                                  attribute)
+                else:
+                    name = "uid=" + escape_value(b)
+                    member = self.node_for_dn(name, as_group=False, where="memberUid")
+                    self.nodes[member]["label"] = b
+                    self.edge(member, group, attribute)
+            else:  # memberOf: member key b, group DN c
+                member = self.index[b] if b in self.index else self.node_for_key(
+                    b, b, as_group=False)
+                group = self.node_for_dn(c, as_group=True, where=f"memberOf of {member}")
+                self.edge(member, group, attribute)
+        for key, sid, value in self.primary:
+            member = self.node_for_key(key, key, as_group=False)
+            if not sid:
+                self.unresolved.append((member, "primaryGroupID", value))
+                continue
+            if not value.isdigit():
+                raise SchemaError(
+                    f"{member}: primaryGroupID {value!r} is not valid: expected a RID (digits)")
+            try:
+                group_sid = ad.domain_sid(sid) + "-" + str(int(value))
+            except LdapnbError as exc:
+                raise type(exc)(f"{member}: {exc}") from exc
+            group = self.sids.get(group_sid)
+            if group is None:
+                group = f"<SID={group_sid}>"
+                key = group.lower()
+                if key not in self.index:
+                    self.index[key] = group
+                    reason = ad.privileged_reason(group_sid) or ""
+                    self.nodes[group] = {
+                        "kind": "group",
+                        "dangling": True,
+                        "label": ad.sid_name(group_sid) or group_sid,
+                        "sid": group_sid,
+                        "privileged": bool(reason),
+                        "privileged_by": reason,
+                    }
+                    self.sids[group_sid] = group
+            self.edge(member, group, "primaryGroupID")
+
+    def mark_privileged(self, privileged: Iterable[str]) -> None:
+        for name in privileged:
+            if isinstance(name, str) and name[:4].upper() == "S-1-":
+                node = self.sids.get(ad.sid_to_str(name))
+            else:
+                key = _key(name, where="privileged=")
+                node = self.index.get(key)
+                if node is None and key in self.others:
+                    node = self.node_for_key(key, name, as_group=True)
+            if node is None:
+                self.unresolved.append((name, "privileged", name))
+                continue
+            attrs = self.nodes[node]
+            if not attrs["privileged"]:
+                attrs.update(privileged=True, privileged_by="given")
+
+    def graph(self) -> nx.DiGraph:
+        G = nx.DiGraph()
+        G.add_nodes_from(self.nodes.items())
+        G.add_edges_from((m, g, {"via": frozenset(v)}) for (m, g), v in self.edges.items())
+        G.graph["index"] = self.index
+        G.graph["sids"] = self.sids
+        G.graph["unresolved"] = self.unresolved
+        return G
+
+
+def from_entries(
+    entries: Iterable[Entry],
+    *,
+    privileged: Iterable[str] = (),
+    attributes: Collection[str] = MEMBERSHIP_ATTRIBUTES,
+) -> nx.DiGraph:
+    """Build the membership graph (edges member -> group) of some entries.
+
+    Membership is read from every style a directory uses:
+
+    - ``member`` (groupOfNames, AD groups) and ``uniqueMember`` (groupOfUniqueNames; an
+      optional ``#'0101'B`` UID suffix is dropped): DNs of the members;
+    - ``memberUid`` (posixGroup): uids, tied to the entries carrying that ``uid`` (exact
+      match first, then ignoring case); a uid that matches no entry becomes a dangling
+      node of kind ``"unknown"`` named ``uid=<value>``;
+    - ``memberOf`` on members: the back-links, for when those are all that can be read;
+    - ``primaryGroupID`` (AD): the RID of the user's primary group, which AD does not list
+      in the group's ``member``; resolved to the group whose objectSid is the user's domain
+      SID plus that RID (or a dangling node ``<SID=S-1-5-21-...-513>`` when that group is
+      not in the data).
+
+    Users, groups and computers are nodes even when they belong to nothing; other entries
+    (OUs, organizationalRole ...) become nodes only when a membership value points at them.
+    A DN that a value points at with no entry in the data is kept as a node with
+    ``dangling=True``.
+
+    Parameters
+    ----------
+    entries : iterable of Entry
+        Any source's entries (read once; only what the graph needs is kept).
+    privileged : iterable of str
+        DNs (any spelling) or SIDs of groups to mark privileged besides AD's well-known ones:
+        for OpenLDAP, e.g. the groups that ACLs grant write access to.  Names not in the
+        data are listed in ``G.graph["unresolved"]``.
+    attributes : collection of str
+        Which membership attributes to read (default all of :data:`MEMBERSHIP_ATTRIBUTES`);
+        e.g. ``["member"]`` to compare with the memberOf values a server computed.
+
+    Returns
+    -------
+    networkx.DiGraph
+
+    Raises
+    ------
+    DnError
+        A membership value that is not a DN (the message says which group or member).
+    SchemaError
+        A malformed objectSid or primaryGroupID.
+    LdapnbError
+        An unknown name in ``attributes``.
+
+    Examples
+    --------
+    >>> from ldapnb.entry import Entry
+    >>> G = from_entries([
+    ...     Entry("uid=ann,ou=people,dc=x", {"objectClass": ["inetOrgPerson"], "uid": ["ann"]}),
+    ...     Entry("cn=staff,ou=groups,dc=x", {"objectClass": ["posixGroup"],
+    ...                                        "memberUid": ["ann", "bob"]}),
+    ...     Entry("cn=all,ou=groups,dc=x", {"objectClass": ["groupOfNames"],
+    ...                                      "member": ["CN=Staff, OU=Groups, DC=x"]}),
+    ... ])
+    >>> sorted(G.edges)
+    [('cn=staff,ou=groups,dc=x', 'cn=all,ou=groups,dc=x'), \
+('uid=ann,ou=people,dc=x', 'cn=staff,ou=groups,dc=x'), ('uid=bob', 'cn=staff,ou=groups,dc=x')]
+    >>> G.nodes["uid=bob"]["dangling"], G.nodes["uid=bob"]["kind"]
+    (True, 'unknown')
+    """
+    builder = _Builder(attributes)
+    for entry in entries:
+        builder.add_entry(entry)
+    builder.resolve()
+    builder.mark_privileged(privileged)
+    return builder.graph()
+
+
+# ------------------------------------------------------------------------------------------
+# looking up nodes
+# ------------------------------------------------------------------------------------------
+
+
+def lookup(G: nx.DiGraph, name: str) -> str:
+    """The node of ``G`` for a DN in any spelling, or for a SID string.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A membership graph.
+    name : str
+        A DN (``"CN=Domain Admins, CN=Users, DC=contoso, DC=com"`` finds
+        ``"CN=Domain Admins,CN=Users,DC=contoso,DC=com"``), a SID (``"S-1-5-32-544"``) or
+        the node itself.
+
+    Returns
+    -------
+    str
+        The node.
+
+    Raises
+    ------
+    NoSuchEntry
+        No such node.
+
+    Examples
+    --------
+    >>> from ldapnb.entry import Entry
+    >>> G = from_entries([Entry("cn=Admins,dc=x", {"objectClass": ["groupOfNames"],
+    ...                                            "member": ["cn=a,dc=x"]})])
+    >>> lookup(G, "CN=admins, DC=X")
+    'cn=Admins,dc=x'
+    """
+    if name in G:
+        return name
+    if name[:4].upper() == "S-1-":
+        node = G.graph.get("sids", {}).get(name.upper())
+        if node is not None:
+            return node  # type: ignore[no-any-return]
+    else:
+        try:
+            key = normalize(name)
+        except DnError:
+            key = name.lower()
+        node = G.graph.get("index", {}).get(key)
+        if node is not None:
+            return node  # type: ignore[no-any-return]
+    raise NoSuchEntry(name, message=f"{name!r} is not a node of this membership graph")
+
+
+def _via(G: nx.DiGraph, via: Iterable[str] | None) -> nx.DiGraph:
+    """``G``, or a view with only the edges made by the attributes ``via``."""
+    if via is None:
+        return G
+    if isinstance(via, str):
+        via = [via]
+    wanted = set()
+    for name in via:
+        if name.lower() not in _SPELLING:
+            raise LdapnbError(
+                f"unknown membership attribute {name!r}: use some of {list(MEMBERSHIP_ATTRIBUTES)}"
+            )
+        wanted.add(_SPELLING[name.lower()])
+
+    def keep(u: Hashable, v: Hashable) -> bool:
+        return bool(G.edges[u, v].get("via", frozenset()) & wanted)
+
+    return nx.subgraph_view(G, filter_edge=keep)
+
+
+# ------------------------------------------------------------------------------------------
+# effective membership
+# ------------------------------------------------------------------------------------------
+
+
+def effective_members(
+    G: nx.DiGraph, group: str, *, via: Iterable[str] | None = None
+) -> set[str]:
+    """Every member of ``group``, direct or through nesting (never ``group`` itself).
+
+    This is the reference definition: the nodes from which ``group`` can be reached
+    (``networkx.ancestors``).  Cycles are harmless.  Note that AD's in-chain matching rule
+    (``1.2.840.113556.1.4.1941``) follows ``member`` only and so does not see primary group
+    membership: compare with ``via={"member"}``.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A membership graph.
+    group : str
+        The group: a DN in any spelling, or a SID.
+    via : iterable of str, optional
+        Follow only edges made by these attributes (``{"member"}``).
+
+    Returns
+    -------
+    set[str]
+
+    Raises
+    ------
+    NoSuchEntry
+        ``group`` is not in the graph.
+
+    Examples
+    --------
+    >>> from ldapnb.entry import Entry
+    >>> G = from_entries([
+    ...     Entry("cn=a,dc=x", {"objectClass": ["groupOfNames"], "member": ["cn=b,dc=x"]}),
+    ...     Entry("cn=b,dc=x", {"objectClass": ["groupOfNames"], "member": ["cn=u,dc=x"]}),
+    ... ])
+    >>> sorted(effective_members(G, "cn=a,dc=x"))
+    ['cn=b,dc=x', 'cn=u,dc=x']
+    """
+    node = lookup(G, group)
+    return set(nx.ancestors(_via(G, via), node))
+
+
+def effective_groups(
+    G: nx.DiGraph, member: str, *, via: Iterable[str] | None = None
+) -> set[str]:
+    """Every group ``member`` belongs to, directly or through nesting (never itself).
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A membership graph.
+    member : str
+        A DN in any spelling, or a SID.
+    via : iterable of str, optional
+        Follow only edges made by these attributes.
+
+    Returns
+    -------
+    set[str]
+
+    Raises
+    ------
+    NoSuchEntry
+        ``member`` is not in the graph.
+
+    Examples
+    --------
+    >>> from ldapnb.entry import Entry
+    >>> G = from_entries([
+    ...     Entry("cn=a,dc=x", {"objectClass": ["groupOfNames"], "member": ["cn=b,dc=x"]}),
+    ...     Entry("cn=b,dc=x", {"objectClass": ["groupOfNames"], "member": ["cn=u,dc=x"]}),
+    ... ])
+    >>> sorted(effective_groups(G, "cn=u,dc=x"))
+    ['cn=a,dc=x', 'cn=b,dc=x']
+    """
+    node = lookup(G, member)
+    return set(nx.descendants(_via(G, via), node))
+
+
+def _tarjan(adj: list[list[int]]) -> tuple[list[int], list[list[int]]]:
+    """Strongly connected components of a graph given as adjacency lists (iterative
+    Tarjan).  Returns each vertex's component number and the components, numbered in the
+    order they finish: a component comes after every component it can reach."""
+    n = len(adj)
+    index = [-1] * n
+    low = [0] * n
+    on_stack = [False] * n
+    comp_of = [-1] * n
+    comps: list[list[int]] = []
+    stack: list[int] = []
+    counter = 0
+    for root in range(n):
+        if index[root] != -1:
+            continue
+        work = [(root, 0)]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack[root] = True
+        while work:
+            v, i = work[-1]
+            edges = adj[v]
+            if i < len(edges):
+                work[-1] = (v, i + 1)
+                w = edges[i]
+                if index[w] == -1:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack[w] = True
+                    work.append((w, 0))
+                elif on_stack[w] and index[w] < low[v]:
+                    low[v] = index[w]
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                if low[v] < low[parent]:
+                    low[parent] = low[v]
+            if low[v] == index[v]:
+                members = []
+                while True:
+                    w = stack.pop()
+                    on_stack[w] = False
+                    comp_of[w] = len(comps)
+                    members.append(w)
+                    if w == v:
+                        break
+                comps.append(members)
+    return comp_of, comps
+
+
+class _Closure:
+    """Effective membership for many members at once.
+
+    The "container" nodes (those with members) and the edges among them are condensed into
+    strongly connected components; ``up[c]`` - the container plus every group above it - is
+    computed once per component, sinks first, as the union of the components above it.  A
+    member's groups are then the union of ``up`` over its direct groups: no search per member.
+    """
+
+    def __init__(self, G: nx.DiGraph):
+        self.G = G
+        pred, succ = G.pred, G.succ
+        containers = [n for n in G if pred[n]]
+        number = {c: i for i, c in enumerate(containers)}
+        adj = [[number[s] for s in succ[c]] for c in containers]
+        comp_of, comps = _tarjan(adj)
+        # Tarjan finishes a component after every component it reaches: sinks first
+        up: list[frozenset[str]] = []
+        for members in comps:
+            own = frozenset(containers[i] for i in members)
+            above = {comp_of[j] for i in members for j in adj[i]} - {len(up)}
+            up.append(own.union(*[up[c] for c in above]))
+        self.component = {c: comp_of[i] for i, c in enumerate(containers)}
+        self.up = up
+
+    def groups_of(self, node: str) -> frozenset[str]:
+        return self.all([node])[node]
+
+    def all(self, nodes: Iterable[str] | None) -> dict[str, frozenset[str]]:
+        """Member -> effective groups, for ``nodes`` (default: every node with a group)."""
+        up, component = self.up, self.component
+        up_of = {node: up[comp] for node, comp in component.items()}
+        empty: frozenset[str] = frozenset()
+        union = empty.union
+        out: dict[str, frozenset[str]] = {}
+        if nodes is None:
+            adjacency: Iterable[tuple[str, Any]] = self.G.adjacency()
+        else:
+            table = dict(self.G.adjacency())
+            adjacency = ((n, table[n]) for n in nodes)
+        for node, direct in adjacency:
+            if not direct:
+                if nodes is not None:
+                    out[node] = empty
+                continue
+            if node in up_of:
+                out[node] = up_of[node] - {node}
+            elif len(direct) == 1:
+                for group in direct:
+                    out[node] = up_of[group]
+            else:
+                out[node] = union(*map(up_of.__getitem__, direct))
+        return out
+
+
+def effective_membership(
+    G: nx.DiGraph,
+    members: Iterable[str] | None = None,
+    *,
+    via: Iterable[str] | None = None,
+) -> dict[str, frozenset[str]]:
+    """The effective groups of many members at once (all of them by default).
+
+    The same answer as :func:`effective_groups` for each member, computed once per strongly
+    connected component of the group graph instead of one search per member: use it for
+    whole-directory questions.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A membership graph.
+    members : iterable of str, optional
+        DNs (any spelling); default every node that belongs to at least one group.
+    via : iterable of str, optional
+        Follow only edges made by these attributes.
+
+    Returns
+    -------
+    dict[str, frozenset[str]]
+        Member node -> its effective groups.  Members with the same groups may share one
+        frozenset object.
+
+    Raises
+    ------
+    NoSuchEntry
+        A name in ``members`` is not in the graph.
+
+    Examples
+    --------
+    >>> from ldapnb.entry import Entry
+    >>> G = from_entries([
+    ...     Entry("cn=a,dc=x", {"objectClass": ["groupOfNames"], "member": ["cn=b,dc=x"]}),
+    ...     Entry("cn=b,dc=x", {"objectClass": ["groupOfNames"], "member": ["cn=u,dc=x"]}),
+    ... ])
+    >>> sorted(effective_membership(G)["cn=u,dc=x"])
+    ['cn=a,dc=x', 'cn=b,dc=x']
+    """
+    H = _via(G, via)
+    nodes = None if members is None else [m if m in G else lookup(G, m) for m in members]
+    return _Closure(H).all(nodes)
+
+
+def why(
+    G: nx.DiGraph,
+    member: str,
+    group: str,
+    *,
+    all_shortest: bool = False,
+    via: Iterable[str] | None = None,
+) -> list[list[str]]:
+    """The shortest membership chain(s) that make ``member`` a member of ``group``.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A membership graph.
+    member, group : str
+        DNs in any spelling, or SIDs.
+    all_shortest : bool
+        Every chain of the shortest length, instead of one (the first found, in the
+        graph's order).
+    via : iterable of str, optional
+        Follow only edges made by these attributes.
+
+    Returns
+    -------
+    list[list[str]]
+        Each chain starts at ``member`` and ends at ``group``; ``[]`` when ``member`` is not
+        a member.  When ``member`` is ``group``, the shortest cycle through it (a group that
+        is its own member), or ``[]``.
+
+    Raises
+    ------
+    NoSuchEntry
+        ``member`` or ``group`` is not in the graph.
+
+    Examples
+    --------
+    >>> from ldapnb.entry import Entry
+    >>> G = from_entries([
+    ...     Entry("cn=a,dc=x", {"objectClass": ["groupOfNames"], "member": ["cn=b,dc=x"]}),
+    ...     Entry("cn=b,dc=x", {"objectClass": ["groupOfNames"], "member": ["cn=u,dc=x"]}),
+    ... ])
+    >>> why(G, "cn=u,dc=x", "cn=a,dc=x")
+    [['cn=u,dc=x', 'cn=b,dc=x', 'cn=a,dc=x']]
+    """
+    source, target = lookup(G, member), lookup(G, group)
+    H = _via(G, via)
+    if source != target:
+        try:
+            if all_shortest:
+                return [list(p) for p in nx.all_shortest_paths(H, source, target)]
+            return [list(nx.shortest_path(H, source, target))]
+        except nx.NetworkXNoPath:
+            return []
+    # a cycle through the node: the shortest path back to it from one of its groups
+    found: list[list[str]] = []
+    for step in H.succ[source]:
+        if step == source:
+            return [[source, source]]
+        try:
+            paths = (
+                list(nx.all_shortest_paths(H, step, target))
+                if all_shortest
+                else [nx.shortest_path(H, step, target)]
+            )
+        except nx.NetworkXNoPath:
+            continue
+        if found and len(paths[0]) + 1 > len(found[0]):
+            continue
+        if found and len(paths[0]) + 1 < len(found[0]):
+            found = []
+        found.extend([source, *p] for p in paths)
+    return found if all_shortest else found[:1]
+
+
+def cycles(G: nx.DiGraph, *, limit: int = 10_000) -> list[list[str]]:
+    """The membership cycles: groups that are, through nesting, members of themselves.
+
+    Each elementary cycle is listed once as ``[g1, g2, ..., gk]`` meaning g1 is a member of
+    g2, ..., gk a member of g1, rotated to start at its smallest node (string order); a group
+    that is its own member is ``[g]``.  Sorted by length, then by nodes.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A membership graph.
+    limit : int
+        The most cycles to list.  A tangle of groups can hold exponentially many elementary
+        cycles: past ``limit``, :class:`LimitExceeded` is raised with the cycles found so far
+        in ``partial`` (use :func:`networkx.strongly_connected_components` to see tangles).
+
+    Returns
+    -------
+    list[list[str]]
+
+    Raises
+    ------
+    LimitExceeded
+        More than ``limit`` cycles.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph([("b", "a"), ("a", "b"), ("c", "c"), ("u", "a")])
+    >>> cycles(G)
+    [['c'], ['a', 'b']]
+    """
+    found: list[list[str]] = []
+    for cycle in nx.simple_cycles(G):
+        start = min(range(len(cycle)), key=lambda i: cycle[i])
+        found.append(cycle[start:] + cycle[:start])
+        if len(found) > limit:
+            found.sort(key=lambda c: (len(c), c))
+            raise LimitExceeded(
+                f"more than {limit} membership cycles; the first {limit} are in .partial",
+                kind="size",
+                limit=limit,
+                returned=limit,
+                partial=found[:limit],
+            )
+    found.sort(key=lambda c: (len(c), c))
+    return found
+
+
+def _group_nodes(G: nx.DiGraph) -> list[str]:
+    """Nodes of kind "group" (for a graph without kinds: nodes that have members)."""
+    pred = G.pred
+    out = []
+    for node, kind in G.nodes(data="kind"):
+        if kind == "group" or (kind is None and pred[node]):
+            out.append(node)
+    return out
+
+
+def _depth_dp(S: nx.DiGraph) -> dict[str, int]:
+    cond = nx.condensation(S)
+    level: dict[int, int] = {}
+    for comp in nx.topological_sort(cond):
+        below = [level[p] + 1 for p in cond.pred[comp]]
+        level[comp] = max(below, default=0)
+    return {node: level[comp] for node, comp in cond.graph["mapping"].items()}
+
+
+def depth(G: nx.DiGraph, group: str) -> int:
+    """How deeply groups are nested below ``group``.
+
+    Definition: take the groups only (kind ``"group"``), and merge every set of groups that
+    are members of one another through a cycle (a strongly connected component) into one
+    level.  ``depth`` is the number of edges on the longest chain of such levels that ends
+    at ``group``'s level.  A group with no group among its members has depth 0; a group
+    holding a group that holds a group has depth 2.  Without cycles this is exactly the
+    longest chain of distinct nested groups; a cycle adds no depth, and the computation
+    always ends.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A membership graph.
+    group : str
+        A DN in any spelling, or a SID.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    NoSuchEntry
+        ``group`` is not in the graph.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph([("u", "c"), ("c", "b"), ("b", "a"), ("a", "b")])
+    >>> depth(G, "a"), depth(G, "b"), depth(G, "c")
+    (1, 1, 0)
+    """
+    node = lookup(G, group)
+    groups = set(_group_nodes(G))
+    if node not in groups:
+        return 0
+    below = {n for n in nx.ancestors(G, node) if n in groups} | {node}
+    return _depth_dp(G.subgraph(below))[node]
+
+
+def depths(G: nx.DiGraph) -> dict[str, int]:
+    """:func:`depth` of every group at once.
+
+    Examples
+    --------
+    >>> depths(nx.DiGraph([("u", "c"), ("c", "b"), ("b", "a")]))
+    {'c': 0, 'b': 1, 'a': 2}
+    """
+    groups = _group_nodes(G)
+    result = _depth_dp(G.subgraph(groups))
+    return {g: result[g] for g in groups}
+
+
+def privileged_groups(G: nx.DiGraph) -> set[str]:
+    """The nodes marked privileged (see :func:`from_entries`).
+
+    Examples
+    --------
+    >>> from ldapnb.entry import Entry
+    >>> G = from_entries([Entry("cn=ops,dc=x", {"objectClass": ["groupOfNames"],
+    ...                                         "member": ["cn=u,dc=x"]})],
+    ...                  privileged=["CN=Ops,DC=X"])
+    >>> privileged_groups(G)
+    {'cn=ops,dc=x'}
+    """
+    return {n for n, p in G.nodes(data="privileged") if p}
+
+
+# ------------------------------------------------------------------------------------------
+# the long table
+# ------------------------------------------------------------------------------------------
+
+
+def _chains(
+    adj: list[list[int]], containers: list[str]
+) -> tuple[Any, Any, Any, Any, list[tuple[str, ...]]]:
+    """Shortest chains from each container up to every group above it.
+
+    Returns CSR arrays over container numbers: ``offsets``, ``targets`` (container numbers),
+    ``dist`` (edges) and ``path`` (numbers into the returned list of chains, each chain a
+    tuple of DNs from the container up to the target).
+    """
+    import numpy as np
+
+    targets: list[int] = []
+    dist: list[int] = []
+    path: list[int] = []
+    offsets = [0]
+    chains: list[tuple[str, ...]] = []
+    for i, name in enumerate(containers):
+        chain_of = {i: len(chains)}
+        chains.append((name,))
+        targets.append(i)
+        dist.append(0)
+        path.append(chain_of[i])
+        frontier = [i]
+        d = 0
+        while frontier:
+            d += 1
+            nxt = []
+            for u in frontier:
+                base = chains[chain_of[u]]
+                for v in adj[u]:
+                    if v not in chain_of:
+                        chain_of[v] = len(chains)
+                        chains.append((*base, containers[v]))
+                        targets.append(v)
+                        dist.append(d)
+                        path.append(chain_of[v])
+                        nxt.append(v)
+            frontier = nxt
+        offsets.append(len(targets))
+    return (
+        np.asarray(offsets, dtype=np.int64),
+        np.asarray(targets, dtype=np.int64),
+        np.asarray(dist, dtype=np.int64),
+        np.asarray(path, dtype=np.int64),
+        chains,
+    )
+
+
+def membership_frame(
+    G: nx.DiGraph,
+    members: Iterable[str] | None = None,
+    *,
+    via: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Every (member, group) pair, direct and through nesting, as a long table.
+
+    Columns:
+
+    ===========  ==============================================================================
+    member       the member's node (DN)
+    member_kind  its kind (user, group, computer, unknown)
+    group        a group it belongs to (never the member itself, even in a cycle)
+    direct       True when ``group`` lists ``member`` itself
+    depth        the length of the shortest chain, in edges (1 for direct membership)
+    via          that chain as a tuple of DNs, from the member's direct group up to
+                 ``group`` (``(group,)`` when direct); the full chain is
+                 ``(member, *via)``, what :func:`why` returns.  Rows share these tuples.
+    ===========  ==============================================================================
+
+    Rows are ordered by member (graph order) and group.  The closure is computed once per
+    group and expanded for all members with numpy, so a whole directory takes seconds, not
+    one search per member.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A membership graph.
+    members : iterable of str, optional
+        DNs (any spelling) to list; default every node that belongs to at least one group.
+    via : iterable of str, optional
+        Follow only edges made by these attributes.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    NoSuchEntry
+        A name in ``members`` is not in the graph.
+
+    Examples
+    --------
+    >>> from ldapnb.entry import Entry
+    >>> G = from_entries([
+    ...     Entry("cn=a,dc=x", {"objectClass": ["groupOfNames"], "member": ["cn=b,dc=x"]}),
+    ...     Entry("cn=b,dc=x", {"objectClass": ["groupOfNames"], "member": ["cn=u,dc=x"]}),
+    ... ])
+    >>> m = membership_frame(G, ["cn=u,dc=x"])
+    >>> m[["member", "group", "direct", "depth"]].values.tolist()
+    [['cn=u,dc=x', 'cn=a,dc=x', False, 2], ['cn=u,dc=x', 'cn=b,dc=x', True, 1]]
+    >>> m.loc[0, "via"]
+    ('cn=b,dc=x', 'cn=a,dc=x')
+    """
+    import numpy as np
+    import pandas as pd
+
+    H = _via(G, via)
+    pred, succ = H.pred, H.succ
+    containers = [n for n in H if pred[n]]
+    number = {c: i for i, c in enumerate(containers)}
+    adj = [[number[s] for s in succ[c]] for c in containers]
+    offsets, targets, dist, path, chains = _chains(adj, containers)
+
+    if members is None:
+        wanted = [n for n in H if succ[n]]
+    else:
+        wanted = list(dict.fromkeys(lookup(G, m) for m in members))
+    pair_member: list[int] = []
+    pair_group: list[int] = []
+    for i, node in enumerate(wanted):
+        for s in succ[node]:
+            pair_member.append(i)
+            pair_group.append(number[s])
+    pm = np.asarray(pair_member, dtype=np.int64)
+    pg = np.asarray(pair_group, dtype=np.int64)
+    counts = offsets[pg + 1] - offsets[pg]
+    total = int(counts.sum())
+    row_member = np.repeat(pm, counts)
+    # the flat positions offsets[pg] .. offsets[pg]+count-1 for each pair, end to end
+    starts = np.repeat(offsets[pg] - (np.cumsum(counts) - counts), counts)
+    flat = starts + np.arange(total, dtype=np.int64)
+    row_group = targets[flat]
+    row_depth = dist[flat] + 1
+    row_path = path[flat]
+
+    # a member that is itself a container in a cycle reaches itself: drop those rows
+    member_number = np.asarray([number.get(n, -1) for n in wanted], dtype=np.int64)
+    keep = row_group != member_number[row_member] if total else np.ones(0, dtype=bool)
+    row_member, row_group = row_member[keep], row_group[keep]
+    row_depth, row_path = row_depth[keep], row_path[keep]
+
+    # one row per (member, group): the shortest chain.  Pack the four numbers into one
+    # int64 key when they fit, sort, and keep the first of each (member, group) run.
+    n_groups = max(len(containers), 1)
+    n_depth = int(row_depth.max()) + 1 if len(row_depth) else 1
+    n_path = max(len(chains), 1)
+    if len(wanted) * n_groups * n_depth * n_path < 2**62:
+        key = ((row_member * n_groups + row_group) * n_depth + row_depth) * n_path + row_path
+        key.sort()
+        key, row_path = np.divmod(key, n_path)
+        key, row_depth = np.divmod(key, n_depth)
+        row_member, row_group = np.divmod(key, n_groups)
+    else:  # pragma: no cover - beyond 2**62 combinations
+        order = np.lexsort((row_path, row_depth, row_group, row_member))
+        row_member, row_group = row_member[order], row_group[order]
+        row_depth, row_path = row_depth[order], row_path[order]
+    first = np.ones(len(row_member), dtype=bool)
+    if len(first) > 1:
+        first[1:] = (row_member[1:] != row_member[:-1]) | (row_group[1:] != row_group[:-1])
+    row_member, row_group = row_member[first], row_group[first]
+    row_depth, row_path = row_depth[first], row_path[first]
+
+    kinds = H.nodes
+    member_names = pd.Index(wanted, dtype=object)
+    member_kinds = pd.Categorical(
+        [kinds[n].get("kind", "unknown") for n in wanted],
+        categories=["user", "group", "computer", "unknown"],
+    )
+    chain_objects = np.empty(len(chains), dtype=object)
+    chain_objects[:] = chains
+    return pd.DataFrame(
+        {
+            "member": pd.Categorical.from_codes(row_member, categories=member_names),
+            "member_kind": member_kinds.take(row_member) if len(row_member) else pd.Categorical(
+                [], categories=member_kinds.categories),
+            "group": pd.Categorical.from_codes(
+                row_group, categories=pd.Index(containers, dtype=object)),
+            "direct": row_depth == 1,
+            "depth": row_depth,
+            "via": chain_objects[row_path],
+        }
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# exports
+# ------------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A value GraphML and GEXF can hold: None -> "", sets -> "a,b", lists -> JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (set, frozenset)):
+        return ",".join(sorted(str(v) for v in value))
+    if isinstance(value, (list, tuple)):
+        return json.dumps([str(v) for v in value])
+    return str(value)
+
+
+def _exportable(G: nx.DiGraph) -> nx.DiGraph:
+    H = nx.DiGraph()
+    H.graph.update(
+        {k: v for k, v in G.graph.items() if isinstance(v, (str, int, float, bool))}
+    )
+    H.add_nodes_from((n, {k: _plain(v) for k, v in d.items()}) for n, d in G.nodes(data=True))
+    H.add_edges_from(
+        (u, v, {k: _plain(x) for k, x in d.items()}) for u, v, d in G.edges(data=True)
+    )
+    return H
+
+
+def to_graphml(G: nx.DiGraph, path: str | os.PathLike[str]) -> None:
+    """Write the graph as GraphML (for Gephi, Cytoscape, yEd).
+
+    Attributes are made GraphML-safe: None becomes ``""``, the ``via`` sets become
+    ``"member,memberOf"``, lists become JSON; the look-up tables in ``G.graph`` are left out.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A membership graph.
+    path : str or os.PathLike
+        The file to write.
+    """
+    nx.write_graphml(_exportable(G), path)
+
+
+def to_gexf(G: nx.DiGraph, path: str | os.PathLike[str]) -> None:
+    """Write the graph as GEXF (Gephi's format); attributes made safe as in
+    :func:`to_graphml`.  Node labels come from the ``label`` attribute.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A membership graph.
+    path : str or os.PathLike
+        The file to write.
+    """
+    nx.write_gexf(_exportable(G), path)
+
+
+def to_parquet(
+    G: nx.DiGraph,
+    path: str | os.PathLike[str],
+    members: Iterable[str] | None = None,
+    *,
+    via: Iterable[str] | None = None,
+) -> None:
+    """Write :func:`membership_frame` as Parquet (``via`` becomes a list of strings).
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A membership graph.
+    path : str or os.PathLike
+        The file to write.
+    members, via
+        As for :func:`membership_frame`.
+    """
+    frame = membership_frame(G, members, via=via)
+    frame["via"] = [list(chain) for chain in frame["via"]]
+    frame.to_parquet(path, index=False)

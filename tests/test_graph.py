@@ -1,0 +1,413 @@
+from __future__ import annotations
+
+import re
+from collections import deque
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ldapnb import ad, graph
+from ldapnb.dn import normalize
+from ldapnb.entry import Entry
+from ldapnb.errors import DnError, LimitExceeded, NoSuchEntry
+from ldapnb.ldif import loads, read_entries
+
+CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "openldap"
+DOM = "S-1-5-21-1004336348-1177238915-682003330"
+
+
+def group(dn: str, *members: str, cls: str = "groupOfNames", attr: str = "member") -> Entry:
+    return Entry(dn, {"objectClass": [cls], "cn": [dn.split(",")[0][3:]], attr: list(members)})
+
+
+def person(dn: str, **extra: list) -> Entry:
+    attrs = {"objectClass": ["inetOrgPerson"], "cn": [dn.split(",")[0][4:]]}
+    attrs.update(extra)
+    return Entry(dn, attrs)
+
+
+# ------------------------------------------------------------------------------------------
+# every membership style
+# ------------------------------------------------------------------------------------------
+
+
+def test_member_any_spelling_and_kinds():
+    G = graph.from_entries([
+        person("uid=ann,ou=People,dc=x"),
+        group("cn=Staff,ou=Groups,dc=x", "UID=Ann, OU=people, DC=X"),
+        Entry("cn=pc1,dc=x", {"objectClass": ["top", "person", "user", "computer"]}),
+    ])
+    assert set(G.edges) == {("uid=ann,ou=People,dc=x", "cn=Staff,ou=Groups,dc=x")}
+    assert G.edges["uid=ann,ou=People,dc=x", "cn=Staff,ou=Groups,dc=x"]["via"] == {"member"}
+    assert G.nodes["uid=ann,ou=People,dc=x"]["kind"] == "user"
+    assert G.nodes["cn=Staff,ou=Groups,dc=x"]["kind"] == "group"
+    assert G.nodes["cn=pc1,dc=x"]["kind"] == "computer"
+    assert G.nodes["uid=ann,ou=People,dc=x"]["label"] == "ann"
+    assert graph.lookup(G, "CN=staff , ou=GROUPS,dc=X") == "cn=Staff,ou=Groups,dc=x"
+    assert G.graph["index"][normalize("cn=STAFF,ou=groups,dc=x")] == "cn=Staff,ou=Groups,dc=x"
+
+
+def test_unique_member_suffix_is_stripped():
+    G = graph.from_entries([
+        person("cn=Bob,dc=x"),
+        group("cn=g,dc=x", "cn=Bob,dc=x#'0101'B", "cn=Eve#1,dc=x",
+              cls="groupOfUniqueNames", attr="uniqueMember"),
+    ])
+    assert ("cn=Bob,dc=x", "cn=g,dc=x") in G.edges
+    assert G.edges["cn=Bob,dc=x", "cn=g,dc=x"]["via"] == {"uniqueMember"}
+    # a '#' that is not a bit-string suffix stays part of the DN
+    assert G.nodes["cn=Eve#1,dc=x"]["dangling"] is True
+
+
+def test_member_uid_resolution():
+    G = graph.from_entries([
+        Entry("uid=ann,ou=People,dc=x", {"objectClass": ["posixAccount", "account"],
+                                         "uid": ["ann"]}),
+        Entry("uid=Carl,ou=People,dc=x", {"objectClass": ["account"], "uid": ["Carl"]}),
+        group("cn=staff,dc=x", "ann", "carl", "ghost", cls="posixGroup", attr="memberUid"),
+    ])
+    assert set(G.pred["cn=staff,dc=x"]) == {
+        "uid=ann,ou=People,dc=x", "uid=Carl,ou=People,dc=x", "uid=ghost"}
+    ghost = G.nodes["uid=ghost"]
+    assert ghost["kind"] == "unknown" and ghost["dangling"] is True and ghost["label"] == "ghost"
+    assert G.nodes["uid=ann,ou=People,dc=x"]["dangling"] is False
+    assert G.edges["uid=ann,ou=People,dc=x", "cn=staff,dc=x"]["via"] == {"memberUid"}
+
+
+def test_member_of_back_links_and_merged_via():
+    G = graph.from_entries([
+        person("uid=ann,dc=x", memberOf=["cn=a,dc=x", "cn=hidden,dc=x"]),
+        group("cn=a,dc=x", "uid=ann,dc=x"),
+    ])
+    assert G.edges["uid=ann,dc=x", "cn=a,dc=x"]["via"] == {"member", "memberOf"}
+    assert G.edges["uid=ann,dc=x", "cn=hidden,dc=x"]["via"] == {"memberOf"}
+    hidden = G.nodes["cn=hidden,dc=x"]
+    assert hidden["kind"] == "group" and hidden["dangling"] is True
+
+
+def test_primary_group_id_through_object_sid():
+    G = graph.from_entries([
+        Entry("CN=Domain Users,CN=Users,DC=c,DC=com", {
+            "objectClass": ["top", "group"], "sAMAccountName": ["Domain Users"],
+            "objectSid": [ad.sid_to_bytes(f"{DOM}-513")]}),
+        Entry("CN=ann,CN=Users,DC=c,DC=com", {
+            "objectClass": ["top", "person", "user"], "primaryGroupID": ["513"],
+            "objectSid": [ad.sid_to_bytes(f"{DOM}-1104")]}),
+        Entry("CN=pc,CN=Computers,DC=c,DC=com", {
+            "objectClass": ["top", "user", "computer"], "primaryGroupID": ["515"],
+            "objectSid": [ad.sid_to_bytes(f"{DOM}-1105")]}),
+        Entry("CN=old,CN=Users,DC=c,DC=com", {
+            "objectClass": ["user"], "primaryGroupID": ["513"]}),  # no objectSid
+    ])
+    assert G.edges["CN=ann,CN=Users,DC=c,DC=com", "CN=Domain Users,CN=Users,DC=c,DC=com"][
+        "via"] == {"primaryGroupID"}
+    missing = f"<SID={DOM}-515>"
+    assert ("CN=pc,CN=Computers,DC=c,DC=com", missing) in G.edges
+    assert G.nodes[missing]["dangling"] and G.nodes[missing]["label"] == "Domain Computers"
+    assert G.nodes["CN=ann,CN=Users,DC=c,DC=com"]["sid"] == f"{DOM}-1104"
+    assert graph.lookup(G, f"{DOM}-513") == "CN=Domain Users,CN=Users,DC=c,DC=com"
+    assert ("CN=old,CN=Users,DC=c,DC=com", "primaryGroupID", "513") in G.graph["unresolved"]
+    # AD's in-chain rule follows member only: the via filter leaves primary groups out
+    assert graph.effective_members(G, f"{DOM}-513", via={"member"}) == set()
+    assert graph.effective_members(G, f"{DOM}-513") == {"CN=ann,CN=Users,DC=c,DC=com"}
+
+
+def test_dangling_member_kept():
+    G = graph.from_entries([group("cn=g,dc=x", "cn=gone,dc=x")])
+    assert G.nodes["cn=gone,dc=x"] | {} == {
+        "kind": "unknown", "dangling": True, "label": "gone", "sid": None,
+        "privileged": False, "privileged_by": ""}
+
+
+def test_entries_that_are_not_principals_appear_only_when_referenced():
+    G = graph.from_entries([
+        Entry("ou=People,dc=x", {"objectClass": ["organizationalUnit"]}),
+        Entry("cn=Manager,dc=x", {"objectClass": ["organizationalRole"], "cn": ["Manager"]}),
+        group("cn=g,dc=x", "cn=manager,dc=x"),
+    ])
+    assert "ou=People,dc=x" not in G
+    assert G.nodes["cn=Manager,dc=x"]["dangling"] is False
+    assert G.nodes["cn=Manager,dc=x"]["kind"] == "unknown"
+
+
+def test_bad_member_dn_says_where():
+    with pytest.raises(DnError, match="member of cn=g,dc=x"):
+        graph.from_entries([group("cn=g,dc=x", "not a dn")])
+
+
+def test_privileged_by_sid_name_and_given():
+    G = graph.from_entries([
+        Entry("CN=Domain Admins,CN=Users,DC=c,DC=com", {
+            "objectClass": ["group"], "objectSid": [ad.sid_to_bytes(f"{DOM}-512")],
+            "member": ["CN=ann,CN=Users,DC=c,DC=com"]}),
+        Entry("CN=DnsAdmins,CN=Users,DC=c,DC=com", {
+            "objectClass": ["group"], "sAMAccountName": ["DnsAdmins"],
+            "objectSid": [ad.sid_to_bytes(f"{DOM}-1101")]}),
+        Entry("CN=Administrators,CN=Builtin,DC=c,DC=com", {
+            "objectClass": ["group"], "objectSid": [ad.sid_to_bytes("S-1-5-32-544")]}),
+        Entry("CN=Domain Users,CN=Users,DC=c,DC=com", {
+            "objectClass": ["group"], "objectSid": [ad.sid_to_bytes(f"{DOM}-513")]}),
+        group("cn=ldap-writers,dc=x", "cn=u,dc=x"),
+    ], privileged=["CN=LDAP-Writers,DC=X", "cn=nowhere,dc=x"])
+    assert graph.privileged_groups(G) == {
+        "CN=Domain Admins,CN=Users,DC=c,DC=com", "CN=DnsAdmins,CN=Users,DC=c,DC=com",
+        "CN=Administrators,CN=Builtin,DC=c,DC=com", "cn=ldap-writers,dc=x"}
+    assert G.nodes["CN=Domain Admins,CN=Users,DC=c,DC=com"]["privileged_by"] == (
+        "RID 512 (Domain Admins)")
+    assert G.nodes["cn=ldap-writers,dc=x"]["privileged_by"] == "given"
+    assert ("cn=nowhere,dc=x", "privileged", "cn=nowhere,dc=x") in G.graph["unresolved"]
+
+
+# ------------------------------------------------------------------------------------------
+# effective membership, why, cycles, depth
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def nested() -> nx.DiGraph:
+    # u1 -> g1 -> g2 -> g3 -> g2 (cycle g2/g3), u2 -> g3, g4 holds g1 and g3 directly
+    return graph.from_entries([
+        person("uid=u1,dc=x"), person("uid=u2,dc=x"),
+        group("cn=g1,dc=x", "uid=u1,dc=x"),
+        group("cn=g2,dc=x", "cn=g1,dc=x", "cn=g3,dc=x"),
+        group("cn=g3,dc=x", "cn=g2,dc=x", "uid=u2,dc=x"),
+        group("cn=g4,dc=x", "cn=g1,dc=x", "cn=g3,dc=x"),
+        group("cn=self,dc=x", "cn=self,dc=x", "uid=u2,dc=x"),
+    ])
+
+
+def test_effective_members_and_groups(nested):
+    assert graph.effective_members(nested, "cn=g3,dc=x") == {
+        "uid=u1,dc=x", "uid=u2,dc=x", "cn=g1,dc=x", "cn=g2,dc=x"}
+    assert graph.effective_groups(nested, "UID=U1,DC=X") == {
+        "cn=g1,dc=x", "cn=g2,dc=x", "cn=g3,dc=x", "cn=g4,dc=x"}
+    assert "cn=self,dc=x" not in graph.effective_members(nested, "cn=self,dc=x")
+    with pytest.raises(NoSuchEntry):
+        graph.effective_members(nested, "cn=nope,dc=x")
+
+
+def test_effective_membership_in_bulk_equals_one_by_one(nested):
+    bulk = graph.effective_membership(nested)
+    for node, groups in bulk.items():
+        assert groups == graph.effective_groups(nested, node)
+    assert set(bulk) == {n for n in nested if nested.succ[n]}
+    assert graph.effective_membership(nested, ["uid=u1,dc=x"]) == {
+        "uid=u1,dc=x": frozenset(graph.effective_groups(nested, "uid=u1,dc=x"))}
+
+
+def test_why(nested):
+    assert graph.why(nested, "uid=u1,dc=x", "cn=g4,dc=x") == [
+        ["uid=u1,dc=x", "cn=g1,dc=x", "cn=g4,dc=x"]]
+    assert graph.why(nested, "uid=u1,dc=x", "cn=g3,dc=x", all_shortest=True) == [
+        ["uid=u1,dc=x", "cn=g1,dc=x", "cn=g2,dc=x", "cn=g3,dc=x"]]
+    assert graph.why(nested, "uid=u2,dc=x", "cn=g1,dc=x") == []
+    assert graph.why(nested, "cn=g2,dc=x", "cn=g2,dc=x") == [
+        ["cn=g2,dc=x", "cn=g3,dc=x", "cn=g2,dc=x"]]
+    assert graph.why(nested, "cn=self,dc=x", "cn=self,dc=x") == [["cn=self,dc=x"] * 2]
+    assert graph.why(nested, "cn=g1,dc=x", "cn=g1,dc=x") == []
+
+
+def test_why_all_shortest_finds_every_chain():
+    G = nx.DiGraph([("u", "a"), ("u", "b"), ("a", "top"), ("b", "top")])
+    assert sorted(graph.why(G, "u", "top", all_shortest=True)) == [
+        ["u", "a", "top"], ["u", "b", "top"]]
+    assert len(graph.why(G, "u", "top")) == 1
+
+
+def test_cycles(nested):
+    assert graph.cycles(nested) == [["cn=self,dc=x"], ["cn=g2,dc=x", "cn=g3,dc=x"]]
+
+
+def test_cycles_limit():
+    G = nx.complete_graph(6, create_using=nx.DiGraph)
+    with pytest.raises(LimitExceeded) as info:
+        graph.cycles(G, limit=10)
+    assert len(info.value.partial) == 10
+
+
+def test_depth(nested):
+    # groups only; the g2/g3 cycle is one level: g1 -> {g2,g3} -> g4 ... g4 holds g3
+    assert graph.depth(nested, "cn=g1,dc=x") == 0
+    assert graph.depth(nested, "cn=g2,dc=x") == 1
+    assert graph.depth(nested, "cn=g3,dc=x") == 1
+    assert graph.depth(nested, "cn=g4,dc=x") == 2
+    assert graph.depth(nested, "cn=self,dc=x") == 0
+    assert graph.depth(nested, "uid=u1,dc=x") == 0
+    assert graph.depths(nested) == {
+        "cn=g1,dc=x": 0, "cn=g2,dc=x": 1, "cn=g3,dc=x": 1, "cn=g4,dc=x": 2, "cn=self,dc=x": 0}
+
+
+def test_depth_is_longest_chain_without_cycles():
+    G = nx.DiGraph([("a", "b"), ("b", "c"), ("c", "d"), ("a", "d"), ("u", "a")])
+    assert graph.depth(G, "d") == 3
+
+
+def test_membership_frame(nested):
+    m = graph.membership_frame(nested)
+    rows = {(r.member, r.group): (r.direct, r.depth, r.via) for r in m.itertuples()}
+    assert rows[("uid=u1,dc=x", "cn=g1,dc=x")] == (True, 1, ("cn=g1,dc=x",))
+    assert rows[("uid=u1,dc=x", "cn=g3,dc=x")] == (
+        False, 3, ("cn=g1,dc=x", "cn=g2,dc=x", "cn=g3,dc=x"))
+    assert rows[("uid=u1,dc=x", "cn=g4,dc=x")] == (False, 2, ("cn=g1,dc=x", "cn=g4,dc=x"))
+    assert ("cn=g2,dc=x", "cn=g2,dc=x") not in rows  # never a member of itself
+    assert ("cn=self,dc=x", "cn=self,dc=x") not in rows
+    bulk = graph.effective_membership(nested)
+    assert {k for k in rows} == {(n, g) for n, gs in bulk.items() for g in gs}
+    for (member, group_), (_, depth_, via) in rows.items():
+        [chain] = graph.why(nested, member, group_)
+        assert len(chain) - 1 == depth_ and chain[1:] == list(via)
+    assert set(m.columns) == {"member", "member_kind", "group", "direct", "depth", "via"}
+    assert m.loc[m.member == "uid=u1,dc=x", "member_kind"].unique().tolist() == ["user"]
+
+
+def test_membership_frame_for_some_members_and_empty(nested):
+    m = graph.membership_frame(nested, ["UID=U2,DC=X"])
+    assert set(m.group) == {"cn=g2,dc=x", "cn=g3,dc=x", "cn=g4,dc=x", "cn=self,dc=x"}
+    assert len(graph.membership_frame(nx.DiGraph())) == 0
+
+
+def test_exports(nested, tmp_path):
+    graph.to_graphml(nested, tmp_path / "g.graphml")
+    back = nx.read_graphml(tmp_path / "g.graphml")
+    assert set(back.edges) == set(nested.edges)
+    assert back.nodes["uid=u1,dc=x"]["kind"] == "user"
+    assert back.nodes["uid=u1,dc=x"]["sid"] == ""
+    assert back.edges["uid=u1,dc=x", "cn=g1,dc=x"]["via"] == "member"
+    graph.to_gexf(nested, tmp_path / "g.gexf")
+    assert set(nx.read_gexf(tmp_path / "g.gexf").edges) == set(nested.edges)
+    graph.to_parquet(nested, tmp_path / "m.parquet")
+    table = pd.read_parquet(tmp_path / "m.parquet")
+    assert len(table) == len(graph.membership_frame(nested))
+    assert list(table.loc[(table.member == "uid=u1,dc=x") & (table.group == "cn=g3,dc=x"),
+                          "via"].iloc[0]) == ["cn=g1,dc=x", "cn=g2,dc=x", "cn=g3,dc=x"]
+
+
+# ------------------------------------------------------------------------------------------
+# property: random group DAGs plus random cycles against a plain BFS
+# ------------------------------------------------------------------------------------------
+
+
+def naive_members(edges: set[tuple[str, str]], target: str) -> set[str]:
+    found: set[str] = set()
+    queue = deque([target])
+    while queue:
+        current = queue.popleft()
+        for member, grp in edges:
+            if grp == current and member not in found:
+                found.add(member)
+                queue.append(member)
+    found.discard(target)
+    return found
+
+
+@st.composite
+def membership(draw):
+    n_groups = draw(st.integers(1, 12))
+    n_users = draw(st.integers(0, 8))
+    groups = [f"cn=g{i},dc=x" for i in range(n_groups)]
+    users = [f"uid=u{i},dc=x" for i in range(n_users)]
+    edges = set()
+    for i in range(n_groups):  # a DAG: group i may hold groups j < i
+        for j in draw(st.sets(st.integers(0, max(0, i - 1)), max_size=3)) if i else ():
+            edges.add((groups[j], groups[i]))
+    for u in users:
+        for i in draw(st.sets(st.integers(0, n_groups - 1), max_size=3)):
+            edges.add((u, groups[i]))
+    for a, b in draw(st.lists(st.tuples(st.integers(0, n_groups - 1),
+                                        st.integers(0, n_groups - 1)), max_size=4)):
+        edges.add((groups[a], groups[b]))  # back edges and self loops: cycles
+    return groups, users, edges
+
+
+@settings(max_examples=150, deadline=None)
+@given(membership())
+def test_effective_members_equals_naive_reference(data):
+    groups, users, edges = data
+    holders: dict[str, list[str]] = {g: [] for g in groups}
+    for member, grp in edges:
+        holders[grp].append(member)
+    entries = [person(u) for u in users]
+    entries += [group(g, *sorted(holders[g])) for g in groups]
+    G = graph.from_entries(entries)
+    bulk = graph.effective_membership(G)
+    frame = graph.membership_frame(G)
+    pairs = set(zip(frame["member"], frame["group"], strict=True))
+    for g in groups:
+        expected = naive_members(edges, g)
+        assert graph.effective_members(G, g) == expected
+        assert {m for m, gg in pairs if gg == g} == expected
+        for m in expected:
+            assert g in bulk[m]
+            assert g in graph.effective_groups(G, m)
+
+
+# ------------------------------------------------------------------------------------------
+# real data: the OpenLDAP test suite
+# ------------------------------------------------------------------------------------------
+
+
+def data_edges(entries: list[Entry]) -> set[tuple[str, str]]:
+    """(member, group) straight from the data, normalised, memberUid resolved plainly."""
+    by_uid = {}
+    for e in entries:
+        for uid in e.get("uid", []):
+            by_uid.setdefault(uid, []).append(e.dn)
+    out = set()
+    for e in entries:
+        for value in e.get("member", []) + e.get("uniqueMember", []):
+            if value:
+                out.add((normalize(re.sub(r"#'[01]*'B$", "", value)), normalize(e.dn)))
+        for uid in e.get("memberUid", []):
+            for dn in by_uid.get(uid, [f"uid={uid}"]):
+                out.add((normalize(dn), normalize(e.dn)))
+    return out
+
+
+def graph_edges(G: nx.DiGraph) -> set[tuple[str, str]]:
+    return {(normalize(u), normalize(v)) for u, v in G.edges}
+
+
+@pytest.mark.parametrize("name", ["nis_sample.ldif", "test.ldif"])
+def test_corpus_graph_matches_data(name):
+    entries = list(read_entries(CORPORA / name))
+    G = graph.from_entries(entries)
+    expected = data_edges(entries)
+    assert expected  # the file does hold membership
+    assert graph_edges(G) == expected
+    dns = {normalize(e.dn) for e in entries}
+    for node, dangling in G.nodes(data="dangling"):
+        assert dangling == (normalize(node) not in dns)
+
+
+def test_nis_sample_member_uid_resolves_to_accounts():
+    G = graph.from_entries(read_entries(CORPORA / "nis_sample.ldif"))
+    root = graph.lookup(G, "uid=root, o=SGI, c=US")
+    assert G.nodes[root]["kind"] == "user"
+    assert graph.lookup(G, "cn=daemon, o=SGI, c=US") in graph.effective_groups(G, root)
+
+
+def memberof_sections() -> list[list[Entry]]:
+    text = (CORPORA / "memberof.out").read_text()
+    chunks = re.split(r"^# .*\n", text, flags=re.M)
+    return [loads(chunk) for chunk in chunks if chunk.strip()]
+
+
+def test_memberof_out_matches_computed_direct_groups():
+    sections = memberof_sections()
+    assert len(sections) >= 6
+    compared = 0
+    for entries in sections:
+        G = graph.from_entries(entries, attributes=["member"])
+        for e in entries:
+            if normalize(e.dn) not in G.graph["index"]:
+                continue
+            node = graph.lookup(G, e.dn)
+            computed = {normalize(g) for g in G.succ[node]}
+            expected = {normalize(v) for v in e.get("memberOf", [])}
+            assert computed == expected, e.dn
+            compared += 1
+    assert compared > 20
