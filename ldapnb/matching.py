@@ -177,8 +177,10 @@ class MatchingRule:
 
         Examples
         --------
-        >>> rule("integerMatch").normalize("-042")
+        >>> rule("integerMatch").normalize("-42")
         -42
+        >>> rule("integerMatch").normalize("042") is None  # RFC 4517 3.3.16: no leading zeros
+        True
         >>> rule("integerMatch").normalize("forty") is None
         True
         """
@@ -389,7 +391,7 @@ def _numeric_piece(v: Value, where: str) -> Key:
     return _numeric(v)
 
 
-_INTEGER = re.compile(r"-?[0-9]+")
+_INTEGER = re.compile(r"0|-?[1-9][0-9]*")  # RFC 4517 3.3.16: no leading zeros, no "-0"
 
 
 def _integer(v: Value) -> Key:
@@ -558,6 +560,11 @@ def _postal_list(v: Value) -> Key:
     return tuple(lines)
 
 
+def _postal_text(v: Value) -> Key:
+    lines = _postal_list(v)
+    return None if lines is None else "\n".join(lines)  # type: ignore[arg-type]
+
+
 def _bit_and(value: Key, assertion: Key) -> bool:
     return (value & assertion) == assertion  # type: ignore[operator]
 
@@ -600,6 +607,8 @@ _ALL: list[MatchingRule] = [
                  "digit substrings, spaces ignored", _numeric, _numeric_piece),
     MatchingRule("caseIgnoreListMatch", "2.5.13.11", "equality", POSTAL_ADDRESS,
                  "'$'-separated lines, each compared case-insensitively", _postal_list),
+    MatchingRule("caseIgnoreListSubstringsMatch", "2.5.13.12", "substr", POSTAL_ADDRESS,
+                 "substrings of the lines, case-insensitively", _postal_text, _ci_piece),
     MatchingRule("booleanMatch", "2.5.13.13", "equality", BOOLEAN, "TRUE or FALSE", _boolean),
     MatchingRule("integerMatch", "2.5.13.14", "equality", INTEGER, "integers", _integer),
     MatchingRule("integerOrderingMatch", "2.5.13.15", "ordering", INTEGER,

@@ -243,6 +243,13 @@ BUILTIN_ATTRIBUTE_TYPES = [
     "USAGE directoryOperation )",
     "( 2.16.840.1.113730.3.1.34 NAME 'ref' EQUALITY caseExactMatch "
     "SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 USAGE distributedOperation )",
+    # slapd's built-in uidNumber/gidNumber have an ORDERING rule nis.schema's copies lack
+    "( 1.3.6.1.1.1.1.0 NAME 'uidNumber' DESC 'RFC2307: An integer uniquely identifying a user "
+    "in an administrative domain' EQUALITY integerMatch ORDERING integerOrderingMatch "
+    "SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )",
+    "( 1.3.6.1.1.1.1.1 NAME 'gidNumber' DESC 'RFC2307: An integer uniquely identifying a group "
+    "in an administrative domain' EQUALITY integerMatch ORDERING integerOrderingMatch "
+    "SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )",
     "( 1.2.840.113556.1.2.102 NAME 'memberOf' EQUALITY distinguishedNameMatch "
     "SYNTAX 1.3.6.1.4.1.1466.115.121.1.12 NO-USER-MODIFICATION USAGE dSAOperation )",
 ]
