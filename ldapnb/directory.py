@@ -11,11 +11,19 @@ One class, the same methods, whichever source the entries come from::
     d.get("uid=bjensen,ou=People,dc=example,dc=org")
     d.tree()                                 # the DIT as a networkx DiGraph
     d.connection(user=dn, password=pw)       # a real ldap3 Connection answered by it
+
+and from real servers, with the same methods::
+
+    with Directory.slapd("contoso") as d:    # a private OpenLDAP slapd on loopback
+        d.urls, d.ca_file, d.slapd
+    d = Directory.connect("ldaps://dc1.example.org", user=..., password=..., ca_file=...)
+    for chunk in d.search_chunks("(objectClass=user)", page_size=1000): ...
 """
 
 from __future__ import annotations
 
 import os
+import types
 from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
@@ -25,12 +33,15 @@ from . import dn as dnlib
 from .entry import Entry
 from .errors import NoSuchEntry
 from .schema import Schema
+from .sources.base import Source
 from .sources.embedded import Change, EmbeddedDirectory
 
 if TYPE_CHECKING:
     import ldap3
     import networkx as nx
     import pandas as pd
+
+    from .sources.slapd import Slapd
 
 __all__ = ["Directory", "fixtures"]
 
@@ -55,6 +66,84 @@ def fixture_path(name: str) -> Path:
     return path
 
 
+class _FactoryOrServer:
+    """``Directory.slapd(...)`` starts a server; ``d.slapd`` is the server of ``d`` (or None)."""
+
+    def __init__(self, factory: Any):
+        self.factory = factory
+        self.__doc__ = factory.__doc__
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        if obj is None:
+            return types.MethodType(self.factory, owner)
+        return obj.__dict__.get("_slapd")
+
+
+def _slapd_directory(
+    cls: type[Directory],
+    name_or_path: str | os.PathLike[str],
+    *,
+    via: str = "ldaps",
+    writable: bool = True,
+    page_size: int = 1000,
+    timeout: float = 10,
+    **slapd_options: Any,
+) -> Directory:
+    """Start a private OpenLDAP slapd loaded with a fixture and connect to it.
+
+    Parameters
+    ----------
+    name_or_path
+        A bundled fixture's name (``"contoso"``, see :func:`fixtures`) or an LDIF file.
+    via
+        ``"ldaps"`` (default) or ``"starttls"``: how the Directory connects, always as the
+        server's rootdn and verifying its certificate with the server's own CA.
+    writable
+        The server is a private copy: writes are allowed unless ``writable=False``.
+    page_size, timeout
+        As for :class:`~ldapnb.sources.live.LiveSource`.
+    **slapd_options
+        :class:`~ldapnb.sources.slapd.Slapd`'s options (``schemas``, ``sizelimit``, ``acl`` ...).
+
+    Returns
+    -------
+    Directory
+        Use it as a context manager (``with Directory.slapd("contoso") as d``), or call
+        :meth:`close`, to stop the server.  ``d.urls``, ``d.ca_file`` and ``d.slapd`` (the
+        :class:`~ldapnb.sources.slapd.Slapd`: ``rootdn``, ``rootpw``, ``log``) say how to reach it.
+
+    Raises
+    ------
+    DirectoryUnavailable
+        slapd is not installed (the message says how to install it) or did not start.
+    """
+    from .sources.live import LiveSource
+    from .sources.slapd import Slapd
+
+    text = os.fspath(name_or_path)
+    if isinstance(name_or_path, str) and "\n" not in text and os.sep not in text \
+            and not text.endswith(".ldif") and not Path(text).exists():
+        path: str | os.PathLike[str] = fixture_path(text)
+        label = text
+    else:
+        path = name_or_path
+        label = Path(text).name if "\n" not in text else "LDIF text"
+    if via not in ("ldaps", "starttls"):
+        raise ValueError("via must be 'ldaps' or 'starttls'")
+    server = Slapd(path, **slapd_options).start()
+    try:
+        url = server.urls["ldaps"] if via == "ldaps" else server.urls["ldap"]
+        source = LiveSource(url, user=server.rootdn, password=server.rootpw,
+                            ca_file=server.ca_file, start_tls=via == "starttls",
+                            writable=writable, page_size=page_size, timeout=timeout)
+    except BaseException:
+        server.stop()
+        raise
+    d = cls(source, name=f"slapd {label!r}")
+    d._slapd = server
+    return d
+
+
 class Directory:
     """A directory to read, search, graph and audit.
 
@@ -71,9 +160,95 @@ class Directory:
     True
     """
 
-    def __init__(self, source: EmbeddedDirectory, *, name: str = "directory"):
-        self.source = source
+    def __init__(self, source: Source | EmbeddedDirectory, *, name: str = "directory"):
+        self.source: Any = source
         self.name = name
+        self._slapd: Slapd | None = None
+
+    slapd = _FactoryOrServer(_slapd_directory)
+
+    @classmethod
+    def connect(
+        cls,
+        url: str,
+        user: str | None = None,
+        password: str | None = None,
+        *,
+        ca_file: str | os.PathLike[str] | None = None,
+        start_tls: bool = False,
+        allow_cleartext: bool = False,
+        writable: bool = False,
+        **options: Any,
+    ) -> Directory:
+        """A live server over ldap3 (see :class:`~ldapnb.sources.live.LiveSource`).
+
+        Parameters
+        ----------
+        url : str
+            ``ldaps://host[:636]`` or ``ldap://host[:389]`` (then ``start_tls=True`` to
+            encrypt).
+        user, password : str, optional
+            Simple bind as ``user`` (a DN; AD also takes ``DOMAIN\\name``); anonymous when
+            None.
+        ca_file : path, optional
+            The CA that signed the server's certificate; the system's trusted CAs when None.
+        start_tls, allow_cleartext, writable
+            StartTLS on ``ldap://``; allow a password in clear over plain ``ldap://``
+            (refused by default); allow writes (read-only by default).
+        **options
+            ``sasl_mechanism``, ``authentication``, ``timeout``, ``page_size``,
+            ``tls_server_name``, ``client_cert``, ``client_key`` ...
+
+        Raises
+        ------
+        BindError, TlsError, DirectoryUnavailable
+            Each saying what went wrong and what to try.
+        """
+        from .sources.live import LiveSource
+
+        source = LiveSource(url, user=user, password=password, ca_file=ca_file,
+                            start_tls=start_tls, allow_cleartext=allow_cleartext,
+                            writable=writable, **options)
+        return cls(source, name=f"live {url!r}")
+
+    # -- life cycle (servers) ----------------------------------------------------------------
+    @property
+    def is_live(self) -> bool:
+        """True when the entries come from a server over the network (slapd or live)."""
+        return not isinstance(self.source, EmbeddedDirectory)
+
+    @property
+    def urls(self) -> dict[str, str]:
+        """How to reach the server: ``{'ldap': ..., 'ldaps': ...}`` ({} when embedded)."""
+        if self._slapd is not None:
+            return self._slapd.urls
+        return dict(getattr(self.source, "urls", {}))
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The CA certificate trusted for the server's TLS certificate, when there is one."""
+        if self._slapd is not None:
+            return self._slapd.ca_file
+        ca = getattr(self.source, "ca_file", None)
+        return Path(ca) if ca else None
+
+    def close(self) -> None:
+        """Close the connection and stop a private slapd (nothing to do when embedded)."""
+        close = getattr(self.source, "close", None)
+        if close is not None:
+            close()
+        if self._slapd is not None:
+            self._slapd.stop()
+
+    def __enter__(self) -> Directory:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        close = getattr(self.source, "close", None)
+        if close is not None:
+            close()
+        if self._slapd is not None:
+            self._slapd.__exit__(exc_type, exc, tb)  # keeps its folder when the block failed
 
     # -- building ----------------------------------------------------------------------------
     @classmethod
@@ -83,7 +258,9 @@ class Directory:
 
         path = fixture_path(name)
         source = EmbeddedDirectory()
-        source.load(ldif.read_records(path), source=path.name)
+        # trusted: tests/test_fixtures.py checks every bundled entry against the schema and
+        # loads each fixture into a real slapd, so the per-entry checks are skipped here.
+        source.load(ldif.read_records(path), source=path.name, trusted=True)
         return cls(source, name=f"embedded {name!r}")
 
     @classmethod
@@ -128,7 +305,11 @@ class Directory:
 
     @property
     def base(self) -> str:
-        """The default search base: the naming context, when there is one."""
+        """The default search base: the naming context, when there is one (a live server:
+        the URL's base DN, else its ``defaultNamingContext``)."""
+        default = getattr(self.source, "default_base", None)
+        if default:
+            return str(default)
         ncs = self.naming_contexts
         return ncs[0] if len(ncs) == 1 else ""
 
@@ -144,6 +325,10 @@ class Directory:
         return dn in self.source
 
     def __repr__(self) -> str:
+        if self.is_live:  # counting would search the whole server
+            where = " ".join(self.urls.values())
+            return f"<Directory {self.name} at {where}: naming contexts " \
+                   f"{list(self.naming_contexts)}>"
         return (f"<Directory {self.name}: {len(self)} entries, "
                 f"naming contexts {list(self.naming_contexts)}>")
 
@@ -182,6 +367,14 @@ class Directory:
         ``show_secrets=True``."""
         from .frames import to_frame
 
+        pages = getattr(self.source, "search_pages", None)
+        if pages is not None:
+            from .sources.live import frame_from_pages
+
+            return frame_from_pages(
+                pages(self.base if base is None else base, scope, filter, attributes,
+                      size_limit=size_limit),
+                attributes=attributes, schema=self.schema, show_secrets=show_secrets)
         found = self.entries(filter, base=base, scope=scope, attributes=attributes,
                              size_limit=size_limit)
         columns = None
@@ -199,11 +392,20 @@ class Directory:
         scope: str = "sub",
         attributes: Sequence[str] | None = None,
     ) -> Iterator[pd.DataFrame]:
-        """The answer of :meth:`search` as a stream of DataFrames of ``page_size`` rows."""
+        """The answer of :meth:`search` as a stream of DataFrames of ``page_size`` rows
+        (from a server: one DataFrame per page the server sends, paged search RFC 2696)."""
         from .frames import to_frame
 
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
+        pages = getattr(self.source, "search_pages", None)
+        if pages is not None:
+            from .sources.live import frame_from_pages
+
+            for page in pages(self.base if base is None else base, scope, filter, attributes,
+                              page_size=page_size):
+                yield frame_from_pages([page], attributes=attributes, schema=self.schema)
+            return
         columns = list(attributes) if attributes and "*" not in attributes else None
         chunk: list[Entry] = []
         for e in self.entries(filter, base=base, scope=scope, attributes=attributes):
@@ -254,16 +456,21 @@ class Directory:
 
     # -- ldap3 -------------------------------------------------------------------------------
     def connection(self, user: str | None = None, password: str | None = None, *,
-                   writable: bool = True, raise_exceptions: bool = False,
+                   writable: bool | None = None, raise_exceptions: bool = False,
                    max_val_range: int | None = None) -> ldap3.Connection:
         """A real ``ldap3.Connection`` answered by this directory: lesson code is ordinary
         ldap3 code with a server's answers.  Bound at once when ``user`` is given
         (check ``conn.bound`` and ``conn.result``).  The embedded directory is a private
         in-memory copy, so writes are allowed unless ``writable=False``.  ``max_val_range``
         (AD: 1500) makes it return long attributes in ranges, as Active Directory does."""
+        if self.is_live:  # a new connection to the server, with the same TLS settings
+            return self.source.connection(
+                user, password, raise_exceptions=raise_exceptions,
+                writable=bool(writable) if writable is not None else self.source.writable)
         from .sources._ldap3 import embedded_connection
 
-        return embedded_connection(self.source, user, password, writable=writable,
+        return embedded_connection(self.source, user, password,
+                                   writable=True if writable is None else writable,
                                    raise_exceptions=raise_exceptions,
                                    max_val_range=max_val_range)
 
@@ -275,7 +482,7 @@ class Directory:
             entry.add(k, [v] if isinstance(v, (str, bytes, int)) else list(v))
         entry = Entry(dn, {k: [str(x) if isinstance(x, int) else x for x in vals]
                            for k, vals in entry.items()})
-        self.source.add(entry, new_root=len(self.source) == 0)
+        self.source.add(entry, new_root=not self.is_live and len(self.source) == 0)
 
     def modify(self, dn: str, changes: Iterable[tuple[str, str, Any]]) -> None:
         """Modify an entry: ``changes`` are ``(op, attribute, values)`` with op one of
@@ -307,6 +514,8 @@ class Directory:
         try:
             self.source.bind(dn, password)
             return True
-        except BindError:
+        except BindError as exc:
+            if getattr(exc, "sent", True) is False:  # refused locally (a password in clear)
+                raise
             return False
 

@@ -44,12 +44,13 @@ class Entry(Mapping[str, list[Value]]):
     True
     """
 
-    __slots__ = ("dn", "_attrs", "_names")
+    __slots__ = ("dn", "_attrs", "_names", "_options")
 
     def __init__(self, dn: str, attributes: Mapping[str, Iterable[Value]] | None = None):
         self.dn = dn
         self._attrs: dict[str, list[Value]] = {}
         self._names: dict[str, str] = {}
+        self._options = 0  # how many keys carry options (';'): most entries have none
         if attributes:
             for name, values in attributes.items():
                 self.add(name, values)
@@ -81,6 +82,11 @@ class Entry(Mapping[str, list[Value]]):
         """Every (description, values) whose attribute type is ``base``, with or without
         options: ``with_options("cn")`` yields ``cn`` and ``cn;lang-en``."""
         low = base.lower()
+        if not self._options:
+            values = self._attrs.get(low)
+            if values is not None:
+                yield self._names[low], values
+            return
         for key, values in self._attrs.items():
             if key == low or (key.startswith(low) and key[len(low)] == ";"):
                 yield self._names[key], values
@@ -92,6 +98,8 @@ class Entry(Mapping[str, list[Value]]):
         if key not in self._attrs:
             self._attrs[key] = []
             self._names[key] = name
+            if ";" in key:
+                self._options += 1
         if isinstance(values, (str, bytes)):
             values = [values]
         self._attrs[key].extend(values)
@@ -101,11 +109,14 @@ class Entry(Mapping[str, list[Value]]):
         values = [values] if isinstance(values, (str, bytes)) else list(values)
         key = name.lower()
         if not values:
-            self._attrs.pop(key, None)
+            if self._attrs.pop(key, None) is not None and ";" in key:
+                self._options -= 1
             self._names.pop(key, None)
             return
         if key not in self._names:
             self._names[key] = name
+            if ";" in key:
+                self._options += 1
         self._attrs[key] = values
 
     def remove(self, name: str) -> None:
@@ -113,6 +124,8 @@ class Entry(Mapping[str, list[Value]]):
         key = name.lower()
         del self._attrs[key]
         del self._names[key]
+        if ";" in key:
+            self._options -= 1
 
     def copy(self) -> Entry:
         """A copy whose value lists can be changed without touching this entry."""
@@ -120,6 +133,7 @@ class Entry(Mapping[str, list[Value]]):
         new.dn = self.dn
         new._attrs = {k: list(v) for k, v in self._attrs.items()}
         new._names = dict(self._names)
+        new._options = self._options
         return new
 
     # -- plain data --------------------------------------------------------------------------

@@ -96,6 +96,7 @@ class _ClassInfo:
 @dataclass(frozen=True)
 class _AttrInfo:
     key: str                 # canonical description, options kept: "cn;lang-fr"
+    key_lower: str
     canon: str               # canonical type name, lower-cased: "cn"
     name: str                # canonical type name: "cn"
     at: object               # the AttributeType, or None when unknown (lenient)
@@ -159,6 +160,7 @@ class EmbeddedDirectory:
         self._groups_of: dict[str, dict[str, None]] | None = None  # member ndn -> group ndns
         self._paged: dict[bytes, Iterator[Entry]] = {}
         self._canons: dict[str, str] = {}
+        self._load_time: str | None = None
         self._class_infos: dict[tuple[str, ...], _ClassInfo] = {}
         self._attr_infos: dict[str, _AttrInfo] = {}
         self._ctx = _Context(self)
@@ -302,9 +304,14 @@ class EmbeddedDirectory:
     # =========================================================================================
     # writing
     # =========================================================================================
-    def add(self, entry: Entry, *, line: int | None = None, new_root: bool = True) -> None:
+    def add(self, entry: Entry, *, line: int | None = None, new_root: bool = True,
+            trusted: bool = False) -> None:
         """Add ``entry``.  Its parent must exist, unless it starts a new naming context
         (allowed when ``new_root`` is True, as when loading; a server refuses it).
+
+        ``trusted=True`` skips the schema checks (attribute names are still made canonical
+        and values typed), like ``slapadd -q``: for data already checked, such as ldapnb's
+        bundled fixtures, whose tests check every entry against the schema and a real slapd.
 
         Raises :class:`EntryAlreadyExists`, :class:`NoSuchEntry` (no parent),
         :class:`ObjectClassViolation` / :class:`SchemaError` (schema rules).
@@ -312,7 +319,7 @@ class EmbeddedDirectory:
         ndn = self._ndn(entry.dn)
         if ndn in self._entries:
             raise EntryAlreadyExists(entry.dn)
-        parent = dnlib.parent(ndn) if ndn else None
+        parent = _parent_ndn(ndn) if ndn else None
         if parent and parent not in self._entries:
             inside = any(dnlib.is_descendant(ndn, r) for r in self._roots)
             if inside or not new_root:
@@ -321,7 +328,8 @@ class EmbeddedDirectory:
                                   message=f"cannot add {entry.dn!r}: its parent "
                                   f"{dnlib.parent(entry.dn)!r} does not exist")
             parent = None
-        stored = self._check(entry, ndn, where=f" (line {line})" if line else "")
+        where = f" (line {line})" if line else ""
+        stored = self._convert(entry, where) if trusted else self._check(entry, ndn, where=where)
         self._store(ndn, stored, parent)
 
     def delete(self, dn: str) -> None:
@@ -499,7 +507,8 @@ class EmbeddedDirectory:
     # =========================================================================================
     # loading
     # =========================================================================================
-    def load(self, records: Iterable[object], *, source: str = "<entries>") -> int:
+    def load(self, records: Iterable[object], *, source: str = "<entries>",
+             trusted: bool = False) -> int:
         """Add entries or LDIF content records, and apply LDIF change records, in order.
 
         Exports are not always written parents first (OpenLDAP's own test.ldif is not): each
@@ -511,21 +520,24 @@ class EmbeddedDirectory:
         pending: list[tuple[int, int, Entry, int | None]] = []
         paused = gc.isenabled()
         gc.disable()  # a bulk load makes millions of objects that live on: no cyclic garbage
+        self._load_time = _now()
         try:
-            return self._load(records, source, pending, Record)
+            return self._load(records, source, pending, Record, trusted)
         finally:
+            self._load_time = None
             if paused:
                 gc.enable()
 
     def _load(self, records: Iterable[object], source: str,
-              pending: list[tuple[int, int, Entry, int | None]], Record: type) -> int:
+              pending: list[tuple[int, int, Entry, int | None]], Record: type,
+              trusted: bool) -> int:
         count = 0
 
         def flush() -> None:
             pending.sort(key=lambda p: (p[0], p[1]))
             for _depth, _seq, entry, line in pending:
                 try:
-                    self.add(entry, line=line)
+                    self.add(entry, line=line, trusted=trusted)
                 except (SchemaError, NoSuchEntry, EntryAlreadyExists, OperationError) as exc:
                     if line is None:
                         raise
@@ -536,10 +548,10 @@ class EmbeddedDirectory:
         for rec in records:
             count += 1
             if isinstance(rec, Entry):
-                pending.append((dnlib.depth(rec.dn), count, rec, None))
+                pending.append((_depth(rec.dn), count, rec, None))
             elif isinstance(rec, Record):
                 if rec.changetype is None and rec.entry is not None:
-                    pending.append((dnlib.depth(rec.dn), count, rec.entry, rec.line))
+                    pending.append((_depth(rec.dn), count, rec.entry, rec.line))
                 else:
                     flush()
                     self.apply(rec, source=source)
@@ -590,7 +602,7 @@ class EmbeddedDirectory:
     def _store(self, ndn: str, entry: Entry, parent: str | None,
                meta: _Meta | None = None) -> None:
         self._entries[ndn] = entry
-        self._meta[ndn] = meta or _Meta(next(self._seq), _now(), "cn=ldapnb")
+        self._meta[ndn] = meta or _Meta(next(self._seq), self._load_time or _now(), "cn=ldapnb")
         if parent:
             self._parent[ndn] = parent
             self._children.setdefault(parent, {})[ndn] = None
@@ -985,27 +997,41 @@ class EmbeddedDirectory:
         """A copy of ``entry`` with canonical attribute names and typed values, after checking
         it against the schema (or, lenient, noting what is wrong).  This is the bulk-load hot
         path: what depends only on the object classes or the attribute name is cached."""
-        out = Entry(entry.dn)
-        info = self._class_info(tuple(str(c) for c in entry.get("objectClass", [])))
+        out = self._convert(entry, where, trusted=False)
+        info = self._class_info(tuple(str(c) for c in out._attrs.get("objectclass", ())))
         for problem in info.problems:
             self._problem(problem, entry.dn, where)
         check_allowed = bool(info.known) and not info.extensible
+        infos = self._attr_infos
         present = set()
-        for name, values in entry.items():
-            a = self._attr_info(name, entry.dn, where)
+        for low, vals in out._attrs.items():
+            name = out._names[low]
+            a = infos.get(name) or self._attr_info(name, entry.dn, where)
             present.add(a.canon)
-            if a.at is not None and check_allowed and not a.operational and (
+            if check_allowed and a.at is not None and not a.operational and (
                     a.canon not in info.allowed):
-                self._problem(f"attribute {a.at.name!r} is not allowed by the object classes "
+                self._problem(f"attribute {a.name!r} is not allowed by the object classes "
                               f"{', '.join(info.known)}", entry.dn, where)
-            typed = self._typed(a, values, entry.dn, where)
-            if len(typed) > 1 or a.key in out:
+            if a.syntax_checked:
+                normalize = a.rule.normalize  # type: ignore[union-attr]
+                for v in vals:
+                    if v != "" and normalize(v) is None:
+                        if not self.lenient:
+                            raise SchemaError(
+                                f"{entry.dn}{where}: {v!r} is not a valid value for {a.name!r} "
+                                f"({a.rule.name}) (invalidAttributeSyntax)")  # type: ignore[union-attr]
+                        self.warnings.append(f"{entry.dn}{where}: {v!r} is not valid for "
+                                             f"{a.name!r}")
+            if not a.binary and a.at is not None:
+                for v in vals:
+                    if v.__class__ is not str:
+                        self._problem(f"a value of {a.name!r} is not UTF-8 text", entry.dn,
+                                      where)
+            if len(vals) > 1:
                 if a.single_value:
                     self._problem(f"attribute {a.name!r} is single-valued but has "
-                                  f"{len(typed) + len(out.get(a.key, []))} values",
-                                  entry.dn, where)
-                self._check_duplicates(a, [*out.get(a.key, []), *typed], entry.dn, where)
-            out.add(a.key, typed)
+                                  f"{len(vals)} values", entry.dn, where)
+                self._check_duplicates(a, vals, entry.dn, where)
         if info.known and not info.must <= present:
             missing = sorted(info.must - present)
             names = [self._attr_info(m, entry.dn, where).name for m in missing]
@@ -1013,11 +1039,51 @@ class EmbeddedDirectory:
                           f"{', '.join(names)} (MUST of {', '.join(info.known)})",
                           entry.dn, where)
         if ndn:
-            for attr, value in dnlib.rdn_avas(entry.dn):
+            for attr, value in _rdn_avas(entry.dn):
                 key = self._canon_description(attr)
                 if not self._has_value(key, list(out.get(key, [])), value):
                     self._problem(f"naming attribute {attr}={value!r} of the DN is not among "
                                   "the entry's values", entry.dn, where, naming=True)
+        return out
+
+    def _convert(self, entry: Entry, where: str, *, trusted: bool = True) -> Entry:
+        """``entry`` with canonical attribute names and values typed (bytes for binary
+        syntaxes), without the schema checks: the trusted bulk-load path, kept tight."""
+        out = Entry(entry.dn)
+        attrs, names = out._attrs, out._names
+        infos = self._attr_infos
+        for key, values in entry._attrs.items():
+            name = entry._names[key]
+            a = infos.get(name)
+            if a is None:
+                if trusted:  # unknown types noted, not refused
+                    lenient, self.lenient = self.lenient, True
+                    try:
+                        a = self._attr_info(name, entry.dn, where)
+                    finally:
+                        self.lenient = lenient
+                else:
+                    a = self._attr_info(name, entry.dn, where)
+            vals = values[:]
+            if a.binary:
+                for i, v in enumerate(vals):
+                    if v.__class__ is str:
+                        vals[i] = v.encode("utf-8")  # type: ignore[union-attr]
+            else:
+                for i, v in enumerate(vals):
+                    if v.__class__ is bytes:
+                        try:
+                            vals[i] = v.decode("utf-8")  # type: ignore[union-attr]
+                        except UnicodeDecodeError:
+                            pass  # kept as bytes; the schema check says so
+            low = a.key_lower
+            if low in attrs:
+                attrs[low].extend(vals)
+            else:
+                attrs[low] = vals
+                names[low] = a.key
+                if ";" in low:
+                    out._options += 1
         return out
 
     def _attr_info(self, name: str, dn: str, where: str) -> _AttrInfo:
@@ -1035,34 +1101,17 @@ class EmbeddedDirectory:
                 self._unknown_types[base.lower()] = base
                 self.warnings.append(f"{dn}{where}: unknown attribute type {base!r} kept, "
                                      "matched as a case-insensitive string")
-            a = _AttrInfo(self._canon_description(name), base.lower(), base, None, False,
+            key = self._canon_description(name)
+            a = _AttrInfo(key, key.lower(), base.lower(), base, None, False,
                           False, False, matching.rule("caseIgnoreMatch"), False)
         else:
             rule = matching.rule(at.equality) if at.equality else None
-            a = _AttrInfo(self._canon_description(name), at.name.lower(), at.name, at,
+            key = self._canon_description(name)
+            a = _AttrInfo(key, key.lower(), at.name.lower(), at.name, at,
                           at.operational, self.schema.is_binary(name), at.single_value, rule,
                           rule is not None and rule.name in _SYNTAX_CHECKED)
         self._attr_infos[name] = a
         return a
-
-    def _typed(self, a: _AttrInfo, values: Iterable[Value], dn: str, where: str) -> list[Value]:
-        out: list[Value] = []
-        for v in values:
-            if a.binary:
-                if isinstance(v, str):
-                    v = v.encode("utf-8")
-            elif isinstance(v, bytes):
-                try:
-                    v = v.decode("utf-8")
-                except UnicodeDecodeError:
-                    self._problem(f"a value of {a.name!r} is not UTF-8 text", dn, where)
-            if a.syntax_checked and v != "" and a.rule.normalize(v) is None:  # type: ignore[union-attr]
-                if not self.lenient:
-                    raise SchemaError(f"{dn}{where}: {v!r} is not a valid value for "
-                                      f"{a.name!r} ({a.rule.name}) (invalidAttributeSyntax)")  # type: ignore[union-attr]
-                self.warnings.append(f"{dn}{where}: {v!r} is not valid for {a.name!r}")
-            out.append(v)
-        return out
 
     def _check_duplicates(self, a: _AttrInfo, values: list[Value], dn: str, where: str) -> None:
         keys = [a.rule.normalize(v) for v in values] if a.rule else list(values)
@@ -1127,6 +1176,32 @@ class EmbeddedDirectory:
                 self._index_entry(ndn, changed)
                 self._meta[ndn].modified = _now()
         self._groups_of = None
+
+
+def _parent_ndn(ndn: str) -> str:
+    """The parent of a normalised DN (fast when it holds no escapes)."""
+    if "\\" not in ndn:
+        i = ndn.find(",")
+        return ndn[i + 1:] if i >= 0 else ""
+    return dnlib.parent(ndn) or ""
+
+
+def _depth(dn: str) -> int:
+    if not dn.strip():
+        return 0
+    if "\\" not in dn and '"' not in dn:
+        return dn.count(",") + dn.count(";") + 1
+    return dnlib.depth(dn)
+
+
+def _rdn_avas(dn: str) -> tuple[tuple[str, str], ...]:
+    """The AVAs of the first RDN (fast when it holds no escapes, quotes or '+')."""
+    first = dn.split(",", 1)[0]
+    if "\\" not in first and '"' not in first and "+" not in first and "=" in first \
+            and "#" not in first:
+        attr, _, value = first.partition("=")
+        return ((attr.strip(), value.strip()),)
+    return dnlib.rdn_avas(dn)
 
 
 _SYNTAX_CHECKED = {"integerMatch", "booleanMatch", "distinguishedNameMatch",
