@@ -41,7 +41,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Hashable, Iterable
+from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -63,6 +65,7 @@ __all__ = [
     "effective_members",
     "effective_groups",
     "effective_membership",
+    "Membership",
     "why",
     "cycles",
     "depth",
@@ -587,112 +590,181 @@ def effective_groups(
     return set(nx.descendants(_via(G, via), node))
 
 
-def _tarjan(adj: list[list[int]]) -> tuple[list[int], list[list[int]]]:
-    """Strongly connected components of a graph given as adjacency lists (iterative
-    Tarjan).  Returns each vertex's component number and the components, numbered in the
-    order they finish: a component comes after every component it can reach."""
-    n = len(adj)
-    index = [-1] * n
-    low = [0] * n
-    on_stack = [False] * n
-    comp_of = [-1] * n
-    comps: list[list[int]] = []
-    stack: list[int] = []
-    counter = 0
-    for root in range(n):
-        if index[root] != -1:
-            continue
-        work = [(root, 0)]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack[root] = True
-        while work:
-            v, i = work[-1]
-            edges = adj[v]
-            if i < len(edges):
-                work[-1] = (v, i + 1)
-                w = edges[i]
-                if index[w] == -1:
-                    index[w] = low[w] = counter
-                    counter += 1
-                    stack.append(w)
-                    on_stack[w] = True
-                    work.append((w, 0))
-                elif on_stack[w] and index[w] < low[v]:
-                    low[v] = index[w]
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                if low[v] < low[parent]:
-                    low[parent] = low[v]
-            if low[v] == index[v]:
-                members = []
-                while True:
-                    w = stack.pop()
-                    on_stack[w] = False
-                    comp_of[w] = len(comps)
-                    members.append(w)
-                    if w == v:
-                        break
-                comps.append(members)
-    return comp_of, comps
+def _closure_matrix(H: nx.DiGraph) -> tuple[list[str], dict[str, int], Any]:
+    """The reflexive-transitive closure of the group-to-group edges of ``H``.
+
+    Returns the containers (nodes with at least one member), their numbers, and a boolean
+    CSR matrix ``R`` with ``R[a, b]`` True when container ``a`` is (or is nested in) ``b``.
+    Strongly connected components (membership cycles) are condensed first, the closure of
+    the condensation is computed by repeated squaring (log2 of the longest chain sparse
+    products), and the result is expanded back to containers.
+    """
+    import numpy as np
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    pred = H._pred
+    containers = [n for n, p in pred.items() if p]
+    number = dict(zip(containers, range(len(containers)), strict=True))
+    k = len(containers)
+    succ = H._succ
+    rows = [succ[c] for c in containers]
+    lens = np.fromiter(map(len, rows), dtype=np.int64, count=k)
+    src = np.repeat(np.arange(k, dtype=np.int64), lens)
+    dst = np.fromiter(map(number.__getitem__, chain.from_iterable(rows)), dtype=np.int64,
+                      count=int(lens.sum()))
+    if k == 0:
+        return containers, number, sp.csr_array((0, 0), dtype=bool)
+    n_comp, label = connected_components(
+        sp.csr_array((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(k, k)),
+        directed=True, connection="strong")
+    # the condensation, made reflexive, then squared until it stops growing
+    cs, cd = label[src], label[dst]
+    diag = np.arange(n_comp, dtype=np.int64)
+    closure = sp.csr_array(
+        (np.ones(len(cs) + n_comp, dtype=np.int32),
+         (np.concatenate([cs, diag]), np.concatenate([cd, diag]))),
+        shape=(n_comp, n_comp))
+    closure.data[:] = 1
+    size = -1
+    while closure.nnz != size:
+        size = closure.nnz
+        closure = closure @ closure
+        closure.data[:] = 1
+    # back to containers: R = P @ closure @ P.T, P the container -> component matrix
+    P = sp.csr_array((np.ones(k, dtype=np.int32), (np.arange(k), label)), shape=(k, n_comp))
+    R = (P @ closure) @ P.T
+    R = R.astype(bool)
+    return containers, number, R
 
 
-class _Closure:
-    """Effective membership for many members at once.
+class Membership(Mapping[str, frozenset[str]]):
+    """Effective membership of many members, held as one sparse matrix.
 
-    The "container" nodes (those with members) and the edges among them are condensed into
-    strongly connected components; ``up[c]`` - the container plus every group above it - is
-    computed once per component, sinks first, as the union of the components above it.  A
-    member's groups are then the union of ``up`` over its direct groups: no search per member.
+    A read-only mapping ``member -> frozenset of groups`` (what :func:`effective_groups`
+    returns for that member), whose sets are made only when asked for: a whole directory's
+    membership is two numpy arrays (CSR: ``indptr``, ``indices`` into :attr:`groups`), not
+    100,000 Python sets.  Use :meth:`pairs`, :meth:`to_frame`, :meth:`counts` and
+    :meth:`members_of` for bulk questions.
+
+    Attributes
+    ----------
+    members : list[str]
+        The row nodes, in order.
+    groups : list[str]
+        The column nodes (every node that has a member).
+    indptr, indices : numpy.ndarray
+        CSR arrays: member ``i``'s groups are ``groups[j]`` for ``j`` in
+        ``indices[indptr[i]:indptr[i + 1]]`` (in no particular order).
+
+    Examples
+    --------
+    >>> from ldapnb.entry import Entry
+    >>> G = from_entries([
+    ...     Entry("cn=a,dc=x", {"objectClass": ["groupOfNames"], "member": ["cn=b,dc=x"]}),
+    ...     Entry("cn=b,dc=x", {"objectClass": ["groupOfNames"], "member": ["cn=u,dc=x"]}),
+    ... ])
+    >>> m = effective_membership(G)
+    >>> sorted(m["cn=u,dc=x"]), len(m)
+    (['cn=a,dc=x', 'cn=b,dc=x'], 2)
+    >>> m.counts()["cn=u,dc=x"]
+    2
     """
 
-    def __init__(self, G: nx.DiGraph):
-        self.G = G
-        pred, succ = G.pred, G.succ
-        containers = [n for n in G if pred[n]]
-        number = {c: i for i, c in enumerate(containers)}
-        adj = [[number[s] for s in succ[c]] for c in containers]
-        comp_of, comps = _tarjan(adj)
-        # Tarjan finishes a component after every component it reaches: sinks first
-        up: list[frozenset[str]] = []
-        for members in comps:
-            own = frozenset(containers[i] for i in members)
-            above = {comp_of[j] for i in members for j in adj[i]} - {len(up)}
-            up.append(own.union(*[up[c] for c in above]))
-        self.component = {c: comp_of[i] for i, c in enumerate(containers)}
-        self.up = up
+    def __init__(self, G: nx.DiGraph, members: list[str], groups: list[str],
+                 indptr: Any, indices: Any):
+        self._G = G
+        self.members = members
+        self.groups = groups
+        self.indptr = indptr
+        self.indices = indices
+        self._rows: dict[str, int] | None = None
+        self._names: Any = None
 
-    def groups_of(self, node: str) -> frozenset[str]:
-        return self.all([node])[node]
+    @property
+    def _row(self) -> dict[str, int]:
+        if self._rows is None:
+            self._rows = dict(zip(self.members, range(len(self.members)), strict=True))
+        return self._rows
 
-    def all(self, nodes: Iterable[str] | None) -> dict[str, frozenset[str]]:
-        """Member -> effective groups, for ``nodes`` (default: every node with a group)."""
-        up, component = self.up, self.component
-        up_of = {node: up[comp] for node, comp in component.items()}
-        empty: frozenset[str] = frozenset()
-        union = empty.union
-        out: dict[str, frozenset[str]] = {}
-        if nodes is None:
-            adjacency: Iterable[tuple[str, Any]] = self.G.adjacency()
-        else:
-            table = dict(self.G.adjacency())
-            adjacency = ((n, table[n]) for n in nodes)
-        for node, direct in adjacency:
-            if not direct:
-                if nodes is not None:
-                    out[node] = empty
-                continue
-            if node in up_of:
-                out[node] = up_of[node] - {node}
-            elif len(direct) == 1:
-                for group in direct:
-                    out[node] = up_of[group]
-            else:
-                out[node] = union(*map(up_of.__getitem__, direct))
-        return out
+    def _group_names(self) -> Any:
+        if self._names is None:
+            import numpy as np
+
+            names = np.empty(len(self.groups), dtype=object)
+            names[:] = self.groups
+            self._names = names
+        return self._names
+
+    def __getitem__(self, member: str) -> frozenset[str]:
+        i = self._row.get(member)
+        if i is None:
+            try:
+                i = self._row.get(lookup(self._G, member))
+            except NoSuchEntry:
+                i = None
+            if i is None:
+                raise KeyError(member)
+        names = self._group_names()
+        return frozenset(names[self.indices[self.indptr[i]:self.indptr[i + 1]]].tolist())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.members)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def __repr__(self) -> str:
+        return (f"<Membership: {len(self.members):,} members, "
+                f"{len(self.indices):,} (member, group) pairs>")
+
+    @property
+    def matrix(self) -> Any:
+        """The membership as a boolean ``scipy.sparse.csr_array`` (members x groups)."""
+        import numpy as np
+        import scipy.sparse as sp
+
+        return sp.csr_array(
+            (np.ones(len(self.indices), dtype=bool), self.indices, self.indptr),
+            shape=(len(self.members), len(self.groups)))
+
+    def counts(self) -> dict[str, int]:
+        """How many groups each member is in (effectively)."""
+        import numpy as np
+
+        return dict(zip(self.members, np.diff(self.indptr).tolist(), strict=True))
+
+    def pairs(self) -> Iterator[tuple[str, str]]:
+        """Every ``(member, group)`` pair, member by member."""
+        names = self._group_names()
+        for i, member in enumerate(self.members):
+            for group in names[self.indices[self.indptr[i]:self.indptr[i + 1]]].tolist():
+                yield member, group
+
+    def members_of(self, group: str) -> set[str]:
+        """The members (rows) that are effectively in ``group`` (any spelling)."""
+        import numpy as np
+
+        node = group if group in self._G else lookup(self._G, group)
+        try:
+            j = self.groups.index(node)
+        except ValueError:
+            return set()
+        rows = np.repeat(np.arange(len(self.members)), np.diff(self.indptr))
+        return {self.members[i] for i in rows[self.indices == j].tolist()}
+
+    def to_frame(self) -> pd.DataFrame:
+        """The pairs as a DataFrame with categorical columns ``member`` and ``group``."""
+        import numpy as np
+        import pandas as pd
+
+        rows = np.repeat(np.arange(len(self.members)), np.diff(self.indptr))
+        return pd.DataFrame({
+            "member": pd.Categorical.from_codes(
+                rows, categories=pd.Index(self.members, dtype=object)),
+            "group": pd.Categorical.from_codes(
+                self.indices, categories=pd.Index(self.groups, dtype=object)),
+        })
 
 
 def effective_membership(
@@ -700,12 +772,14 @@ def effective_membership(
     members: Iterable[str] | None = None,
     *,
     via: Iterable[str] | None = None,
-) -> dict[str, frozenset[str]]:
+) -> Membership:
     """The effective groups of many members at once (all of them by default).
 
-    The same answer as :func:`effective_groups` for each member, computed once per strongly
-    connected component of the group graph instead of one search per member: use it for
-    whole-directory questions.
+    The same answer as :func:`effective_groups` for each member, computed with sparse
+    matrices instead of one search per member: the group-to-group edges are condensed into
+    strongly connected components (cycles), their closure is computed once, and every
+    member's groups are one sparse product of the direct memberships with that closure.
+    Use it for whole-directory questions.
 
     Parameters
     ----------
@@ -718,9 +792,9 @@ def effective_membership(
 
     Returns
     -------
-    dict[str, frozenset[str]]
-        Member node -> its effective groups.  Members with the same groups may share one
-        frozenset object.
+    Membership
+        A mapping member node -> frozenset of its effective groups (made on access), with
+        bulk accessors (:meth:`Membership.pairs`, :meth:`Membership.to_frame`).
 
     Raises
     ------
@@ -737,9 +811,39 @@ def effective_membership(
     >>> sorted(effective_membership(G)["cn=u,dc=x"])
     ['cn=a,dc=x', 'cn=b,dc=x']
     """
+    import numpy as np
+    import scipy.sparse as sp
+
     H = _via(G, via)
-    nodes = None if members is None else [m if m in G else lookup(G, m) for m in members]
-    return _Closure(H).all(nodes)
+    containers, number, R = _closure_matrix(H)
+    succ = H._succ
+    if members is None:
+        wanted = [n for n, s in succ.items() if s]
+    else:
+        asked = dict.fromkeys(members)
+        if not G._node.keys() >= asked.keys():
+            asked = dict.fromkeys(m if m in G else lookup(G, m) for m in asked)
+        wanted = list(asked)
+    n = len(wanted)
+    k = len(containers)
+    rows = [succ[v] for v in wanted] if n < 2 else itemgetter(*wanted)(succ)
+    lens = np.fromiter(map(len, rows), dtype=np.int64, count=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lens, out=indptr[1:])
+    cols = np.fromiter(map(number.__getitem__, chain.from_iterable(rows)), dtype=np.int64,
+                       count=int(indptr[-1]))
+    A = sp.csr_array((np.ones(len(cols), dtype=bool), cols, indptr), shape=(n, k))
+    E = (A @ R) if k else sp.csr_array((n, 0), dtype=bool)
+    E = sp.csr_array(E)
+    # a member that is itself in a cycle reaches itself: drop that one column
+    own = np.fromiter(map(number.get, wanted, repeat(-1)), dtype=np.int64, count=n)
+    if not (own >= 0).any():  # no wanted member has members of its own
+        return Membership(G, wanted, containers, E.indptr, E.indices)
+    row_of = np.repeat(np.arange(n, dtype=np.int64), np.diff(E.indptr))
+    keep = E.indices != own[row_of]
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row_of[keep], minlength=n), out=out_ptr[1:])
+    return Membership(G, wanted, containers, out_ptr, E.indices[keep])
 
 
 def why(
@@ -1065,24 +1169,24 @@ def membership_frame(
     import pandas as pd
 
     H = _via(G, via)
-    pred, succ = H.pred, H.succ
-    containers = [n for n in H if pred[n]]
+    pred, succ = H._pred, H._succ
+    containers = [n for n, p in pred.items() if p]
     number = {c: i for i, c in enumerate(containers)}
     adj = [[number[s] for s in succ[c]] for c in containers]
     offsets, targets, dist, path, chains = _chains(adj, containers)
 
     if members is None:
-        wanted = [n for n in H if succ[n]]
+        wanted = [n for n, s in succ.items() if s]
     else:
-        wanted = list(dict.fromkeys(lookup(G, m) for m in members))
-    pair_member: list[int] = []
-    pair_group: list[int] = []
-    for i, node in enumerate(wanted):
-        for s in succ[node]:
-            pair_member.append(i)
-            pair_group.append(number[s])
-    pm = np.asarray(pair_member, dtype=np.int64)
-    pg = np.asarray(pair_group, dtype=np.int64)
+        asked = list(members)
+        if not G._node.keys() >= set(asked):
+            asked = [m if m in G else lookup(G, m) for m in asked]
+        wanted = list(dict.fromkeys(asked))
+    rows = [succ[v] for v in wanted]
+    lens = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    pm = np.repeat(np.arange(len(rows), dtype=np.int64), lens)
+    pg = np.fromiter(map(number.__getitem__, chain.from_iterable(rows)), dtype=np.int64,
+                     count=int(lens.sum()))
     counts = offsets[pg + 1] - offsets[pg]
     total = int(counts.sum())
     row_member = np.repeat(pm, counts)
@@ -1120,10 +1224,10 @@ def membership_frame(
     row_member, row_group = row_member[first], row_group[first]
     row_depth, row_path = row_depth[first], row_path[first]
 
-    kinds = H.nodes
+    kinds = H._node
     member_names = pd.Index(wanted, dtype=object)
     member_kinds = pd.Categorical(
-        [kinds[n].get("kind", "unknown") for n in wanted],
+        [kinds[n].get("kind") or "unknown" for n in wanted],
         categories=["user", "group", "computer", "unknown"],
     )
     chain_objects = np.empty(len(chains), dtype=object)

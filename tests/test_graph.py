@@ -199,6 +199,30 @@ def test_effective_membership_in_bulk_equals_one_by_one(nested):
         "uid=u1,dc=x": frozenset(graph.effective_groups(nested, "uid=u1,dc=x"))}
 
 
+def test_membership_object_bulk_accessors(nested):
+    m = graph.effective_membership(nested)
+    assert isinstance(m, graph.Membership)
+    u1 = graph.effective_groups(nested, "uid=u1,dc=x")
+    assert m["UID=U1, DC=X"] == u1  # any spelling finds the row
+    with pytest.raises(KeyError):
+        m["cn=nope,dc=x"]
+    assert "uid=u1,dc=x" in m and "cn=nope,dc=x" not in m
+    pairs = set(m.pairs())
+    assert pairs == {(n, g) for n in m for g in m[n]}
+    frame = m.to_frame()
+    assert set(zip(frame["member"], frame["group"], strict=True)) == pairs
+    assert m.counts()["uid=u1,dc=x"] == len(u1)
+    assert m.matrix.shape == (len(m), len(m.groups)) and m.matrix.nnz == len(pairs)
+    for g in m.groups:
+        assert m.members_of(g) == {n for n, gg in pairs if gg == g}
+    assert "pairs" in repr(m)
+    # members asked for explicitly, even with no group, and a cycle member never in itself
+    some = graph.effective_membership(nested, ["cn=g2,dc=x", "uid=u1,dc=x", "uid=u1,dc=x"])
+    assert list(some) == ["cn=g2,dc=x", "uid=u1,dc=x"]
+    assert "cn=g2,dc=x" not in some["cn=g2,dc=x"]
+    assert len(graph.effective_membership(nx.DiGraph())) == 0
+
+
 def test_why(nested):
     assert graph.why(nested, "uid=u1,dc=x", "cn=g4,dc=x") == [
         ["uid=u1,dc=x", "cn=g1,dc=x", "cn=g4,dc=x"]]

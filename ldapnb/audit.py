@@ -1,0 +1,937 @@
+"""The auditor's toolkit: findings with evidence, snapshot diffs, reports.
+
+:func:`run` answers "who can act as an administrator here, through which chain of groups,
+and what is wrong with those accounts and groups?" for an Active Directory or OpenLDAP
+directory, as a DataFrame of findings::
+
+    from ldapnb import Directory, audit
+    findings = audit.run(Directory.embedded("contoso"), now=datetime(2026, 11, 1, tzinfo=UTC))
+    audit.report(findings, "audit.html")
+
+Every finding is one row:
+
+========  ===================================================================================
+check     the check's name (a key of :data:`CHECKS`)
+severity  ``high``, ``medium``, ``low`` or ``info`` (an ordered categorical, see below)
+subject   the DN the finding is about (an account, a group)
+evidence  a dict: the DNs, the membership chain, the attribute values that prove it
+rule      a short rationale: why this matters
+========  ===================================================================================
+
+Severity levels
+    ``high``
+        A direct path to domain or directory control for an attacker: a privileged account
+        whose Kerberos ticket can be requested without its password (no pre-authentication)
+        or cracked offline (a user with a servicePrincipalName), or a non-DC account trusted
+        for unconstrained delegation.
+    ``medium``
+        Weakens control of privileged access: privileged accounts that are disabled but still
+        members, stale (no logon for ``stale_days``), whose password never expires, computer
+        accounts in privileged groups, duplicate account names.
+    ``low``
+        Directory hygiene that hides or confuses who has access: adminCount left on accounts
+        no longer privileged, membership cycles, nesting deeper than ``max_depth``, empty
+        groups, members that do not exist, users in no group, kerberoastable accounts that
+        are not privileged.
+    ``info``
+        The inventory: every account that is effectively a member of a privileged group,
+        directly or through nesting, with the chain that makes it one.
+
+Privileged groups are AD's well-known ones, recognised by SID/RID (:mod:`ldapnb.ad`), plus
+the DNs or SIDs passed as ``privileged=`` (for OpenLDAP: e.g. the groups that ACLs grant
+write access to).  Domain controllers' own membership of Domain Controllers (RID 516) and
+Read-only Domain Controllers (521) is by design and not reported.
+
+Each check is a small function ``check(ctx) -> Iterable[Finding]`` registered in
+:data:`CHECKS` with :func:`check`; ``run(..., checks=[...])`` picks some.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from . import ad, graph
+from .dn import normalize
+from .entry import MASK, Entry, is_secret
+from .errors import LdapnbError, SchemaError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from .directory import Directory
+
+__all__ = [
+    "SEVERITIES",
+    "CHECKS",
+    "Check",
+    "Context",
+    "Diff",
+    "check",
+    "run",
+    "diff",
+    "report",
+]
+
+#: Severity levels, most severe first.
+SEVERITIES: tuple[str, ...] = ("high", "medium", "low", "info")
+COLUMNS: tuple[str, ...] = ("check", "severity", "subject", "evidence", "rule")
+
+#: The attributes the checks read (fetched once from a Directory).
+ATTRIBUTES: tuple[str, ...] = (
+    "objectClass", "cn", "uid", "sAMAccountName", "objectSid", "userAccountControl",
+    "lastLogonTimestamp", "pwdLastSet", "adminCount", "servicePrincipalName",
+    "member", "uniqueMember", "memberUid", "memberOf", "primaryGroupID",
+    "uidNumber", "gidNumber", "authTimestamp", "pwdLastSuccess",
+)
+
+_KRBTGT_RID = 502
+_DC_GROUP_RIDS = frozenset({516, 521})
+_DC_FLAGS = ad.UAC.SERVER_TRUST_ACCOUNT | ad.UAC.PARTIAL_SECRETS_ACCOUNT
+
+Finding = dict[str, Any]
+
+
+# ------------------------------------------------------------------------------------------
+# the context every check reads
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    """What the checks share: the entries, the membership graph and the thresholds.
+
+    Expensive views (the privileged inventory, depths) are computed once, when a check
+    first asks for them.
+    """
+
+    G: nx.DiGraph
+    entries: dict[str, Entry]  #: normalised DN -> entry (empty when only a graph was given)
+    now: datetime
+    stale_days: int = 90
+    max_depth: int = 5
+
+    def entry(self, node: str) -> Entry | None:
+        """The entry of a graph node (None for dangling nodes or graph-only audits)."""
+        try:
+            return self.entries.get(normalize(node))
+        except LdapnbError:
+            return None
+
+    def name(self, node: str) -> str:
+        """A short human name for a node: sAMAccountName, uid, else its label."""
+        e = self.entry(node)
+        if e is not None:
+            for attribute in ("sAMAccountName", "uid"):
+                value = e.first(attribute)
+                if isinstance(value, str) and value:
+                    return value
+        label = self.G.nodes[node].get("label") if node in self.G else None
+        return str(label or node)
+
+    def uac(self, node: str) -> ad.UAC | None:
+        e = self.entry(node)
+        value = e.first("userAccountControl") if e is not None else None
+        if value is None:
+            return None
+        try:
+            return ad.uac_flags(value)
+        except SchemaError as exc:
+            raise SchemaError(f"{node}: {exc}") from exc
+
+    def rid(self, node: str) -> int | None:
+        sid = self.G.nodes[node].get("sid") if node in self.G else None
+        if not sid or sid.count("-") < 3:
+            return None
+        return int(sid.rsplit("-", 1)[1])
+
+    def is_dc(self, node: str) -> bool:
+        """A domain controller: by userAccountControl, or (graph only) a computer whose
+        primary group is Domain Controllers or Read-only Domain Controllers."""
+        flags = self.uac(node)
+        if flags is not None:
+            return bool(flags & _DC_FLAGS)
+        G = self.G
+        return G.nodes[node].get("kind") == "computer" and any(
+            self.rid(g) in _DC_GROUP_RIDS and "primaryGroupID" in G.edges[node, g]["via"]
+            for g in G.succ[node])
+
+    @cached_property
+    def privileged_groups(self) -> set[str]:
+        return graph.privileged_groups(self.G)
+
+    @cached_property
+    def inventory(self) -> pd.DataFrame:
+        """(member, group, direct, depth, chain) for every account (not group) effectively
+        in a privileged group; DCs' membership of the DC groups left out."""
+        import pandas as pd
+
+        G = self.G
+        candidates: set[str] = set()
+        for group in self.privileged_groups:
+            candidates |= nx.ancestors(G, group)
+        accounts = [n for n in G if n in candidates and G.nodes[n].get("kind") != "group"]
+        columns = ["member", "group", "direct", "depth", "chain"]
+        if not accounts:
+            return pd.DataFrame(columns=columns)
+        frame = graph.membership_frame(G, accounts)
+        frame = frame[frame["group"].astype(object).isin(self.privileged_groups)]
+        rows = []
+        for member, group_, direct, depth_, via in zip(
+            frame["member"].astype(object), frame["group"].astype(object), frame["direct"],
+            frame["depth"], frame["via"], strict=True,
+        ):
+            if self.rid(group_) in _DC_GROUP_RIDS and self.is_dc(member):
+                continue
+            rows.append((member, group_, bool(direct), int(depth_), [member, *via]))
+        out = pd.DataFrame(rows, columns=columns)
+        return out.sort_values(["member", "depth", "group"], kind="stable", ignore_index=True)
+
+    @cached_property
+    def privileged_accounts(self) -> dict[str, list[str]]:
+        """Account -> its shortest chain to a privileged group (first by depth, then name)."""
+        out: dict[str, list[str]] = {}
+        for member, chain in zip(self.inventory["member"], self.inventory["chain"],
+                                 strict=True):
+            out.setdefault(member, chain)
+        return out
+
+    @cached_property
+    def depths(self) -> dict[str, int]:
+        return graph.depths(self.G)
+
+
+# ------------------------------------------------------------------------------------------
+# the registry
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """A registered check: its name, default severity, rationale and function."""
+
+    name: str
+    severity: str
+    rule: str
+    function: Callable[[Context], Iterable[Finding]] = field(repr=False)
+    needs_entries: bool = False
+
+
+#: Every check, by name, in the order :func:`run` runs them.
+CHECKS: dict[str, Check] = {}
+
+
+def check(name: str, severity: str, rule: str, *, needs_entries: bool = False
+          ) -> Callable[[Callable[[Context], Iterable[Finding]]],
+                        Callable[[Context], Iterable[Finding]]]:
+    """Register a check function under ``name`` (a decorator).
+
+    The function takes a :class:`Context` and yields findings as dicts with at least
+    ``subject`` and ``evidence``; ``severity`` and ``rule`` default to the registered ones.
+
+    Examples
+    --------
+    >>> @check("example-everything", "info", "an example")
+    ... def _everything(ctx):
+    ...     return []
+    >>> "example-everything" in CHECKS
+    True
+    >>> del CHECKS["example-everything"]
+    """
+    if severity not in SEVERITIES:
+        raise LdapnbError(f"severity {severity!r} is not one of {list(SEVERITIES)}")
+
+    def register(function: Callable[[Context], Iterable[Finding]]
+                 ) -> Callable[[Context], Iterable[Finding]]:
+        CHECKS[name] = Check(name, severity, rule, function, needs_entries)
+        return function
+
+    return register
+
+
+def _first_int(e: Entry | None, attribute: str) -> str | None:
+    value = e.first(attribute) if e is not None else None
+    return value if isinstance(value, str) else None
+
+
+def _account_evidence(ctx: Context, node: str, **extra: Any) -> dict[str, Any]:
+    chain = ctx.privileged_accounts.get(node, [])
+    groups = sorted(set(ctx.inventory.loc[ctx.inventory["member"] == node, "group"]))
+    return {"account": ctx.name(node), "privileged_groups": groups, "chain": chain, **extra}
+
+
+# -- privileged accounts ----------------------------------------------------------------------
+
+
+@check("privileged-member", "info",
+       "Effective members of privileged groups control the domain or directory; nested "
+       "membership is invisible to anyone who reads only the group's member list.")
+def _privileged_member(ctx: Context) -> Iterator[Finding]:
+    for row in ctx.inventory.itertuples(index=False):
+        yield {
+            "subject": row.member,
+            "evidence": {
+                "account": ctx.name(row.member),
+                "kind": ctx.G.nodes[row.member].get("kind"),
+                "group": row.group,
+                "granted_by": ctx.G.nodes[row.group].get("privileged_by", ""),
+                "direct": row.direct,
+                "depth": row.depth,
+                "chain": row.chain,
+            },
+        }
+
+
+@check("privileged-disabled", "medium",
+       "A disabled account left in a privileged group regains that privilege the moment "
+       "someone re-enables it; remove it from the group.", needs_entries=True)
+def _privileged_disabled(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.privileged_accounts:
+        flags = ctx.uac(node)
+        if flags is not None and ad.UAC.ACCOUNTDISABLE in flags:
+            yield {"subject": node, "evidence": _account_evidence(
+                ctx, node, userAccountControl=int(flags), flags=str(flags.name))}
+
+
+def _last_logon(e: Entry) -> tuple[str, datetime | None] | None:
+    """(attribute, time) of the last logon, None when the entry records none at all."""
+    value = e.first("lastLogonTimestamp")
+    if value is not None:
+        return "lastLogonTimestamp", ad.filetime_to_datetime(value, attribute="lastLogonTimestamp")
+    for attribute in ("authTimestamp", "pwdLastSuccess"):  # OpenLDAP lastbind / ppolicy
+        value = e.first(attribute)
+        if isinstance(value, str):
+            from datetime import timedelta
+
+            from .frames import parse_generalized_time
+
+            micro = parse_generalized_time(value)
+            if micro is None:
+                raise SchemaError(f"{e.dn}: {attribute} {value!r} is not a GeneralizedTime")
+            return attribute, datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micro)
+    if "userAccountControl" in e:  # an AD account that never logged on
+        return "lastLogonTimestamp", None
+    return None
+
+
+@check("privileged-stale", "medium",
+       "A privileged account nobody has used for a long time is an unwatched key: disable "
+       "it or take it out of the group.", needs_entries=True)
+def _privileged_stale(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.privileged_accounts:
+        e = ctx.entry(node)
+        last = _last_logon(e) if e is not None else None
+        if last is None:
+            continue
+        attribute, when = last
+        age = None if when is None else (ctx.now - when).days
+        if age is None or age > ctx.stale_days:
+            yield {"subject": node, "evidence": _account_evidence(
+                ctx, node, **{attribute: when.isoformat() if when else "never"},
+                days_since_logon=age, threshold_days=ctx.stale_days)}
+
+
+def _uac_check(ctx: Context, flag: ad.UAC, *, users_only: bool = False
+               ) -> Iterator[Finding]:
+    for node in ctx.privileged_accounts:
+        flags = ctx.uac(node)
+        if flags is None or flag not in flags:
+            continue
+        if users_only and ctx.G.nodes[node].get("kind") != "user":
+            continue
+        yield {"subject": node, "evidence": _account_evidence(
+            ctx, node, userAccountControl=int(flags), flags=str(flags.name))}
+
+
+@check("privileged-password-never-expires", "medium",
+       "A privileged password that never expires is rarely changed; a leaked one stays "
+       "valid for good (DONT_EXPIRE_PASSWORD).", needs_entries=True)
+def _never_expires(ctx: Context) -> Iterator[Finding]:
+    return _uac_check(ctx, ad.UAC.DONT_EXPIRE_PASSWORD)
+
+
+@check("privileged-no-preauth", "high",
+       "Without Kerberos pre-authentication anyone can request an AS-REP for this account "
+       "and crack its password offline (AS-REP roasting, DONT_REQ_PREAUTH).",
+       needs_entries=True)
+def _no_preauth(ctx: Context) -> Iterator[Finding]:
+    return _uac_check(ctx, ad.UAC.DONT_REQ_PREAUTH)
+
+
+def _kerberoastable(ctx: Context, node: str) -> dict[str, Any] | None:
+    """SPNs of an enabled user account (not a computer, not krbtgt), else None."""
+    if ctx.G.nodes[node].get("kind") != "user" or ctx.rid(node) == _KRBTGT_RID:
+        return None
+    e = ctx.entry(node)
+    if e is None or not e.get("servicePrincipalName"):
+        return None
+    flags = ctx.uac(node)
+    if flags is not None and ad.UAC.ACCOUNTDISABLE in flags:
+        return None
+    return {"servicePrincipalName": [str(v) for v in e["servicePrincipalName"]]}
+
+
+@check("privileged-kerberoastable", "high",
+       "Any domain user can request a service ticket for a user account with a "
+       "servicePrincipalName and crack its (human-chosen) password offline "
+       "(kerberoasting). Computer accounts have random passwords and are not listed.",
+       needs_entries=True)
+def _privileged_kerberoastable(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.privileged_accounts:
+        spns = _kerberoastable(ctx, node)
+        if spns:
+            yield {"subject": node, "evidence": _account_evidence(ctx, node, **spns)}
+
+
+@check("kerberoastable", "low",
+       "A user account with a servicePrincipalName can be kerberoasted; not privileged, "
+       "but its password should be long and random (or use a managed service account).",
+       needs_entries=True)
+def _other_kerberoastable(ctx: Context) -> Iterator[Finding]:
+    for node, kind in ctx.G.nodes(data="kind"):
+        if kind != "user" or node in ctx.privileged_accounts:
+            continue
+        spns = _kerberoastable(ctx, node)
+        if spns:
+            yield {"subject": node, "evidence": {"account": ctx.name(node), **spns}}
+
+
+@check("privileged-computer", "medium",
+       "A computer account in a privileged group makes whoever controls that machine a "
+       "domain administrator (domain controllers in their own groups are not listed).")
+def _privileged_computer(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.privileged_accounts:
+        if ctx.G.nodes[node].get("kind") == "computer":
+            yield {"subject": node, "evidence": _account_evidence(ctx, node)}
+
+
+@check("unconstrained-delegation", "high",
+       "An account trusted for unconstrained delegation keeps the Kerberos tickets of "
+       "everyone who connects to it; outside domain controllers it is a path to the domain.",
+       needs_entries=True)
+def _unconstrained(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.G:
+        flags = ctx.uac(node)
+        if (flags is None or ad.UAC.TRUSTED_FOR_DELEGATION not in flags
+                or ad.UAC.ACCOUNTDISABLE in flags or flags & _DC_FLAGS):
+            continue
+        yield {"subject": node, "evidence": {"account": ctx.name(node),
+                                             "userAccountControl": int(flags),
+                                             "flags": str(flags.name)}}
+
+
+@check("admincount-orphan", "low",
+       "adminCount=1 is left behind when an account leaves the protected groups: it keeps "
+       "AdminSDHolder's permissions and no inheritance, and misleads audits that trust it "
+       "(krbtgt is protected by design and not listed).", needs_entries=True)
+def _admincount_orphan(ctx: Context) -> Iterator[Finding]:
+    privileged = ctx.privileged_groups
+    for key, e in ctx.entries.items():
+        if str(e.first("adminCount", "")).strip() != "1":
+            continue
+        node = graph.lookup(ctx.G, key) if key in ctx.G.graph["index"] else None
+        if node is None or ctx.rid(node) == _KRBTGT_RID:
+            continue
+        if node in privileged or node in ctx.privileged_accounts:
+            continue
+        if ctx.G.nodes[node].get("kind") == "group" and privileged & nx.descendants(ctx.G, node):
+            continue
+        yield {"subject": node, "evidence": {
+            "account": ctx.name(node), "adminCount": "1",
+            "groups": sorted(graph.effective_groups(ctx.G, node))}}
+
+
+# -- groups -----------------------------------------------------------------------------------
+
+
+@check("membership-cycle", "low",
+       "Groups that are members of each other make every member of one a member of all; "
+       "it is almost always a mistake, and some tools loop on it.")
+def _cycles(ctx: Context) -> Iterator[Finding]:
+    for cycle in graph.cycles(ctx.G):
+        yield {"subject": cycle[0], "evidence": {"cycle": [*cycle, cycle[0]],
+                                                 "groups": [ctx.name(g) for g in cycle]}}
+
+
+def _longest_chain(ctx: Context, group: str) -> list[str]:
+    """One longest chain of nested groups ending at ``group``, bottom first."""
+    depths, pred = ctx.depths, ctx.G.pred
+    chain = [group]
+    current = group
+    while depths.get(current, 0) > 0:
+        below = [p for p in pred[current] if p in depths and depths[p] < depths[current]]
+        if not below:
+            break
+        current = max(below, key=lambda p: (depths[p], p))
+        chain.append(current)
+    return chain[::-1]
+
+
+@check("deep-nesting", "low",
+       "Groups nested more deeply than the threshold hide who their members are; flatten "
+       "them.")
+def _deep(ctx: Context) -> Iterator[Finding]:
+    for group, level in ctx.depths.items():
+        if level > ctx.max_depth:
+            yield {"subject": group, "evidence": {
+                "depth": level, "threshold": ctx.max_depth,
+                "chain": _longest_chain(ctx, group)}}
+
+
+@check("empty-group", "low",
+       "An empty group grants nothing today but anything tomorrow: delete it or document it. "
+       "(AD primary groups count their primaryGroupID members; a groupOfNames whose only "
+       "member is the empty placeholder value is empty.)")
+def _empty(ctx: Context) -> Iterator[Finding]:
+    for node, data in ctx.G.nodes(data=True):
+        if data.get("kind") != "group" or data.get("dangling") or ctx.G.pred[node]:
+            continue
+        e = ctx.entry(node)
+        values = {a: [str(v) for v in e[a]] for a in ("member", "uniqueMember", "memberUid")
+                  if e is not None and a in e}
+        placeholder = bool(values) and all(not v.strip() for vs in values.values() for v in vs)
+        yield {"subject": node, "evidence": {
+            "group": ctx.name(node),
+            "privileged": bool(data.get("privileged")),
+            "values": values,
+            "why": "only the empty placeholder member value" if placeholder
+            else "no member values, and no account has it as primary group"}}
+
+
+@check("dangling-member", "low",
+       "A member value pointing at an entry that does not exist (a deleted account) is "
+       "granted again to whoever is later created with that name.")
+def _dangling(ctx: Context) -> Iterator[Finding]:
+    G = ctx.G
+    for member, data in G.nodes(data=True):
+        if not data.get("dangling") or str(member).startswith("<SID="):
+            continue
+        for group in G.succ[member]:
+            via = G.edges[member, group].get("via", frozenset())
+            if via <= {"memberUid"}:
+                continue  # reported by memberuid-without-account
+            yield {"subject": group, "evidence": {"group": ctx.name(group), "member": member,
+                                                  "attribute": sorted(via)}}
+
+
+@check("memberuid-without-account", "low",
+       "A posixGroup memberUid that names no account grants the group to whoever is later "
+       "created with that uid.")
+def _memberuid(ctx: Context) -> Iterator[Finding]:
+    G = ctx.G
+    for member, data in G.nodes(data=True):
+        if not data.get("dangling"):
+            continue
+        for group in G.succ[member]:
+            if "memberUid" in G.edges[member, group].get("via", frozenset()):
+                yield {"subject": group, "evidence": {"group": ctx.name(group),
+                                                      "memberUid": data.get("label")}}
+
+
+@check("user-without-group", "low",
+       "A user in no group (other than its AD primary group) is often a leftover account "
+       "nobody owns.")
+def _no_group(ctx: Context) -> Iterator[Finding]:
+    G = ctx.G
+    for node, data in G.nodes(data=True):
+        if data.get("kind") != "user" or data.get("dangling"):
+            continue
+        if any(G.edges[node, g].get("via", frozenset()) - {"primaryGroupID"}
+               for g in G.succ[node]):
+            continue
+        yield {"subject": node, "evidence": {
+            "account": ctx.name(node), "primary_group": sorted(G.succ[node])}}
+
+
+@check("duplicate-account-name", "medium",
+       "Two accounts with one sAMAccountName or uid (ignoring case) make logons, ACLs and "
+       "memberUid resolve to the wrong person; AD forbids it.", needs_entries=True)
+def _duplicates(ctx: Context) -> Iterator[Finding]:
+    for attribute in ("sAMAccountName", "uid", "uidNumber"):
+        seen: dict[str, list[str]] = defaultdict(list)
+        for e in ctx.entries.values():
+            classes = {str(c).lower() for c in e.get("objectClass", ())}
+            if attribute == "uidNumber" and "posixaccount" not in classes:
+                continue
+            for value in e.get(attribute, ()):
+                if isinstance(value, str) and value.strip():
+                    seen[value.strip().casefold()].append(e.dn)
+        for dns in seen.values():
+            if len(dns) < 2:
+                continue
+            for dn in dns:
+                e = ctx.entries[normalize(dn)]
+                yield {"subject": dn, "evidence": {
+                    "attribute": attribute, "value": str(e.first(attribute)),
+                    "others": [d for d in dns if d != dn]}}
+
+
+# ------------------------------------------------------------------------------------------
+# run
+# ------------------------------------------------------------------------------------------
+
+
+def _load(source: Any, attributes: Iterable[str] | None = ATTRIBUTES) -> list[Entry]:
+    """Entries from a Directory, a snapshot path or an iterable of entries."""
+    from .directory import Directory
+
+    if isinstance(source, Directory):
+        return list(source.entries(attributes=list(attributes) if attributes else None))
+    if isinstance(source, (str, os.PathLike)):
+        return _load(_open_snapshot(source), attributes)
+    if isinstance(source, Entry):
+        raise LdapnbError("expected a Directory, a snapshot path or many entries, "
+                          "got one Entry")
+    try:
+        entries = list(source)
+    except TypeError as exc:
+        raise LdapnbError(
+            f"cannot audit a {type(source).__name__}: give a Directory, a networkx graph "
+            "from Directory.graph(), a snapshot path or an iterable of Entry") from exc
+    for e in entries:
+        if not isinstance(e, Entry):
+            raise LdapnbError(f"expected Entry objects, got a {type(e).__name__}")
+    return entries
+
+
+def _open_snapshot(path: str | os.PathLike[str]) -> Directory | Iterable[Entry]:
+    """A snapshot file's entries: :func:`ldapnb.snapshot.read` (LDIF or Parquet) when that
+    module is present, else an LDIF file read as a Directory."""
+    from .directory import Directory
+
+    p = Path(path)
+    if not p.exists():
+        raise LdapnbError(f"{p}: no such snapshot file")
+    try:
+        from . import snapshot
+    except ImportError:  # pragma: no cover - snapshot.py ships with ldapnb
+        if p.suffix.lower() == ".ldif":
+            return Directory.from_ldif(p)
+        raise LdapnbError(f"{p}: only .ldif snapshots can be read here") from None
+    return snapshot.read(p)
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+
+
+def _findings_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame["severity"] = pd.Categorical(frame["severity"], categories=list(SEVERITIES),
+                                       ordered=True)
+    order = {name: i for i, name in enumerate(CHECKS)}
+    frame["_order"] = frame["check"].map(order).fillna(len(order))
+    frame = frame.sort_values(["severity", "_order", "subject"], kind="stable")
+    return frame.drop(columns="_order").reset_index(drop=True)
+
+
+def run(
+    source: Directory | nx.DiGraph | Iterable[Entry] | str | os.PathLike[str],
+    *,
+    now: datetime | None = None,
+    privileged: Iterable[str] = (),
+    stale_days: int = 90,
+    max_depth: int = 5,
+    checks: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Run the audit checks and return the findings.
+
+    Parameters
+    ----------
+    source : Directory, networkx.DiGraph, iterable of Entry, or path
+        What to audit.  A membership graph alone (``Directory.graph()``) allows only the
+        graph checks (membership, cycles, nesting, empty groups, dangling members); the
+        account checks need entries.
+    now : datetime, optional
+        "Now" for the age checks (default: the current time; a naive datetime is UTC).
+        Audit a fixture or an old export with its own reference date.
+    privileged : iterable of str
+        Group DNs (any spelling) or SIDs to treat as privileged, besides AD's well-known
+        groups.  Ignored when ``source`` is a graph (mark them in ``Directory.graph``).
+    stale_days : int
+        A privileged account with no logon for more than this many days is stale.
+    max_depth : int
+        Groups nested more deeply than this are reported.
+    checks : iterable of str, optional
+        Names of the checks to run (keys of :data:`CHECKS`); default all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``check``, ``severity`` (ordered categorical), ``subject`` (DN),
+        ``evidence`` (dict), ``rule``; sorted by severity, check, subject.
+
+    Raises
+    ------
+    LdapnbError
+        An unknown check name, or a source that is none of the above.
+    SchemaError
+        A malformed userAccountControl, FILETIME or SID (the message names the entry).
+
+    Examples
+    --------
+    >>> from datetime import datetime, UTC
+    >>> from ldapnb import Directory
+    >>> f = run(Directory.embedded("contoso"), now=datetime(2026, 11, 1, tzinfo=UTC))
+    >>> f.loc[f.check == "privileged-no-preauth", "evidence"].iloc[0]["account"]
+    'henry.adams'
+    """
+    if isinstance(stale_days, bool) or not isinstance(stale_days, int) or stale_days < 0:
+        raise LdapnbError(f"stale_days must be a whole number of days >= 0, not {stale_days!r}")
+    if isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 0:
+        raise LdapnbError(f"max_depth must be a whole number >= 0, not {max_depth!r}")
+    if checks is None:
+        chosen = list(CHECKS.values())
+    else:
+        names = [checks] if isinstance(checks, str) else list(checks)
+        unknown = [n for n in names if n not in CHECKS]
+        if unknown:
+            raise LdapnbError(f"unknown check(s) {unknown}: choose from {list(CHECKS)}")
+        chosen = [CHECKS[n] for n in names]
+
+    if isinstance(source, nx.DiGraph):
+        G, entries = source, {}
+    else:
+        loaded = _load(source)
+        G = graph.from_entries(loaded, privileged=privileged)
+        entries = {}
+        for e in loaded:
+            entries.setdefault(normalize(e.dn), e)
+    ctx = Context(G, entries, _now(now), stale_days=stale_days, max_depth=max_depth)
+    rows: list[dict[str, Any]] = []
+    for c in chosen:
+        if c.needs_entries and not entries:
+            continue
+        for finding in c.function(ctx):
+            rows.append({
+                "check": c.name,
+                "severity": finding.get("severity", c.severity),
+                "subject": finding["subject"],
+                "evidence": finding.get("evidence", {}),
+                "rule": finding.get("rule", c.rule),
+            })
+    return _findings_frame(rows)
+
+
+# ------------------------------------------------------------------------------------------
+# snapshot diff
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Diff:
+    """What changed between two snapshots; every table is a DataFrame.
+
+    ========================  ============================================================
+    added, removed            ``dn``: entries only in the new / only in the old snapshot
+    changed                   ``dn``, ``attribute``, ``old``, ``new`` (value lists,
+                              passwords masked), one row per changed attribute
+    edges_added, _removed     ``member``, ``group``, ``via``: direct membership
+    privilege_gained          ``member``, ``group`` (privileged), ``chain``: effective
+                              privileged membership the new snapshot grants, and how
+    privilege_lost            the same for what the old one granted (``chain`` as before)
+    ========================  ============================================================
+
+    DNs are shown as the newer snapshot spells them (the older one for what was removed).
+    """
+
+    added: pd.DataFrame
+    removed: pd.DataFrame
+    changed: pd.DataFrame
+    edges_added: pd.DataFrame
+    edges_removed: pd.DataFrame
+    privilege_gained: pd.DataFrame
+    privilege_lost: pd.DataFrame
+
+    def summary(self) -> dict[str, int]:
+        """Row counts of every table."""
+        return {name: len(getattr(self, name)) for name in (
+            "added", "removed", "changed", "edges_added", "edges_removed",
+            "privilege_gained", "privilege_lost")}
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v}" for k, v in self.summary().items())
+        return f"<Diff {inner}>"
+
+    def to_findings(self) -> pd.DataFrame:
+        """Privilege gained/lost as findings rows (for :func:`report`)."""
+        rows = []
+        for row in self.privilege_gained.itertuples(index=False):
+            rows.append({"check": "privilege-gained", "severity": "high",
+                         "subject": row.member,
+                         "evidence": {"group": row.group, "chain": row.chain},
+                         "rule": "Effective membership of a privileged group that the older "
+                                 "snapshot did not have: confirm it was approved."})
+        for row in self.privilege_lost.itertuples(index=False):
+            rows.append({"check": "privilege-lost", "severity": "info",
+                         "subject": row.member,
+                         "evidence": {"group": row.group, "chain_before": row.chain},
+                         "rule": "Effective membership of a privileged group that the "
+                                 "newer snapshot no longer has."})
+        return _findings_frame(rows)
+
+
+def _shown(attribute: str, values: Iterable[Any]) -> list[Any]:
+    if is_secret(attribute):
+        return [MASK for _ in values]
+    return sorted((v for v in values), key=lambda v: (isinstance(v, bytes), v))
+
+
+def _privileged_pairs(G: nx.DiGraph) -> dict[tuple[str, str], list[str]]:
+    """(normalised member, normalised group) -> chain, every effective privileged
+    membership (members of any kind, groups included)."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for group in graph.privileged_groups(G):
+        gk = normalize(group) if not group.startswith("<SID=") else group.lower()
+        for member in nx.ancestors(G, group):
+            mk = normalize(member) if not member.startswith("<SID=") else member.lower()
+            out[(mk, gk)] = []
+    if not out:
+        return out
+    # shortest chains in bulk from the long table
+    members = {m for m, _ in out}
+    nodes = [n for n in G if _norm(n) in members]
+    frame = graph.membership_frame(G, nodes)
+    for member, group, via in zip(frame["member"].astype(object),
+                                  frame["group"].astype(object), frame["via"], strict=True):
+        key = (_norm(member), _norm(group))
+        if key in out:
+            out[key] = [member, *via]
+    return out
+
+
+def _norm(node: str) -> str:
+    return node.lower() if node.startswith("<SID=") else normalize(node)
+
+
+def diff(
+    old: Directory | Iterable[Entry] | str | os.PathLike[str],
+    new: Directory | Iterable[Entry] | str | os.PathLike[str],
+    *,
+    privileged: Iterable[str] = (),
+) -> Diff:
+    """Compare two snapshots: entries, attributes, direct membership, effective privilege.
+
+    Parameters
+    ----------
+    old, new : Directory, iterable of Entry, or path
+        The two snapshots: Directories, entry lists, or snapshot files (``.ldif``; other
+        formats through ``Directory.from_snapshot`` / ``ldapnb.snapshot`` when available).
+    privileged : iterable of str
+        Extra privileged group DNs or SIDs (OpenLDAP), applied to both.
+
+    Returns
+    -------
+    Diff
+
+    Raises
+    ------
+    LdapnbError
+        A source that is none of the above, or a missing file.
+
+    Examples
+    --------
+    >>> from ldapnb import Directory
+    >>> old, new = Directory.embedded("tiny"), Directory.embedded("tiny")
+    >>> new.modify("cn=admins,ou=Groups,dc=example,dc=com",
+    ...            [("add", "member", "uid=erin,ou=People,dc=example,dc=com")])
+    >>> d = diff(old, new, privileged=["cn=admins,ou=Groups,dc=example,dc=com"])
+    >>> d.privilege_gained[["member", "chain"]].values.tolist()
+    [['uid=erin,ou=People,dc=example,dc=com', ['uid=erin,ou=People,dc=example,dc=com', \
+'cn=admins,ou=Groups,dc=example,dc=com']]]
+    """
+    import pandas as pd
+
+    privileged = list(privileged)
+    before = {normalize(e.dn): e for e in _load(old, None)}
+    after = {normalize(e.dn): e for e in _load(new, None)}
+    added = pd.DataFrame({"dn": [after[k].dn for k in after if k not in before]})
+    removed = pd.DataFrame({"dn": [before[k].dn for k in before if k not in after]})
+
+    changes = []
+    for key in after.keys() & before.keys():
+        a, b = before[key], after[key]
+        names = {n.lower(): n for n in a} | {n.lower(): n for n in b}
+        for low, name in sorted(names.items()):
+            va, vb = a.get(low, []), b.get(low, [])
+            if _value_set(va) != _value_set(vb):
+                changes.append((b.dn, name, _shown(name, va), _shown(name, vb)))
+    changes.sort(key=lambda r: (_norm(r[0]), r[1].lower()))
+    changed = pd.DataFrame(changes, columns=["dn", "attribute", "old", "new"])
+
+    G_old = graph.from_entries(before.values(), privileged=[
+        p for p in privileged if _exists(p, before)])
+    G_new = graph.from_entries(after.values(), privileged=[
+        p for p in privileged if _exists(p, after)])
+    e_old = {(_norm(u), _norm(v)): (u, v, d.get("via", frozenset()))
+             for u, v, d in G_old.edges(data=True)}
+    e_new = {(_norm(u), _norm(v)): (u, v, d.get("via", frozenset()))
+             for u, v, d in G_new.edges(data=True)}
+
+    def edges(rows: dict[tuple[str, str], tuple[str, str, frozenset[str]]],
+              keys: Iterable[tuple[str, str]]) -> pd.DataFrame:
+        out = [(rows[k][0], rows[k][1], sorted(rows[k][2])) for k in sorted(keys)]
+        return pd.DataFrame(out, columns=["member", "group", "via"])
+
+    p_old, p_new = _privileged_pairs(G_old), _privileged_pairs(G_new)
+
+    def privilege(rows: dict[tuple[str, str], list[str]], keys: Iterable[tuple[str, str]],
+                  G: nx.DiGraph) -> pd.DataFrame:
+        out = []
+        for k in sorted(keys):
+            chain = rows[k]
+            out.append((chain[0] if chain else k[0], chain[-1] if chain else k[1],
+                        G.nodes[chain[0]].get("kind") if chain else None, chain))
+        return pd.DataFrame(out, columns=["member", "group", "kind", "chain"])
+
+    return Diff(
+        added=added,
+        removed=removed,
+        changed=changed,
+        edges_added=edges(e_new, e_new.keys() - e_old.keys()),
+        edges_removed=edges(e_old, e_old.keys() - e_new.keys()),
+        privilege_gained=privilege(p_new, p_new.keys() - p_old.keys(), G_new),
+        privilege_lost=privilege(p_old, p_old.keys() - p_new.keys(), G_old),
+    )
+
+
+def _exists(name: str, entries: dict[str, Entry]) -> bool:
+    if name[:4].upper() == "S-1-":
+        return True
+    try:
+        return normalize(name) in entries
+    except LdapnbError:
+        return False
+
+
+def _value_set(values: Iterable[Any]) -> set[Any]:
+    return {v for v in values}
+
+
+# ------------------------------------------------------------------------------------------
+# reports
+# ------------------------------------------------------------------------------------------
+
+
+def report(findings: pd.DataFrame, path: str | os.PathLike[str], *,
+           directory: Directory | nx.DiGraph | None = None,
+           title: str = "ldapnb audit") -> Path:
+    """Write the findings as a report; the format follows the file's extension.
+
+    See :func:`ldapnb.report.report` (``.html``, ``.xlsx``, ``.csv``).
+    """
+    from .report import report as _report
+
+    return _report(findings, path, directory=directory, title=title)

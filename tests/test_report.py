@@ -1,0 +1,106 @@
+"""Reports: CSV and XLSX round trips, and the HTML report rendered in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from ldapnb import Directory, audit
+from ldapnb.errors import LdapnbError
+from ldapnb.report import svg_graph, to_html
+
+REFERENCE = datetime(2026, 11, 1, tzinfo=UTC)
+HENRY = "CN=Henry Adams,OU=IT,OU=Corp,DC=contoso,DC=com"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def contoso():
+    return Directory.embedded("contoso")
+
+
+@pytest.fixture(scope="module")
+def findings(contoso):
+    return audit.run(contoso, now=REFERENCE)
+
+
+def test_csv_round_trip(findings, tmp_path):
+    path = audit.report(findings, tmp_path / "audit.csv")
+    back = pd.read_csv(path)
+    assert list(back.columns) == ["check", "severity", "subject", "evidence", "rule"]
+    assert len(back) == len(findings)
+    row = back[back["check"] == "privileged-no-preauth"].iloc[0]
+    assert row["subject"] == HENRY and row["severity"] == "high"
+    assert json.loads(row["evidence"])["userAccountControl"] == 4194816
+
+
+def test_xlsx_has_summary_and_findings(findings, tmp_path):
+    from openpyxl import load_workbook
+
+    path = audit.report(findings, tmp_path / "audit.xlsx", title="Contoso")
+    book = load_workbook(path)
+    assert book.sheetnames == ["Summary", "Findings"]
+    rows = list(book["Findings"].values)
+    assert rows[0] == ("check", "severity", "subject", "evidence", "rule")
+    assert len(rows) == len(findings) + 1
+    assert any(r[0] == "privileged-kerberoastable" and "BackupAgent" in r[3] for r in rows)
+    summary = {(r[0], r[1]): r[2] for r in book["Summary"].values}
+    assert summary[("severity", "high")] == 3
+    assert summary[("check", "privileged-member")] == int(
+        (findings["check"] == "privileged-member").sum())
+
+
+def test_bad_extension_and_bad_findings(findings, tmp_path):
+    with pytest.raises(LdapnbError, match="use .html, .xlsx or .csv"):
+        audit.report(findings, tmp_path / "audit.pdf")
+    with pytest.raises(LdapnbError, match="lack the column"):
+        audit.report(pd.DataFrame({"check": []}), tmp_path / "a.csv")
+
+
+def test_html_is_self_contained(findings, contoso):
+    page = to_html(findings, G=contoso.graph(), title="Contoso <audit>")
+    assert "Contoso &lt;audit&gt;" in page
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "https://" not in page and "<script" not in page and "<link" not in page
+    assert page.count("<svg") == 1
+    assert "Dana Okafor" in page and "Ops Escalation L3" in page
+
+
+def test_svg_graph_layers_and_truncation():
+    chains = [["uid=a,dc=x", "cn=team,dc=x", "cn=admins,dc=x"], ["uid=b,dc=x", "cn=admins,dc=x"]]
+    svg = svg_graph(chains)
+    assert svg.count("<circle") == 4 and svg.count("<line") == 3
+    assert svg_graph([]) == ""
+    small = svg_graph(chains, max_nodes=3)
+    assert small.count("<circle") == 3 and "only the first 3 nodes" in small
+
+
+def test_html_report_renders_in_headless_chromium(findings, contoso, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    path = audit.report(findings, tmp_path / "audit.html", directory=contoso,
+                        title="Contoso audit")
+    shot = tmp_path / "audit.png"
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path="/usr/bin/chromium", headless=True,
+            args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_viewport_size({"width": 1280, "height": 900})
+            page.goto(path.resolve().as_uri())
+            page.screenshot(path=str(shot), full_page=True)
+            text = page.inner_text("body")
+            svg_box = page.locator("svg").bounding_box()
+        finally:
+            browser.close()
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    assert "Summary" in text and "Contoso audit" in text
+    assert "privileged-no-preauth" in text and HENRY in text
+    assert svg_box is not None and svg_box["width"] > 300 and svg_box["height"] > 100
