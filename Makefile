@@ -19,10 +19,11 @@ $(STAMP): $(PY) pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-# Debian packages: only as root on a Debian-like machine, and only what is missing.
+# Debian packages: only as root on a Debian-like machine, and only what is missing:
+# binder/apt.txt (slapd, ldap-utils: what Binder installs too) and chromium (browser tests).
 system:
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-	  missing=""; for p in slapd ldap-utils; do \
+	  missing=""; for p in $$(cat binder/apt.txt) chromium; do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	  if [ -n "$$missing" ]; then \
 	    echo "installing Debian packages:$$missing"; \
