@@ -356,6 +356,9 @@ class Slapd:
         skip_bad_entries: bool = False,
         loglevel: str | int = "0",
         timeout: float = 10.0,
+        modules: Sequence[str] = (),
+        database_config: Sequence[str] = (),
+        overlay_config: Sequence[str] = (),
     ) -> None:
         if ldif is not None and entries is not None:
             raise TypeError("give either ldif or entries, not both")
@@ -375,6 +378,11 @@ class Slapd:
         self.skipped: list[tuple[str, int, str]] = []
         self.loglevel = str(loglevel)
         self.timeout = timeout
+        #: extra slapd.conf lines: ``moduleload`` names (loaded when the module exists), lines
+        #: for the database section (after ``directory``), overlay lines (at the end)
+        self.modules = tuple(modules)
+        self.database_config = tuple(database_config)
+        self.overlay_config = tuple(overlay_config)
         self.port = 0
         self.ldaps_port = 0
         self.folder: Path | None = None
@@ -588,7 +596,8 @@ class Slapd:
         module_dir = next((d for d in _MODULE_DIRS if Path(d).is_dir()), None)
         if module_dir is not None:
             lines.append(f'modulepath "{module_dir}"')
-            for module in ("back_mdb", "dynlist") if self.memberof else ("back_mdb",):
+            wanted = ("back_mdb", "dynlist") if self.memberof else ("back_mdb",)
+            for module in (*wanted, *self.modules):
                 if any((Path(module_dir) / f"{module}{ext}").exists() for ext in (".la", ".so")):
                     lines.append(f"moduleload {module}")
         lines += [f'pidfile "{self.folder / "slapd.pid"}"',
@@ -608,7 +617,7 @@ class Slapd:
                   f'suffix "{self.suffix}"',
                   f'rootdn "{self.rootdn}"',
                   f"rootpw {_ssha(self._rootpw)}",
-                  f'directory "{self.folder / "db"}"']
+                  f'directory "{self.folder / "db"}"', *self.database_config]
         for attribute, schema, kinds in _INDEXES:
             if schema not in loaded:
                 continue
@@ -627,6 +636,8 @@ class Slapd:
             for group_class, member, _ in groups:
                 lines.append(
                     f"dynlist-attrset groupOfURLs memberURL {member}+memberOf@{group_class}")
+        if self.overlay_config:
+            lines += ["", *self.overlay_config]
         conf = self.folder / "slapd.conf"
         fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -114,39 +114,6 @@ def slapd_can_replicate() -> tuple[bool, str]:
 # ==========================================================================================
 # The real lab
 # ==========================================================================================
-class _SyncSlapd(Slapd):
-    """A :class:`Slapd` whose slapd.conf gains replication lines.
-
-    slapd.py has no hook for extra configuration, so the generated file is amended: module
-    lines go after the last ``moduleload``, database lines right after the ``directory``
-    line (before the access rules and overlays), overlay lines at the end.
-    """
-
-    def __init__(self, *args: Any, modules: Sequence[str] = (),
-                 database_lines: Sequence[str] = (), overlay_lines: Sequence[str] = (),
-                 **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._extra_modules = tuple(modules)
-        self._database_lines = tuple(database_lines)
-        self._overlay_lines = tuple(overlay_lines)
-
-    def _write_config(self, scan: Any) -> Path:
-        conf: Path = super()._write_config(scan)
-        lines = conf.read_text(encoding="utf-8").splitlines()
-        folder = _module_dir()
-        loads = [f"moduleload {m}" for m in self._extra_modules
-                 if folder is not None and any((folder / f"{m}{ext}").exists()
-                                               for ext in (".la", ".so"))]
-        anchor = max((i for i, line in enumerate(lines)
-                      if line.startswith(("moduleload ", "modulepath "))), default=-1)
-        lines[anchor + 1:anchor + 1] = loads
-        at = next(i for i, line in enumerate(lines) if line.startswith("directory "))
-        lines[at + 1:at + 1] = list(self._database_lines)
-        lines += ["", *self._overlay_lines]
-        conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return conf
-
-
 def _entry_from(response: dict[str, Any]) -> Entry:
     attributes: dict[str, list[Value]] = {}
     for name, values in response.get("raw_attributes", {}).items():
@@ -365,11 +332,11 @@ class ReplicationLab(_Lab):
                                    "check_schema": check_schema}
         if schemas is not None:
             options["schemas"] = tuple(schemas)
-        self.provider_server: Slapd = _SyncSlapd(
+        self.provider_server: Slapd = Slapd(
             _resolve(source), modules=("syncprov",),
-            database_lines=("index entryCSN,entryUUID eq",),
-            overlay_lines=("overlay syncprov", "syncprov-checkpoint 100 1",
-                           "syncprov-sessionlog 1000"), **options)
+            database_config=("index entryCSN,entryUUID eq",),
+            overlay_config=("overlay syncprov", "syncprov-checkpoint 100 1",
+                            "syncprov-sessionlog 1000"), **options)
         self.consumer_server: Slapd | None = None
         self.link: Tap | None = None
         self._link_port = 0
@@ -386,9 +353,9 @@ class ReplicationLab(_Lab):
                 f'searchbase="{self.suffix}" scope=sub attrs="*,+" '
                 f'bindmethod=simple binddn="{self.provider_server.rootdn}" '
                 f'credentials={self._rootpw}')
-            self.consumer_server = _SyncSlapd(
+            self.consumer_server = Slapd(
                 None, suffix=self.suffix, modules=("syncprov",),
-                database_lines=("index entryCSN,entryUUID eq", syncrepl), **options)
+                database_config=("index entryCSN,entryUUID eq", syncrepl), **options)
             self.consumer_server.start()
             self.provider = self._connect(self.provider_server)
             self.consumer = self._connect(self.consumer_server)
