@@ -41,7 +41,10 @@ lab: $(STAMP)
 test: system $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile
 
-bench: $(STAMP)
+bench: system $(STAMP)
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null && ! dpkg -s libldap2-dev >/dev/null 2>&1; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libldap2-dev libsasl2-dev >/dev/null; fi
+	$(PIP) install --quiet -e ".[bench]"
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 lint: $(STAMP)

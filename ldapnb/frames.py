@@ -392,7 +392,8 @@ def _column(
             lists = pa.array(col, type=_LIST_STR)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             if at is not None:
-                row, value = _first_bad(col, _not_utf8)
+                rows = col.to_pylist() if isinstance(col, (pa.Array, pa.ChunkedArray)) else col
+                row, value = _first_bad(rows, _not_utf8)
                 shown = MASK if is_secret(name) else repr(value)
                 warnings.append(f"{name}: {shown} in {dns[row]!r} is not UTF-8 text; "
                                 "the column holds bytes")
