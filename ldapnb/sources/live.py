@@ -1,0 +1,1413 @@
+"""Live LDAP servers over ldap3: URLs, TLS, binds, paged searches, range retrieval, limits.
+
+:class:`LiveSource` is the :class:`~ldapnb.sources.base.Source` for a real server::
+
+    source = LiveSource("ldaps://dc1.example.org", user="CONTOSO\\\\auditor", password=pw,
+                        ca_file="corp-ca.pem")
+    for entry in source.search("dc=contoso,dc=com", "sub", "(objectClass=user)"): ...
+
+What it does for a student or an auditor, and why:
+
+* **TLS is verified.**  ``ldaps://`` (636) and StartTLS (``start_tls=True`` on ``ldap://``)
+  check the certificate chain against ``ca_file`` (or the system's trusted CAs) and the host
+  name against the certificate's subjectAltName, IP addresses included.  The name check is
+  done here with the standard library, the same way on Python 3.11-3.13 (ldap3 2.9.1 relies
+  on ``ssl.match_hostname``, deprecated and then removed in 3.12, where its fallback rejects
+  IP addresses).  A failure is a :class:`~ldapnb.errors.TlsError` saying which problem it is.
+* **No password in clear.**  A simple bind with a password over plain ``ldap://`` without
+  StartTLS is refused before anything is sent, unless ``allow_cleartext=True``.
+* **Read-only by default.**  Writes raise :class:`~ldapnb.errors.ReadOnlyError` before
+  anything is sent unless ``writable=True``.
+* **Streams.**  Searches use the paged results control (RFC 2696) and yield page by page;
+  Active Directory's range retrieval (``member;range=0-1499``) is completed into the full
+  value list (:func:`complete_ranges`).
+* **Never a short answer as if complete.**  Size and time limits raise
+  :class:`~ldapnb.errors.LimitExceeded` naming how many entries came back; a server that goes
+  away mid-search raises :class:`~ldapnb.errors.DirectoryUnavailable`; referrals are reported
+  (:attr:`LiveSource.referrals` and a warning), never followed silently.
+* **ldapnb's errors only.**  Every ldap3 exception is re-raised as one of
+  :mod:`ldapnb.errors` (``raise ... from exc``); passwords never appear in a repr or message.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import importlib.util
+import ipaddress
+import math
+import socket
+import ssl
+import warnings
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from .. import filters as flt
+from ..entry import Entry, Value
+from ..errors import (
+    BindError,
+    DirectoryUnavailable,
+    EntryAlreadyExists,
+    LdapnbError,
+    LimitExceeded,
+    NoSuchEntry,
+    NotAllowedOnNonLeaf,
+    ObjectClassViolation,
+    OperationError,
+    ReadOnlyError,
+    TlsError,
+)
+from .base import scope_name
+
+if TYPE_CHECKING:
+    import ldap3
+    import pandas as pd
+
+    from ..schema import Schema
+
+__all__ = [
+    "LiveSource",
+    "Page",
+    "complete_ranges",
+    "certificate_names",
+    "name_matches",
+    "frame_from_pages",
+    "md4_available",
+]
+
+_PAGED = "1.2.840.113556.1.4.319"
+_DEFAULT_PORTS = {"ldap": 389, "ldaps": 636}
+_AUTHENTICATIONS = ("anonymous", "simple", "sasl", "ntlm")
+# Active Directory's sub-codes in an invalidCredentials message ("... data 52e, v4563").
+_AD_BIND_CODES = {
+    "525": "no such user",
+    "52e": "wrong user name or password",
+    "530": "not permitted to log on at this time",
+    "531": "not permitted to log on from this workstation",
+    "532": "the password has expired",
+    "533": "the account is disabled",
+    "568": "too many security IDs in the token",
+    "701": "the account has expired",
+    "773": "the user must change the password before logging on",
+    "775": "the account is locked out",
+}
+
+
+# =============================================================================================
+# small public helpers
+# =============================================================================================
+class _Secret:
+    """A password holder whose repr never shows it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str | None):
+        self._value = value
+
+    def get(self) -> str | None:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "********" if self._value else "None"
+
+
+def md4_available() -> bool:
+    """True when an MD4 hash (needed by NTLM) can be computed here.
+
+    OpenSSL 3 disables MD4 unless its legacy provider is loaded; ldap3 then falls back to
+    pycryptodome's ``Crypto.Hash.MD4`` when that package is installed.
+
+    Examples
+    --------
+    >>> isinstance(md4_available(), bool)
+    True
+    """
+    try:
+        hashlib.new("md4", b"")
+        return True
+    except ValueError:
+        return importlib.util.find_spec("Crypto") is not None and \
+            importlib.util.find_spec("Crypto.Hash.MD4") is not None
+
+
+def certificate_names(cert: dict[str, Any]) -> list[str]:
+    """The DNS names and IP addresses a certificate is valid for (its subjectAltName).
+
+    ``cert`` is what :meth:`ssl.SSLSocket.getpeercert` returns.
+
+    Examples
+    --------
+    >>> certificate_names({"subjectAltName": (("DNS", "localhost"), ("IP Address", "127.0.0.1"))})
+    ['localhost', '127.0.0.1']
+    """
+    return [value.strip() for kind, value in cert.get("subjectAltName", ())
+            if kind in ("DNS", "IP Address")]
+
+
+def name_matches(name: str, names: Iterable[str]) -> bool:
+    """True when host ``name`` (a DNS name or an IP address) is one of the certificate's
+    ``names`` (RFC 6125: exact, case-insensitive; ``*.example.org`` stands for exactly one
+    left-most label; IP addresses compared as addresses, never by wildcard).
+
+    Examples
+    --------
+    >>> name_matches("127.0.0.1", ["localhost", "127.0.0.1"])
+    True
+    >>> name_matches("127.0.0.2", ["localhost", "127.0.0.1"])
+    False
+    >>> name_matches("DC1.example.org", ["*.example.org"]), name_matches("a.b.example.org",
+    ...                                                                  ["*.example.org"])
+    (True, False)
+    """
+    wanted_ip = _ip(name)
+    host = name.rstrip(".").lower()
+    for candidate in names:
+        candidate_ip = _ip(candidate)
+        if wanted_ip is not None or candidate_ip is not None:
+            if wanted_ip is not None and wanted_ip == candidate_ip:
+                return True
+            continue
+        pattern = candidate.rstrip(".").lower()
+        if pattern == host:
+            return True
+        if pattern.startswith("*.") and "*" not in pattern[2:]:
+            label, _, rest = host.partition(".")
+            if label and rest == pattern[2:] and rest.count(".") >= 1:
+                return True
+    return False
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return None
+
+
+# =============================================================================================
+# TLS: ldap3's Tls with the checks done here
+# =============================================================================================
+def _tls_class() -> type:
+    from ldap3 import Tls
+
+    class CheckedTls(Tls):  # type: ignore[misc]
+        """ldap3's ``Tls`` whose handshake verifies the chain and then the host name here.
+
+        ldap3 calls :meth:`wrap_socket` for ``ldaps://`` and for StartTLS.  Any failure is
+        kept in :attr:`failure` (an ldapnb :class:`TlsError`) before ldap3 wraps the exception
+        in its own, so :class:`LiveSource` can report it precisely.
+        """
+
+        def __init__(self, *, host: str, port: int, ca_file: str | None, server_name: str,
+                     verify: bool, client_cert: str | None, client_key: str | None):
+            super().__init__(validate=ssl.CERT_REQUIRED if verify else ssl.CERT_NONE,
+                             local_certificate_file=client_cert,
+                             local_private_key_file=client_key)
+            self.host, self.port, self.ca_file = host, port, ca_file
+            self.server_name, self.verify = server_name, verify
+            self.failure: TlsError | None = None
+            self.peer: dict[str, Any] | None = None
+            self.version: Any = None  # ldap3 reads it; None = the default context
+
+        def wrap_socket(self, connection: Any, do_handshake: bool = False) -> None:
+            self.failure = None
+            try:
+                context = ssl.create_default_context(cafile=self.ca_file)
+            except (OSError, ssl.SSLError) as exc:
+                self.failure = TlsError(f"cannot read the CA file {self.ca_file!r}: {exc}")
+                raise
+            # Names are checked below, after the handshake, identically on Python 3.11-3.13.
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_REQUIRED if self.verify else ssl.CERT_NONE
+            if self.certificate_file:
+                context.load_cert_chain(self.certificate_file, keyfile=self.private_key_file)
+            sni = None if _ip(self.server_name) is not None else self.server_name
+            sock = context.wrap_socket(connection.socket, server_side=False,
+                                       do_handshake_on_connect=False, server_hostname=sni)
+            try:
+                sock.do_handshake()
+            except ssl.SSLCertVerificationError as exc:
+                sock.close()
+                self.failure = _untrusted(exc, self.ca_file, self.host, self.port)
+                raise
+            except ssl.SSLError as exc:
+                sock.close()
+                self.failure = TlsError(
+                    f"the TLS handshake with {self.host}:{self.port} failed: {exc.reason or exc}"
+                    f"; is this a TLS port? (ldaps:// is usually 636; on 389 use start_tls=True)")
+                raise
+            except OSError:
+                sock.close()
+                raise
+            if self.verify:
+                self.peer = sock.getpeercert()
+                names = certificate_names(self.peer or {})
+                if not name_matches(self.server_name, names):
+                    self.failure = _mismatch(self.server_name, names)
+                    sock.close()
+                    raise ssl.SSLCertVerificationError(str(self.failure))
+            connection.socket = sock
+
+    return CheckedTls
+
+
+def _untrusted(exc: ssl.SSLCertVerificationError, ca_file: str | None, host: str,
+               port: int) -> TlsError:
+    code = getattr(exc, "verify_code", None)
+    detail = getattr(exc, "verify_message", None) or str(exc)
+    against = f"the CA file {ca_file}" if ca_file else "this system's trusted CAs"
+    if code in (2, 18, 19, 20, 21):
+        text = (f"certificate is not trusted: signed by an unknown CA ({detail}); it was "
+                f"checked against {against}. Pass ca_file= the PEM file of the CA that signed "
+                f"the server's certificate (ask the directory's administrators for it)")
+    elif code == 10:
+        text = f"certificate has expired ({detail}): the server must renew it"
+    elif code == 9:
+        text = f"certificate is not yet valid ({detail}): check this machine's clock"
+    else:
+        text = f"certificate verification failed: {detail} (checked against {against})"
+    return TlsError(f"{host}:{port}: {text}")
+
+
+def _mismatch(name: str, names: list[str]) -> TlsError:
+    if not names:
+        return TlsError(f"name mismatch: the certificate lists no subjectAltName, so it is valid "
+                        f"for no name (modern clients ignore the subject CN), not {name}")
+    return TlsError(
+        f"name mismatch: the certificate is for {', '.join(names)}, not {name}; connect with a "
+        f"name it lists, or pass tls_server_name= one of them if you are sure it is that server")
+
+
+# =============================================================================================
+# pages: the one place a search meets the wire
+# =============================================================================================
+@dataclass
+class Page:
+    """One page of search results as columns: ``columns[name][i]`` are the raw values of
+    ``dns[i]`` (an empty sequence where the entry lacks the attribute)."""
+
+    dns: list[str]
+    columns: dict[str, list[Any]]
+    referrals: list[str] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.dns)
+
+
+def _fetch_pages(conn: ldap3.Connection, base: str, scope: str, filter: str,
+                 attributes: list[str], *, page_size: int, size_limit: int,
+                 time_limit: int) -> Iterator[Page]:
+    """The one place a search meets the wire: :func:`ldapnb.sources._ldap3.raw_search`
+    (pages of raw bytes read straight from the socket, ldap3's own paged search when that
+    fast path cannot be used).  Raises ldapnb's errors (``LimitExceeded``, ``NoSuchEntry``,
+    ``DirectoryUnavailable``, ``OperationError``)."""
+    from ._ldap3 import raw_search
+
+    return raw_search(conn, base, scope, filter, attributes, page_size=page_size,
+                      size_limit=size_limit, time_limit=time_limit)
+
+
+# =============================================================================================
+# AD range retrieval
+# =============================================================================================
+def _range_option(name: str) -> tuple[str, int, int | None] | None:
+    """``member;range=0-1499`` -> ``("member", 0, 1499)``; ``;range=1500-*`` -> end None."""
+    parts = name.split(";")
+    for i, opt in enumerate(parts[1:], 1):
+        if opt.lower().startswith("range="):
+            lo, _, hi = opt[6:].partition("-")
+            if lo.isdigit() and (hi == "*" or hi.isdigit()):
+                return (";".join(parts[:i] + parts[i + 1:]), int(lo),
+                        None if hi == "*" else int(hi))
+    return None
+
+
+def complete_ranges(conn: ldap3.Connection, dn: str,
+                    attributes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """Active Directory's range retrieval, completed: every ``name;range=lo-hi`` in
+    ``attributes`` (as an entry came back) is replaced by ``name`` with the full value list.
+
+    AD returns at most MaxValRange (1500) values of an attribute per search, under a name such
+    as ``member;range=0-1499``; the client asks for ``member;range=1500-*`` and so on until a
+    range ends in ``*``.  This asks ``conn`` (an ldap3 Connection) for the rest, one base search
+    per range.
+
+    Parameters
+    ----------
+    conn : ldap3.Connection
+        Open and bound; raw values are read (``raw_attributes``).
+    dn : str
+        The entry the attributes belong to.
+    attributes : dict
+        Attribute name -> values, as returned.
+
+    Returns
+    -------
+    dict
+        The same mapping with each ranged attribute under its plain name.
+
+    Raises
+    ------
+    OperationError
+        The server stopped answering the ranges consistently.
+    DirectoryUnavailable
+        The connection was lost.
+
+    Examples
+    --------
+    >>> from ldapnb import Directory
+    >>> d = Directory.embedded("contoso")
+    >>> conn = d.connection(max_val_range=2)
+    >>> group = d.search("(member=*)", attributes=["member"]).iloc[0]
+    >>> _ = conn.search(group.dn, "(objectClass=*)", "BASE", attributes=["member"])
+    >>> first = dict(conn.response[0]["raw_attributes"])
+    >>> full = complete_ranges(conn, group.dn, first)
+    >>> len(full["member"]) == len(group.member), list(full)
+    (True, ['member'])
+    """
+    from ldap3 import BASE
+
+    out: dict[str, list[Any]] = {}
+    for name, values in attributes.items():
+        parsed = _range_option(name)
+        if parsed is None:
+            out.setdefault(name, [])
+            out[name] = [*out[name], *values] if out[name] else list(values)
+            continue
+        plain, lo, hi = parsed
+        collected = list(values)
+        expected_lo = lo
+        while hi is not None:
+            start = hi + 1
+            try:
+                conn.search(dn, "(objectClass=*)", search_scope=BASE,
+                            attributes=[f"{plain};range={start}-*"])
+            except Exception as exc:  # noqa: BLE001 - every ldap3 error becomes an ldapnb one
+                raise _communication_error(exc, None, None,
+                                           f"reading {plain!r} of {dn!r} in ranges") from exc
+            got = None
+            for item in conn.response or ():
+                if item.get("type") == "searchResEntry":
+                    for key, more in item["raw_attributes"].items():
+                        r = _range_option(key)
+                        if r is not None and r[0].lower() == plain.lower():
+                            got = (r, more)
+            if got is None:
+                result = conn.result or {}
+                if result.get("result", 0) != 0:
+                    raise OperationError(
+                        f"reading {plain!r} of {dn!r} from value {start} on: "
+                        f"{result.get('description')} {result.get('message', '')}".strip(),
+                        result=str(result.get("description")), code=result.get("result"))
+                break  # no values left
+            (_, new_lo, new_hi), more = got
+            if new_lo != start or (new_hi is not None and new_hi < new_lo):
+                raise OperationError(
+                    f"reading {plain!r} of {dn!r}: asked for values from {start} on, the server "
+                    f"answered range {new_lo}-{'*' if new_hi is None else new_hi}",
+                    result="protocolError", code=2)
+            collected.extend(more)
+            hi = new_hi
+            expected_lo = new_lo
+        del expected_lo
+        out[plain] = [*out.get(plain, []), *collected]
+    return out
+
+
+def _assemble_ranges(conn: ldap3.Connection, page: Page) -> Page:
+    ranged = [name for name in page.columns if _range_option(name) is not None]
+    if not ranged:
+        return page
+    plain_names = {n.lower(): n for n in page.columns if _range_option(n) is None}
+    n = len(page.dns)
+    for name in ranged:
+        col = page.columns.pop(name)
+        plain = _range_option(name)[0]  # type: ignore[index]
+        target_name = plain_names.setdefault(plain.lower(), plain)
+        target = page.columns.setdefault(target_name, [()] * n)
+        for i, values in enumerate(col):
+            if values:
+                target[i] = complete_ranges(conn, page.dns[i], {name: values})[plain]
+    return page
+
+
+# =============================================================================================
+# DataFrames straight from pages
+# =============================================================================================
+def frame_from_pages(pages: Iterable[Page], *, attributes: Sequence[str] | None = None,
+                     schema: Schema | None = None, show_secrets: bool = False) -> pd.DataFrame:
+    """One typed DataFrame from search pages, like :func:`ldapnb.frames.to_frame` on the same
+    entries (columns named and ordered the same way; values typed in bulk from bytes).
+
+    Examples
+    --------
+    >>> df = frame_from_pages([Page(["cn=a"], {"cn": [[b"a"]]}),
+    ...                        Page(["cn=b"], {"CN": [[b"b"]], "n": [[b"7"]]})])
+    >>> df.columns.tolist(), df["n"].tolist()
+    (['dn', 'cn', 'n'], [<NA>, 7])
+    """
+    from ..frames import frame_from_columns
+
+    dns: list[str] = []
+    cols: dict[str, list[Any]] = {}
+    spelling: dict[str, str] = {}
+    for page in pages:
+        start = len(dns)
+        dns.extend(page.dns)
+        for name, values in page.columns.items():
+            key = name.lower()
+            col = cols.get(key)
+            if col is None:
+                col = cols[key] = [()] * start
+                spelling[key] = name
+            if len(col) > start:  # two spellings in one page: merge row by row
+                for i, more in enumerate(values):
+                    col[start + i] = [*col[start + i], *more]
+                continue
+            col.extend([()] * (start - len(col)))
+            col.extend(values)
+    total = len(dns)
+    for col in cols.values():
+        col.extend([()] * (total - len(col)))
+    order: dict[str, str] = {}
+    if attributes is not None:
+        for name in attributes:
+            if name not in ("*", "+", "1.1") and name.lower() != "dn":
+                order.setdefault(name.lower(), name)
+    if attributes is None or any(a in ("*", "+") for a in attributes):
+        for key in cols:
+            order.setdefault(key, spelling[key])
+    columns = {name: cols.get(key, [()] * total) for key, name in order.items()}
+    return frame_from_columns(dns, columns, schema=schema, show_secrets=show_secrets)
+
+
+# =============================================================================================
+# errors
+# =============================================================================================
+def _communication_error(exc: BaseException, host: str | None, port: int | None,
+                         doing: str) -> LdapnbError:
+    """The ldapnb error for an ldap3 communication failure (or pass an ldapnb error on)."""
+    if isinstance(exc, LdapnbError):
+        return exc
+    where = f"{host}:{port}" if host else "the server"
+    text = str(exc)
+    low = text.lower()
+    if isinstance(exc, socket.timeout | TimeoutError) or "timed out" in low \
+            or "timeout" in type(exc).__name__.lower():
+        return DirectoryUnavailable(
+            f"no answer from {where} in time while {doing}: the server may be overloaded, or a "
+            f"firewall drops the packets; raise timeout= if the server is just slow",
+            host=host, port=port)
+    return DirectoryUnavailable(
+        f"the connection to {where} was lost while {doing} ({text}); is the server still "
+        f"running?", host=host, port=port)
+
+
+_RESULT_HINTS = {
+    "insufficientAccessRights": "the bound user may not do this (an access rule refuses it)",
+    "unwillingToPerform": "the server refuses this operation",
+    "strongerAuthRequired": "the server wants TLS or a stronger bind (try ldaps:// or "
+                            "start_tls=True)",
+    "confidentialityRequired": "the server wants an encrypted connection (try ldaps:// or "
+                               "start_tls=True)",
+    "busy": "the server is busy: try again later",
+    "unavailable": "the server is unavailable",
+}
+
+
+def _result_error(result: dict[str, Any], doing: str, *, dn: str | None = None,
+                  naming_contexts: tuple[str, ...] = ()) -> LdapnbError:
+    """The ldapnb error for a non-success LDAP result of a write, a read or a bind."""
+    code = result.get("result")
+    name = str(result.get("description") or code)
+    message = (result.get("message") or "").strip()
+    said = f": {message}" if message else ""
+    if code == 32:
+        return NoSuchEntry(dn or "", matched=result.get("dn") or None,
+                           naming_contexts=naming_contexts)
+    if code == 68:
+        return EntryAlreadyExists(dn or "")
+    if code == 66:
+        error = NotAllowedOnNonLeaf(dn or "", 1)
+        error.args = (f"{dn!r} has child entries: delete or move them first "
+                      f"(notAllowedOnNonLeaf{said})",)
+        return error
+    if code == 65:
+        return ObjectClassViolation(f"objectClassViolation while {doing}{said}", dn=dn)
+    if code == 49:
+        return BindError(_bind_message(message))
+    if code == 10:
+        urls = result.get("referrals") or []
+        return OperationError(
+            f"the server does not hold {dn!r} and refers you to {', '.join(urls) or 'elsewhere'}"
+            f"; ldapnb does not follow referrals: connect to that server yourself",
+            result="referral", code=10)
+    hint = _RESULT_HINTS.get(name, "")
+    return OperationError(f"{name} while {doing}{said}" + (f" ({hint})" if hint else ""),
+                          result=name, code=code if isinstance(code, int) else None)
+
+
+def _bind_message(message: str, user: str | None = None) -> str:
+    who = f" as {user!r}" if user else ""
+    text = f"the server refused the bind{who}: invalid credentials (wrong user name or password)"
+    low = message.lower()
+    for sub, meaning in _AD_BIND_CODES.items():
+        if f"data {sub}," in low or low.endswith(f"data {sub}"):
+            text = f"the server refused the bind{who}: {meaning} (Active Directory code {sub})"
+    return text + (f"; the server said: {message}" if message else "")
+
+
+# =============================================================================================
+# the source
+# =============================================================================================
+class LiveSource:
+    """A live LDAP server, read (and written, with ``writable=True``) over ldap3.
+
+    Parameters
+    ----------
+    url : str
+        ``ldap://host[:port]`` (389) or ``ldaps://host[:port]`` (636); a path is taken as
+        the default search base (``ldap://host/dc=example,dc=org``).
+    user, password : str, optional
+        Who to bind as.  For a simple bind: a DN, or what the server accepts (Active
+        Directory: ``DOMAIN\\\\user`` or ``user@domain``).  No user: anonymous.
+    start_tls : bool
+        Upgrade ``ldap://`` with StartTLS before binding.
+    ca_file : str or Path, optional
+        PEM file of the CA(s) to trust; the system's trusted CAs when None.
+    tls_server_name : str, optional
+        The name the certificate must be valid for, when it is not the URL's host (e.g.
+        connecting by IP address to a server whose certificate names its DNS name).
+    verify : bool
+        Verify the certificate (default).  ``False`` is for lessons about what goes wrong:
+        it is noted in :attr:`warnings`.
+    allow_cleartext : bool
+        Allow a simple bind with a password over plain ``ldap://`` without StartTLS.
+    writable : bool
+        Allow writes (``add``, ``modify``, ``delete``, ``modify_dn``).
+    sasl_mechanism : str, optional
+        ``"EXTERNAL"`` (TLS client certificate: ``client_cert``/``client_key``),
+        ``"DIGEST-MD5"`` or ``"GSSAPI"`` (Kerberos, needs the optional ``gssapi`` package).
+    authentication : str, optional
+        ``"anonymous"``, ``"simple"``, ``"sasl"`` or ``"ntlm"`` (Active Directory; needs MD4);
+        inferred from the other arguments when None.
+    timeout : float
+        Seconds for connecting and for each operation's answer.
+    page_size : int
+        Entries per page of a paged search (RFC 2696); 0 turns paging off.
+    client_cert, client_key : str, optional
+        A TLS client certificate and its key (for SASL EXTERNAL).
+
+    Raises
+    ------
+    BindError
+        Refused credentials, a mechanism the server does not offer or this machine cannot do,
+        or a cleartext password refused locally (nothing was sent).
+    TlsError
+        An untrusted certificate or a name mismatch (the message says which).
+    DirectoryUnavailable
+        Nothing answers at the host and port (the message says where and what to check).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        start_tls: bool = False,
+        ca_file: str | Path | None = None,
+        tls_server_name: str | None = None,
+        verify: bool = True,
+        allow_cleartext: bool = False,
+        writable: bool = False,
+        sasl_mechanism: str | None = None,
+        authentication: str | None = None,
+        timeout: float = 10,
+        page_size: int = 1000,
+        client_cert: str | Path | None = None,
+        client_key: str | Path | None = None,
+    ) -> None:
+        self.url = url
+        self.scheme, self.host, self.port, self.url_base = _parse_url(url)
+        self.user = user
+        self._password = _Secret(password)
+        self.start_tls = bool(start_tls)
+        self.ca_file = str(ca_file) if ca_file is not None else None
+        self.tls_server_name = tls_server_name or self.host
+        self.verify = verify
+        self.allow_cleartext = allow_cleartext
+        self.writable = writable
+        self.sasl_mechanism = sasl_mechanism.upper() if sasl_mechanism else None
+        self.authentication = self._authentication(authentication)
+        self.timeout = timeout
+        if page_size < 0:
+            raise ValueError("page_size must be 0 (no paging) or more")
+        self.page_size = page_size
+        self.client_cert = str(client_cert) if client_cert is not None else None
+        self.client_key = str(client_key) if client_key is not None else None
+        #: Problems worth knowing (unverified TLS, a schema that could not be read ...).
+        self.warnings: list[str] = []
+        #: Referrals (continuation references) met by the last search, not followed.
+        self.referrals: list[str] = []
+        self._schema: Schema | None = None
+        self._root_dse: Entry | None = None
+        self._tls: Any = None
+        if self.start_tls and self.scheme == "ldaps":
+            raise TlsError("start_tls=True is for ldap:// URLs: ldaps:// is TLS from the start")
+        if self.ca_file is not None and not Path(self.ca_file).is_file():
+            raise TlsError(f"no CA file {self.ca_file!r}")
+        if not verify:
+            self.warnings.append("TLS certificates are NOT verified (verify=False): anyone "
+                                 "between you and the server could read and change the traffic")
+        self._check_before_sending()
+        self._conn: ldap3.Connection | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+        self._side: ldap3.Connection | None = None
+        self._busy: set[int] = set()  # connections a paged search is streaming on
+        self._side_finalizer: weakref.finalize[Any, Any] | None = None
+        self._open()
+
+    def _open(self) -> ldap3.Connection:
+        """Connect and bind; the connection is closed when this source is garbage-collected."""
+        self.close()
+        conn = self._connect(self.user, self._password, self.authentication)
+        self._conn = conn
+        self._finalizer = weakref.finalize(self, _quietly_close, conn)
+        return conn
+
+    # -- what it is --------------------------------------------------------------------------
+    @property
+    def encrypted(self) -> bool:
+        """True when the connection is TLS (``ldaps://`` or StartTLS)."""
+        return self.scheme == "ldaps" or self.start_tls
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {self.scheme: f"{self.scheme}://{_host_for_url(self.host)}:{self.port}"}
+
+    def __repr__(self) -> str:
+        tls = "ldaps" if self.scheme == "ldaps" else "StartTLS" if self.start_tls else "no TLS"
+        who = self.user if self.user else "anonymous"
+        mech = self.sasl_mechanism or self.authentication
+        state = "closed" if self._conn is None or self._conn.closed else "open"
+        return (f"<LiveSource {self.scheme}://{_host_for_url(self.host)}:{self.port} {tls}, "
+                f"bound as {who!r} ({mech}), {'writable' if self.writable else 'read-only'}, "
+                f"{state}>")
+
+    def close(self) -> None:
+        """Unbind and close the connection (searching again reconnects)."""
+        for finalizer in (self._finalizer, self._side_finalizer):
+            if finalizer is not None:
+                finalizer()  # unbinds once
+        self._finalizer = self._side_finalizer = None
+        self._conn = self._side = None
+
+    def __enter__(self) -> LiveSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the checks made before anything is sent ---------------------------------------------
+    def _authentication(self, given: str | None) -> str:
+        if given is not None:
+            auth = given.lower()
+            if auth == "kerberos":
+                self.sasl_mechanism, auth = "GSSAPI", "sasl"
+            if auth not in _AUTHENTICATIONS:
+                raise BindError(f"unknown authentication {given!r}: use one of "
+                                f"{', '.join(_AUTHENTICATIONS)} (or sasl_mechanism=...)")
+            if auth == "sasl" and not self.sasl_mechanism:
+                raise BindError("authentication='sasl' needs sasl_mechanism= ('EXTERNAL', "
+                                "'DIGEST-MD5' or 'GSSAPI')")
+            return auth
+        if self.sasl_mechanism:
+            return "sasl"
+        if self.user is not None or self._password:
+            return "simple"
+        return "anonymous"
+
+    def _check_before_sending(self) -> None:
+        auth, mech = self.authentication, self.sasl_mechanism
+        if auth == "simple":
+            if not self.user or not self._password:
+                raise BindError(
+                    "a simple bind needs both user= and password=: a user with an empty "
+                    "password is an 'unauthenticated bind', which servers treat as anonymous "
+                    "(or refuse)")
+            if not self.encrypted and not self.allow_cleartext:
+                raise BindError(
+                    f"refusing to send a password over plain ldap:// to {self.host}:"
+                    f"{self.port}: a simple bind sends it as it is, so anyone on the network "
+                    "path could read it. Use ldaps:// (port 636) or start_tls=True, or pass "
+                    "allow_cleartext=True if you understand the risk (a lab on loopback). "
+                    "Nothing was sent.")
+        elif auth == "ntlm":
+            if not self.user or "\\" not in self.user or not self._password:
+                raise BindError("an NTLM bind needs user='DOMAIN\\\\name' and password=")
+            if not md4_available():
+                raise BindError(
+                    f"NTLM needs the MD4 hash, which this machine's OpenSSL "
+                    f"({ssl.OPENSSL_VERSION}) disables (OpenSSL 3 keeps it in its 'legacy' "
+                    "provider). Install pycryptodome (pip install pycryptodome), which ldap3 "
+                    "uses instead, or bind another way: a simple bind over ldaps:// accepts "
+                    "user='DOMAIN\\\\name' on Active Directory, or Kerberos "
+                    "(authentication='kerberos'). Nothing was sent.")
+        elif auth == "sasl":
+            if mech == "GSSAPI" and importlib.util.find_spec("gssapi") is None:
+                raise BindError(
+                    "Kerberos (SASL GSSAPI) needs the optional package 'gssapi': "
+                    "pip install 'ldapnb[kerberos]' (it builds against MIT Kerberos: on Debian "
+                    "`apt-get install libkrb5-dev`), then `kinit user@REALM`. Nothing was sent.")
+            if mech == "EXTERNAL" and not self.client_cert:
+                raise BindError(
+                    "SASL EXTERNAL proves who you are with a TLS client certificate: pass "
+                    "client_cert= and client_key= (and use ldaps:// or start_tls=True)")
+            if mech == "DIGEST-MD5" and (not self.user or not self._password):
+                raise BindError("a DIGEST-MD5 bind needs user= and password=")
+            if mech not in ("EXTERNAL", "DIGEST-MD5", "GSSAPI"):
+                raise BindError(f"SASL mechanism {mech!r} is not supported by ldapnb: use "
+                                "EXTERNAL, DIGEST-MD5 or GSSAPI")
+
+    # -- connecting --------------------------------------------------------------------------
+    def _new_tls(self) -> Any:
+        cls = _tls_class()
+        return cls(host=self.host, port=self.port, ca_file=self.ca_file,
+                   server_name=self.tls_server_name, verify=self.verify,
+                   client_cert=self.client_cert, client_key=self.client_key)
+
+    def _resolve(self) -> None:
+        try:
+            socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise DirectoryUnavailable(
+                f"cannot resolve the host name {self.host!r} ({exc.strerror}): check its "
+                "spelling, your DNS server, or use an IP address", host=self.host,
+                port=self.port) from exc
+
+    def _connect(self, user: str | None, password: _Secret, auth: str) -> ldap3.Connection:
+        import ldap3
+        from ldap3.core.exceptions import LDAPException
+
+        self._resolve()
+        tls = self._new_tls() if self.encrypted else None
+        self._tls = tls
+        server = ldap3.Server(self.host, port=self.port, use_ssl=self.scheme == "ldaps",
+                              tls=tls, get_info=ldap3.NONE, connect_timeout=self.timeout)
+        options: dict[str, Any] = {}
+        if auth == "simple":
+            options = {"user": user, "password": password.get(),
+                       "authentication": ldap3.SIMPLE}
+        elif auth == "ntlm":
+            options = {"user": user, "password": password.get(), "authentication": ldap3.NTLM}
+        elif auth == "sasl":
+            creds: Any = None
+            if self.sasl_mechanism == "DIGEST-MD5":
+                creds = (None, user, password.get(), None)
+            elif self.sasl_mechanism == "GSSAPI":
+                creds = (None, None, None) if user is None else (None, user, None)
+            options = {"authentication": ldap3.SASL, "sasl_mechanism": self.sasl_mechanism,
+                       "sasl_credentials": creds}
+        conn = ldap3.Connection(server, read_only=not self.writable, auto_referrals=False,
+                                auto_range=False, receive_timeout=_seconds(self.timeout),
+                                raise_exceptions=False, check_names=False,
+                                return_empty_attributes=False, **options)
+        step = "connecting"
+        try:
+            conn.open(read_server_info=False)
+            if self.start_tls:
+                step = "starting TLS"
+                conn.start_tls(read_server_info=False)
+            if auth == "sasl":
+                step = "reading the server's SASL mechanisms"
+                self._check_mechanism(conn)
+            if auth != "anonymous":
+                step = "binding"
+                if not conn.bind(read_server_info=False):
+                    result = conn.result or {}
+                    code = result.get("result")
+                    if code == 49:
+                        raise BindError(_bind_message(result.get("message") or "", user))
+                    raise BindError(
+                        f"the server refused the {self.sasl_mechanism or auth} bind as "
+                        f"{user!r}: {result.get('description')} "
+                        f"{(result.get('message') or '').strip()}".rstrip())
+        except LdapnbError:
+            _quietly_close(conn)
+            raise
+        except (LDAPException, OSError) as exc:
+            _quietly_close(conn)
+            raise self._connect_error(exc, step) from exc
+        finally:
+            # ldap3 keeps the password on the Connection and shows it in its repr: drop it.
+            conn.password = None
+            conn.sasl_credentials = None
+        return conn
+
+    def _check_mechanism(self, conn: ldap3.Connection) -> None:
+        from ldap3 import BASE
+
+        conn.search("", "(objectClass=*)", search_scope=BASE,
+                    attributes=["supportedSASLMechanisms"])
+        offered: list[str] = []
+        for item in conn.response or ():
+            if item.get("type") == "searchResEntry":
+                for key, values in item["raw_attributes"].items():
+                    if key.lower() == "supportedsaslmechanisms":
+                        offered = [v.decode("utf-8", "replace").upper() for v in values]
+        if offered and self.sasl_mechanism not in offered:
+            raise BindError(
+                f"the server does not offer SASL {self.sasl_mechanism}: its rootDSE lists "
+                f"{', '.join(offered)}. Nothing was sent to bind.")
+        if not offered and self.sasl_mechanism != "EXTERNAL":
+            raise BindError(
+                f"the server offers no SASL mechanisms to this client (its rootDSE lists none),"
+                f" so SASL {self.sasl_mechanism} cannot work here. Nothing was sent to bind.")
+
+    def _connect_error(self, exc: BaseException, step: str) -> LdapnbError:
+        from ldap3.core.exceptions import LDAPStartTLSError
+
+        where = f"{_host_for_url(self.host)}:{self.port}"
+        if self._tls is not None and self._tls.failure is not None:
+            return self._tls.failure
+        causes = _causes(exc)
+        if any(isinstance(c, ConnectionRefusedError) for c in causes) or \
+                "refused" in str(exc).lower():
+            hint = ""
+            if self.port == 636:
+                hint = " (port 636 closed: the server may not offer LDAPS; try ldap:// with " \
+                       "start_tls=True)"
+            return DirectoryUnavailable(
+                f"nothing listens on {where}: the connection was refused; is the server "
+                f"running? a firewall? is the port right?{hint}", host=self.host, port=self.port)
+        if any(isinstance(c, socket.timeout | TimeoutError) for c in causes) or \
+                "timed out" in str(exc).lower():
+            return DirectoryUnavailable(
+                f"no answer from {where} within {self.timeout} s while {step}: a firewall may "
+                "drop the packets, or the host is down or unreachable", host=self.host,
+                port=self.port)
+        if any(isinstance(c, OSError) and c.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH)
+               for c in causes):
+            return DirectoryUnavailable(
+                f"{where} is unreachable from this machine (no route): check the network or "
+                "VPN", host=self.host, port=self.port)
+        if isinstance(exc, LDAPStartTLSError) or step == "starting TLS":
+            return TlsError(f"StartTLS with {where} failed: {exc}; the server may not offer "
+                            "it (rootDSE supportedExtension 1.3.6.1.4.1.1466.20037)")
+        if any(isinstance(c, ssl.SSLError) for c in causes):
+            return TlsError(f"TLS with {where} failed while {step}: {exc}")
+        return _communication_error(exc, self.host, self.port, step)
+
+    def _connection(self) -> ldap3.Connection:
+        """The open connection, reconnecting (and binding again) when it was lost."""
+        if self._conn is None or self._conn.closed:
+            return self._open()
+        return self._conn
+
+    def connection(self, user: str | None = None, password: str | None = None, *,
+                   writable: bool = False, raise_exceptions: bool = False) -> ldap3.Connection:
+        """A new ``ldap3.Connection`` to this server with the same TLS settings, bound as
+        ``user`` (simple bind) or anonymous; read-only unless ``writable=True``."""
+        import ldap3
+
+        if user is not None and password and not self.encrypted and not self.allow_cleartext:
+            raise BindError("refusing to send a password over plain ldap:// (see LiveSource); "
+                            "Nothing was sent.")
+        tls = self._new_tls() if self.encrypted else None
+        server = ldap3.Server(self.host, port=self.port, use_ssl=self.scheme == "ldaps",
+                              tls=tls, get_info=ldap3.NONE, connect_timeout=self.timeout)
+        conn = ldap3.Connection(server, user=user, password=password, read_only=not writable,
+                                auto_referrals=False, receive_timeout=_seconds(self.timeout),
+                                raise_exceptions=raise_exceptions)
+        self._tls = tls
+        try:
+            conn.open(read_server_info=False)
+            if self.start_tls:
+                conn.start_tls(read_server_info=False)
+            if user is not None:
+                conn.bind(read_server_info=False)
+        except Exception as exc:  # noqa: BLE001 - every ldap3 error becomes an ldapnb one
+            _quietly_close(conn)
+            raise self._connect_error(exc, "connecting") from exc
+        finally:
+            conn.password = None
+        return conn
+
+    def bind(self, dn: str, password: str | bytes) -> str:
+        """Check a simple bind on a separate connection; ``dn`` when it works, else
+        :class:`BindError`.  A password over plain ldap:// is refused as in the constructor
+        (``error.sent`` is False then)."""
+        secret = _Secret(password.decode("utf-8") if isinstance(password, bytes) else password)
+        if not self.encrypted and not self.allow_cleartext:
+            error = BindError("refusing to send a password over plain ldap:// without "
+                              "StartTLS (allow_cleartext=False). Nothing was sent.")
+            error.sent = False  # type: ignore[attr-defined]
+            raise error
+        if not dn or not secret:
+            raise BindError("a simple bind needs a DN and a non-empty password")
+        conn = self._connect(dn, secret, "simple")
+        _quietly_close(conn)
+        return dn
+
+    # -- reading -----------------------------------------------------------------------------
+    @property
+    def root_dse(self) -> Entry:
+        """The server's rootDSE (read once; operational attributes included)."""
+        if self._root_dse is None:
+            entry = self._read_base("", ["*", "+"], "reading the rootDSE")
+            self._root_dse = entry if entry is not None else Entry("")
+        return self._root_dse
+
+    @property
+    def naming_contexts(self) -> tuple[str, ...]:
+        return tuple(str(v) for v in self.root_dse.get("namingContexts", []))
+
+    @property
+    def default_base(self) -> str | None:
+        """The base a search uses when none is given: the URL's path, the rootDSE's
+        ``defaultNamingContext`` (Active Directory), or the only naming context."""
+        if self.url_base:
+            return self.url_base
+        default = self.root_dse.first("defaultNamingContext")
+        if default:
+            return str(default)
+        ncs = self.naming_contexts
+        return ncs[0] if len(ncs) == 1 else None
+
+    @property
+    def schema(self) -> Schema:
+        """The server's schema, read from its subschema entry (once)."""
+        if self._schema is None:
+            self._schema = self._read_schema()
+        return self._schema
+
+    def _read_schema(self) -> Schema:
+        from ..errors import SchemaError
+        from ..schema import Schema, default_schema
+
+        where = str(self.root_dse.first("subschemaSubentry") or "cn=Subschema")
+        entry = self._read_base(where, ["attributeTypes", "objectClasses"],
+                                "reading the schema", filter="(objectClass=subschema)")
+        if entry is None or not entry.get("attributeTypes"):
+            self.warnings.append(f"could not read the server's schema at {where!r}: using "
+                                 "ldapnb's default schema to type values")
+            return default_schema()
+        try:
+            return Schema.from_definitions([str(v) for v in entry["attributeTypes"]],
+                                           [str(v) for v in entry.get("objectClasses", [])])
+        except SchemaError as exc:
+            self.warnings.append(f"the server's schema could not be read ({exc}): using "
+                                 "ldapnb's default schema to type values")
+            return default_schema()
+
+    def _read_base(self, dn: str, attributes: list[str], doing: str,
+                   filter: str = "(objectClass=*)") -> Entry | None:
+        from ldap3 import BASE
+
+        conn = self._free_connection()
+        try:
+            conn.search(dn, filter, search_scope=BASE, attributes=attributes)
+        except Exception as exc:  # noqa: BLE001 - every ldap3 error becomes an ldapnb one
+            self.close()
+            raise _communication_error(exc, self.host, self.port, doing) from exc
+        for item in conn.response or ():
+            if item.get("type") == "searchResEntry":
+                return self._entry(item["dn"], item["raw_attributes"], schema=False)
+        return None
+
+    def _entry(self, dn: str, raw: dict[str, list[bytes]], *, schema: bool = True) -> Entry:
+        binary = self.schema.is_binary if schema else _looks_binary
+        attrs: dict[str, list[Value]] = {}
+        for name, values in raw.items():
+            if not values:
+                continue
+            attrs[name] = _decode(values, binary(name))
+        return Entry(dn, attrs)
+
+    def _bases(self, base: str, scope: str) -> list[tuple[str, str]]:
+        """``""`` with scope one/sub means every naming context, as in the embedded
+        directory (servers differ in what a null-base search returns)."""
+        if base or scope == "base":
+            return [(base, scope)]
+        ncs = self.naming_contexts
+        if scope == "one":
+            return [(nc, "base") for nc in ncs]
+        return [(nc, "sub") for nc in ncs]
+
+    def search_pages(
+        self,
+        base: str,
+        scope: str | int = "sub",
+        filter: str = "(objectClass=*)",
+        attributes: Sequence[str] | None = None,
+        *,
+        size_limit: int = 0,
+        time_limit: int = 0,
+        page_size: int | None = None,
+    ) -> Iterator[Page]:
+        """The search's answer as a stream of :class:`Page` (raw bytes values, ranged
+        attributes completed).
+
+        Raises
+        ------
+        FilterError
+            A filter that does not parse (before anything is sent).
+        NoSuchEntry
+            No entry at ``base``.
+        LimitExceeded
+            A size or time limit stopped the search (``returned`` says how many came back).
+        DirectoryUnavailable
+            The server went away: the answer is incomplete and no more pages come.
+        """
+        scope = scope_name(scope)
+        text = flt.to_string(flt.parse(filter)) if isinstance(filter, str) else \
+            flt.to_string(filter)
+        attrs = list(attributes) if attributes else ["*"]
+        size = self.page_size if page_size is None else page_size
+        if size < 0:
+            raise ValueError("page_size must be 0 (no paging) or more")
+        self.referrals = []
+        return self._pages(base, scope, text, attrs, size, size_limit, time_limit)
+
+    def _pages(self, base: str, scope: str, text: str, attrs: list[str], size: int,
+               size_limit: int, time_limit: int) -> Iterator[Page]:
+        returned = 0
+        self.schema  # noqa: B018 - read it now, not in the middle of the paged search
+        for one_base, one_scope in self._bases(base, scope):
+            before = returned
+            conn = self._free_connection()
+            pages = _fetch_pages(conn, one_base, one_scope, text, attrs, page_size=size,
+                                 size_limit=size_limit, time_limit=time_limit)
+            self._busy.add(id(conn))
+            finished = False
+            try:
+                while True:
+                    try:
+                        page = next(pages)
+                        if any(_range_option(name) for name in page.columns):
+                            page = _assemble_ranges(self._side_connection(), page)
+                    except StopIteration:
+                        finished = True
+                        break
+                    except LimitExceeded as exc:
+                        raise self._limit_error(exc, one_base, size_limit, time_limit,
+                                                before + exc.returned) from exc
+                    except NoSuchEntry as exc:
+                        raise NoSuchEntry(exc.dn, matched=exc.matched,
+                                          naming_contexts=self.naming_contexts) from exc
+                    except DirectoryUnavailable:
+                        self.close()
+                        raise
+                    except LdapnbError:
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - every ldap3 error becomes ours
+                        self.close()
+                        raise _communication_error(
+                            exc, self.host, self.port,
+                            f"searching {one_base!r} after {returned} entries (the answer is "
+                            "incomplete)") from exc
+                    if page.referrals:
+                        self.referrals.extend(page.referrals)
+                        warnings.warn(
+                            f"the server referred part of the search to "
+                            f"{', '.join(page.referrals)}; ldapnb does not follow referrals "
+                            "(see LiveSource.referrals)", stacklevel=3)
+                    returned += len(page)
+                    if page.dns:
+                        yield page
+            finally:
+                self._busy.discard(id(conn))
+                if not finished:  # stopped early or failed: the socket may hold unread answers
+                    close = getattr(pages, "close", None)
+                    if close is not None:
+                        close()
+                    self._drop(conn)
+
+    def _drop(self, conn: ldap3.Connection) -> None:
+        """Close ``conn`` (the main or the side connection); the next use reconnects."""
+        if conn is self._conn and self._finalizer is not None:
+            self._finalizer()
+            self._finalizer, self._conn = None, None
+        elif conn is self._side and self._side_finalizer is not None:
+            self._side_finalizer()
+            self._side_finalizer, self._side = None, None
+
+    def _free_connection(self) -> ldap3.Connection:
+        """The main connection, or the side one while a paged search is streaming on it (the
+        fast reader has already asked for the next page: nothing else may use that socket)."""
+        conn = self._connection()
+        if id(conn) in self._busy:
+            return self._side_connection()
+        return conn
+
+    def _side_connection(self) -> ldap3.Connection:
+        """A second connection, bound the same way, for the requests a paged search needs in
+        the middle (the next page is already asked for on the first one)."""
+        if self._side is None or self._side.closed:
+            side = self._connect(self.user, self._password, self.authentication)
+            self._side = side
+            self._side_finalizer = weakref.finalize(self, _quietly_close, side)
+        return self._side
+
+    def _limit_error(self, exc: LimitExceeded, base: str, size_limit: int, time_limit: int,
+                     returned: int) -> LimitExceeded:
+        if exc.kind == "time":
+            return LimitExceeded(
+                f"the time limit{f' of {time_limit} s' if time_limit else ''} stopped the "
+                f"search under {base!r} after {returned} entries: the answer is incomplete",
+                kind="time", limit=time_limit or None, returned=returned, partial=exc.partial)
+        which = f"the size limit of {size_limit}" if size_limit else "the server's size limit"
+        return LimitExceeded(
+            f"{which} stopped the search under {base!r} after {returned} entries: the answer "
+            "is incomplete. Narrow the filter or the base, or ask for a higher limit",
+            kind="size", limit=size_limit or None, returned=returned, partial=exc.partial)
+
+    def search(
+        self,
+        base: str,
+        scope: str | int = "sub",
+        filter: str = "(objectClass=*)",
+        attributes: Sequence[str] | None = None,
+        *,
+        size_limit: int = 0,
+        types_only: bool = False,
+        time_limit: int = 0,
+        page_size: int | None = None,
+    ) -> Iterator[Entry]:
+        """Entries under ``base`` within ``scope`` matching ``filter``, streamed page by page.
+
+        Unlike the embedded directory, a limit or a lost connection can only be noticed
+        after earlier pages were yielded: the iteration then raises (``LimitExceeded``,
+        ``DirectoryUnavailable``) instead of ending, so a short answer never looks complete.
+        """
+        if types_only:
+            raise OperationError("types_only searches are not supported on live servers",
+                                 result="unwillingToPerform")
+        pages = self.search_pages(base, scope, filter, attributes, size_limit=size_limit,
+                                  time_limit=time_limit, page_size=page_size)
+        return self._entries(pages)
+
+    def _entries(self, pages: Iterator[Page]) -> Iterator[Entry]:
+        is_binary = self.schema.is_binary
+        for page in pages:
+            kinds = {name: is_binary(name) for name in page.columns}
+            columns = list(page.columns.items())
+            for i, dn in enumerate(page.dns):
+                attrs: dict[str, list[Value]] = {}
+                for name, col in columns:
+                    values = col[i]
+                    if values:
+                        attrs[name] = _decode(values, kinds[name])
+                yield Entry(dn, attrs)
+
+    def get(self, dn: str, attributes: Sequence[str] | None = None) -> Entry:
+        """The entry at ``dn`` or :class:`NoSuchEntry`; ``""`` is the rootDSE."""
+        if dn == "" and not attributes:
+            return self.root_dse
+        for entry in self.search(dn, "base", "(objectClass=*)", attributes, page_size=0):
+            return entry
+        raise NoSuchEntry(dn, naming_contexts=self.naming_contexts)
+
+    def __contains__(self, dn: object) -> bool:
+        if not isinstance(dn, str):
+            return False
+        try:
+            self.get(dn, ["1.1"])
+        except NoSuchEntry:
+            return False
+        return True
+
+    def __len__(self) -> int:
+        """How many entries the naming contexts hold (counted by a paged search of DNs)."""
+        return sum(len(p) for p in self.search_pages("", "sub", "(objectClass=*)", ["1.1"]))
+
+    def member_of(self, dn: str) -> list[str]:
+        """The groups the server lists in the entry's ``memberOf`` (as the server spells
+        them; slapd's dynlist lower-cases them)."""
+        return [str(v) for v in self.get(dn, ["memberOf"]).get("memberOf", [])]
+
+    # -- writing -----------------------------------------------------------------------------
+    def _refuse_write(self, what: str) -> None:
+        if not self.writable:
+            raise ReadOnlyError(
+                f"this connection to {self.url} is read-only, so the {what} was not sent: "
+                "open it with writable=True to write (and be sure you mean to change a real "
+                "server)")
+
+    def _write(self, what: str, dn: str, call: Any) -> None:
+        conn = self._free_connection()
+        try:
+            ok = call(conn)
+        except Exception as exc:  # noqa: BLE001 - every ldap3 error becomes an ldapnb one
+            self.close()
+            raise _communication_error(exc, self.host, self.port, f"{what} {dn!r}") from exc
+        if not ok:
+            raise _result_error(conn.result or {}, f"{what} {dn!r}", dn=dn,
+                                naming_contexts=self.naming_contexts)
+
+    def add(self, entry: Entry, *, line: int | None = None, new_root: bool = True) -> None:
+        """Add ``entry`` (ReadOnlyError unless writable)."""
+        self._refuse_write("add")
+        classes = list(entry.get("objectClass", []))
+        attrs = {k: list(v) for k, v in entry.items() if k.lower() != "objectclass"}
+        self._write("adding", entry.dn,
+                    lambda c: c.add(entry.dn, object_class=classes, attributes=attrs))
+
+    def modify(self, dn: str, changes: Iterable[Any]) -> None:
+        """Apply ``changes`` (objects with ``op``, ``attribute``, ``values``)."""
+        from ldap3 import MODIFY_ADD, MODIFY_DELETE, MODIFY_INCREMENT, MODIFY_REPLACE
+
+        self._refuse_write("modify")
+        ops = {"add": MODIFY_ADD, "delete": MODIFY_DELETE, "replace": MODIFY_REPLACE,
+               "increment": MODIFY_INCREMENT}
+        out: dict[str, list[tuple[Any, list[Value]]]] = {}
+        for change in changes:
+            if change.op not in ops:
+                raise OperationError(f"unknown modify operation {change.op!r}",
+                                     result="protocolError", code=2)
+            out.setdefault(change.attribute, []).append((ops[change.op], list(change.values)))
+        self._write("modifying", dn, lambda c: c.modify(dn, out))
+
+    def delete(self, dn: str) -> None:
+        self._refuse_write("delete")
+        self._write("deleting", dn, lambda c: c.delete(dn))
+
+    def modify_dn(self, dn: str, new_rdn: str, *, delete_old_rdn: bool = True,
+                  new_superior: str | None = None) -> str:
+        """Rename/move an entry; returns its new DN."""
+        self._refuse_write("rename")
+        self._write("renaming", dn, lambda c: c.modify_dn(
+            dn, new_rdn, delete_old_dn=delete_old_rdn, new_superior=new_superior))
+        parent = new_superior if new_superior is not None else dn.split(",", 1)[1] \
+            if "," in dn else ""
+        return f"{new_rdn},{parent}" if parent else new_rdn
+
+    def load(self, records: Iterable[object], *, source: str = "<entries>") -> int:
+        """Apply entries or LDIF records in order (adds, and change records); returns how many.
+        Unlike the embedded directory, records are sent as they come (parents first is
+        the file's job)."""
+        from ..errors import LdifError
+        from ..ldif import Record
+        from .embedded import Change
+
+        count = 0
+        for rec in records:
+            count += 1
+            if isinstance(rec, Entry):
+                self.add(rec)
+                continue
+            if not isinstance(rec, Record):
+                raise TypeError(f"cannot load {type(rec).__name__}: give Entry or ldif.Record")
+            try:
+                kind = rec.changetype
+                if kind in (None, "add"):
+                    assert rec.entry is not None
+                    self.add(rec.entry)
+                elif kind == "delete":
+                    self.delete(rec.dn)
+                elif kind == "modify":
+                    self.modify(rec.dn, [Change(m.op, m.attribute, list(m.values))
+                                         for m in rec.modifications])
+                elif kind in ("modrdn", "moddn"):
+                    self.modify_dn(rec.dn, rec.newrdn, delete_old_rdn=bool(rec.deleteoldrdn),
+                                   new_superior=rec.newsuperior)
+            except (ReadOnlyError, DirectoryUnavailable):
+                raise
+            except LdapnbError as exc:
+                raise LdifError(f"{exc}", source=source, line=rec.line) from exc
+        return count
+
+
+# =============================================================================================
+# small internals
+# =============================================================================================
+def _parse_url(url: str) -> tuple[str, str, int, str | None]:
+    try:
+        parts = urlsplit(url.strip())
+        scheme = parts.scheme.lower()
+        host = parts.hostname
+        port = parts.port
+    except ValueError as exc:
+        raise DirectoryUnavailable(f"cannot read the URL {url!r}: {exc}") from exc
+    if scheme not in _DEFAULT_PORTS:
+        raise DirectoryUnavailable(
+            f"cannot connect to {url!r}: ldapnb speaks ldap:// (port 389, with start_tls=True "
+            "for encryption) and ldaps:// (port 636)")
+    if not host:
+        raise DirectoryUnavailable(f"the URL {url!r} names no host (ldaps://HOST:PORT)")
+    path = unquote(parts.path.lstrip("/")) or None
+    return scheme, host, port or _DEFAULT_PORTS[scheme], path
+
+
+def _host_for_url(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception, what it wraps (ldap3's exception_history, __cause__/__context__)."""
+    out: list[BaseException] = []
+    todo: list[Any] = [exc]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, tuple | list):
+            todo.extend(item)
+            continue
+        if not isinstance(item, BaseException) or item in out:
+            continue
+        out.append(item)
+        todo.extend(a for a in item.args if isinstance(a, BaseException | tuple | list))
+        for nxt in (item.__cause__, item.__context__):
+            if nxt is not None:
+                todo.append(nxt)
+    return out
+
+
+def _quietly_close(conn: Any) -> None:
+    sock = getattr(conn, "socket", None)
+    try:
+        conn.unbind()
+    except Exception:  # noqa: BLE001,S110 - the connection may already be dead
+        pass
+    if sock is not None:  # ldap3 leaves the socket open when the server vanished
+        try:
+            sock.close()
+        except OSError:
+            pass
+
+
+_BINARY_NAMES = frozenset({"objectsid", "objectguid", "jpegphoto", "usercertificate",
+                           "cacertificate", "thumbnailphoto", "ntsecuritydescriptor"})
+
+
+def _looks_binary(name: str) -> bool:
+    base = name.lower()
+    return ";binary" in base or base.split(";", 1)[0] in _BINARY_NAMES
+
+
+def _decode(values: Sequence[bytes], binary: bool) -> list[Value]:
+    if binary:
+        return [bytes(v) for v in values]
+    out: list[Value] = []
+    for v in values:
+        try:
+            out.append(v.decode("utf-8"))
+        except UnicodeDecodeError:
+            out.append(bytes(v))
+    return out
+
+
+def _seconds(timeout: float) -> int:
+    """ldap3 sets SO_RCVTIMEO from its receive_timeout as a whole number of seconds."""
+    return max(1, math.ceil(timeout))
