@@ -420,6 +420,23 @@ class Directory:
         """The entry at ``dn`` or :class:`~ldapnb.errors.NoSuchEntry`.  ``""`` is the rootDSE."""
         return self.source.get(dn, attributes)
 
+    def trace(self, filter: str, dn: str) -> Any:
+        """Why ``filter`` matches the entry at ``dn`` or not: a :class:`ldapnb.filters.Trace`,
+        a tree of the filter's parts with True/False/Undefined and, for each comparison, the
+        values examined and which one matched.
+
+        >>> d = Directory.embedded("tiny")
+        >>> t = d.trace("(&(objectClass=person)(!(cn=A*)))", "uid=alice,ou=People,dc=example,dc=com")
+        >>> t.result
+        False
+        """
+        from . import filters
+
+        own = getattr(self.source, "trace", None)
+        if own is not None:
+            return own(filter, dn)
+        return filters.trace(filters.parse(filter), self.get(dn, ["*", "+"]), None)
+
     def member_of(self, dn: str) -> list[str]:
         """The groups that list ``dn`` directly (what a server's memberOf shows)."""
         return self.source.member_of(dn)

@@ -257,6 +257,16 @@ class EmbeddedDirectory:
                         partial=out[:size_limit])
         return out
 
+    def trace(self, filter: str | flt.Filter, dn: str) -> flt.Trace:
+        """Why ``filter`` is True, False or Undefined for the entry at ``dn``, judged by
+        this directory's own rules (see :func:`ldapnb.filters.trace`)."""
+        f = self._filter(filter)
+        ndn = self._ndn(dn)
+        entry = self._entries.get(ndn)
+        if entry is None:
+            raise self._no_such(dn)
+        return flt.trace(f, entry, self._ctx)
+
     def compare(self, dn: str, attribute: str, value: Value) -> bool:
         """True when the entry at ``dn`` has ``value`` in ``attribute`` (equality rule)."""
         ndn = self._ndn(dn)

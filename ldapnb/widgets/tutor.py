@@ -65,8 +65,7 @@ def trace_entry(directory: Directory, filter: str | filters.Filter, dn: str) -> 
     directory's own rules (its schema's matching rules, its computed memberOf, its AD
     in-chain rule), as its searches are.
 
-    Until ``Directory`` offers this itself, it uses the embedded source's evaluation
-    context; for other sources it falls back to the schema-less default context.
+    It is :meth:`ldapnb.Directory.trace`, for a parsed or unparsed filter.
 
     Examples
     --------
@@ -77,10 +76,7 @@ def trace_entry(directory: Directory, filter: str | filters.Filter, dn: str) -> 
     >>> t.result
     True
     """
-    f = filters.parse(filter) if isinstance(filter, str) else filter
-    entry = directory.get(dn)
-    ctx = getattr(directory.source, "_ctx", None)
-    return filters.trace(f, entry, ctx)
+    return directory.trace(filter if isinstance(filter, str) else filters.to_string(filter), dn)
 
 
 def matched_leaves(t: filters.Trace) -> list[str]:
