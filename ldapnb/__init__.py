@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from .diagnose import diagnose
 from .directory import Directory, fixtures
 from .entry import Entry
 from .errors import (
@@ -33,6 +34,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Directory",
     "Entry",
+    "diagnose",
     "fixtures",
     "__version__",
     "LdapnbError",

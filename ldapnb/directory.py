@@ -281,6 +281,24 @@ class Directory:
         return cls(source, name=f"LDIF {Path(path).name!r}")
 
     @classmethod
+    def from_snapshot(cls, path: str | os.PathLike[str]) -> Directory:
+        """A directory loaded from a snapshot (LDIF or Parquet, see :meth:`snapshot`), for an
+        offline audit."""
+        from . import snapshot
+
+        d = cls.from_entries(snapshot.read(path), strict=False)
+        d.name = f"snapshot {Path(path).name!r}"
+        return d
+
+    def snapshot(self, path: str | os.PathLike[str], **options: Any) -> dict[str, Any]:
+        """Write the entries to ``path`` (``.ldif`` or ``.parquet``), atomically; see
+        :func:`ldapnb.snapshot.write` for the options (filter, base, attributes,
+        include_secrets, progress).  Returns the snapshot's metadata."""
+        from . import snapshot
+
+        return snapshot.write(self, path, **options)
+
+    @classmethod
     def from_entries(cls, entries: Iterable[Entry], *, strict: bool = True,
                      schema: Schema | None = None) -> Directory:
         """A directory holding ``entries`` (parents before children)."""

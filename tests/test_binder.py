@@ -51,7 +51,8 @@ def test_repo2docker_build_plan() -> None:
 
 def test_apt_packages_installed() -> None:
     if not shutil.which("dpkg"):
-        pytest.fail("dpkg not found: the Binder check needs a Debian machine (make test sets it up)")
+        pytest.fail("dpkg not found: the Binder check needs a Debian machine "
+                    "(make test sets it up)")
     for package in (BINDER / "apt.txt").read_text().split():
         status = subprocess.run(["dpkg", "-s", package], capture_output=True, text=True)
         assert "Status: install ok installed" in status.stdout, (
