@@ -61,7 +61,11 @@ exit codes:
 
 SOURCE_HELP = ("ldap://host or ldaps://host, embedded:NAME or a bundled fixture name "
                "(tiny, example, contoso), or a *.ldif / *.parquet file")
-SEVERITIES = ("info", "low", "medium", "high", "critical")
+def _severities() -> tuple[str, ...]:
+    """The audit's severity levels, least severe first (from ldapnb.audit, the one list)."""
+    from .audit import SEVERITIES
+
+    return tuple(reversed(SEVERITIES))
 
 
 class _Stop(Exception):
@@ -169,9 +173,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="the report: *.html, *.xlsx or *.csv")
     audit.add_argument("--now", metavar="YYYY-MM-DD",
                        help="the date the checks count from (default: today)")
-    audit.add_argument("--fail-on", choices=SEVERITIES, metavar="SEVERITY",
+    severities = _severities()
+    audit.add_argument("--fail-on", choices=severities, metavar="SEVERITY",
                        help="exit 1 when a finding is this severe or worse "
-                            f"({', '.join(SEVERITIES)})")
+                            f"({', '.join(severities)})")
     _connection_options(audit)
     audit.set_defaults(run=_audit)
     return parser
@@ -349,9 +354,10 @@ def _audit(args: argparse.Namespace) -> int:
     audit.report(findings, args.output)
     print(f"{len(findings)} findings written to {args.output}")
     if args.fail_on and len(findings) and "severity" in getattr(findings, "columns", ()):
-        level = SEVERITIES.index(args.fail_on)
+        order = _severities()
+        level = order.index(args.fail_on)
         worst = [s for s in findings["severity"].astype(str).str.lower()
-                 if s in SEVERITIES and SEVERITIES.index(s) >= level]
+                 if s in order and order.index(s) >= level]
         if worst:
             print(f"{len(worst)} findings at {args.fail_on} or above", file=sys.stderr)
             return CHECK_FAILED

@@ -189,10 +189,22 @@ def test_diagnose_password_from_environment(slapd_factory):
 # -- audit -------------------------------------------------------------------------------------
 
 
-def test_audit_without_the_audit_module_exits_2(monkeypatch, tmp_path, capsys):
-    monkeypatch.setitem(sys.modules, "ldapnb.audit", None)  # as if it were not installed
-    assert cli.main(["audit", "contoso", "-o", str(tmp_path / "r.html")]) == 2
-    assert "ldapnb.audit" in capsys.readouterr().err
+def test_audit_writes_the_report_and_fails_on_high_findings(tmp_path, capsys):
+    report = tmp_path / "r.html"
+    # contoso's planted findings include high ones (fixtures README); the reference date
+    assert cli.main(["audit", "contoso", "-o", str(report), "--now", "2026-11-01",
+                     "--fail-on", "high"]) == 1
+    out = capsys.readouterr()
+    assert "findings written to" in out.out and "at high or above" in out.err
+    assert "Domain Admins" in report.read_text(encoding="utf-8")
+    csv = tmp_path / "r.csv"
+    assert cli.main(["audit", "contoso", "-o", str(csv), "--now", "2026-11-01"]) == 0
+    assert csv.read_text(encoding="utf-8").splitlines()[0].startswith("check,severity")
+
+
+def test_audit_unknown_severity_is_a_usage_error(tmp_path):
+    done = _run("audit", "contoso", "-o", str(tmp_path / "r.csv"), "--fail-on", "critical")
+    assert done.returncode == 2 and "invalid choice" in done.stderr
 
 
 # -- slapd -------------------------------------------------------------------------------------
