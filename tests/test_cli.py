@@ -323,3 +323,18 @@ def test_lab_starts_jupyterlab_on_the_copy(tmp_path):
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
+
+
+def test_every_command_is_documented_in_the_readme():
+    """Issue: every CLI command has --help text and is documented in the README."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    import argparse
+
+    parser = cli._parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    commands = sorted(sub.choices)
+    assert commands == ["audit", "diagnose", "lab", "slapd", "snapshot"]
+    for command in commands:
+        assert f"`ldapnb {command}" in readme, f"ldapnb {command} is not in the README"
+        done = _run(command, "--help")
+        assert done.returncode == 0 and len(done.stdout) > 200, command
