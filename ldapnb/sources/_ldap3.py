@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ldap3 import MOCK_SYNC, Connection, Server
@@ -266,63 +266,41 @@ class EmbeddedStrategy(MockSyncStrategy):  # type: ignore[misc]
                                                for v in values]})
         return {"object": entry.dn, "attributes": out}
 
-    def _refuse_write(self) -> dict[str, Any] | None:
+    def _write(self, operation: Callable[[], object]) -> dict[str, Any]:
+        """Run a write as a server would answer it: refused on a read-only connection,
+        ldapnb's errors turned into the LDAP result code a server sends."""
         if not self.writable:
             return _result(RESULT_UNWILLING_TO_PERFORM,
                            "this connection is read-only: open it with writable=True to write")
-        return None
+        try:
+            operation()
+        except LdapnbError as exc:
+            return _error_result(exc)
+        return _result(RESULT_SUCCESS)
 
     def mock_add(self, request: Any, controls: Any) -> dict[str, Any]:
-        refused = self._refuse_write()
-        if refused:
-            return refused
         entry = Entry(str(request["entry"]))
         for attr in request["attributes"]:
             entry.add(str(attr["type"]), [_value(v) for v in attr["vals"]])
-        try:
-            self.directory.add(entry, new_root=len(self.directory) == 0)
-        except LdapnbError as exc:
-            return _error_result(exc)
-        return _result(RESULT_SUCCESS)
+        return self._write(lambda: self.directory.add(entry,
+                                                      new_root=len(self.directory) == 0))
 
     def mock_delete(self, request: Any, controls: Any) -> dict[str, Any]:
-        refused = self._refuse_write()
-        if refused:
-            return refused
-        try:
-            self.directory.delete(str(request))
-        except LdapnbError as exc:
-            return _error_result(exc)
-        return _result(RESULT_SUCCESS)
+        return self._write(lambda: self.directory.delete(str(request)))
 
     def mock_modify(self, request: Any, controls: Any) -> dict[str, Any]:
-        refused = self._refuse_write()
-        if refused:
-            return refused
-        changes = []
-        for change in request["changes"]:
-            mod = change["modification"]
-            changes.append(Change(_MOD_OPS[int(change["operation"])], str(mod["type"]),
-                                  [_value(v) for v in mod["vals"]]))
-        try:
-            self.directory.modify(str(request["object"]), changes)
-        except LdapnbError as exc:
-            return _error_result(exc)
-        return _result(RESULT_SUCCESS)
+        changes = [Change(_MOD_OPS[int(change["operation"])],
+                          str(change["modification"]["type"]),
+                          [_value(v) for v in change["modification"]["vals"]])
+                   for change in request["changes"]]
+        return self._write(lambda: self.directory.modify(str(request["object"]), changes))
 
     def mock_modify_dn(self, request: Any, controls: Any) -> dict[str, Any]:
-        refused = self._refuse_write()
-        if refused:
-            return refused
         sup = request["newSuperior"]
-        try:
-            self.directory.modify_dn(
-                str(request["entry"]), str(request["newrdn"]),
-                delete_old_rdn=bool(request["deleteoldrdn"]),
-                new_superior=str(sup) if sup is not None and sup.hasValue() else None)
-        except LdapnbError as exc:
-            return _error_result(exc)
-        return _result(RESULT_SUCCESS)
+        return self._write(lambda: self.directory.modify_dn(
+            str(request["entry"]), str(request["newrdn"]),
+            delete_old_rdn=bool(request["deleteoldrdn"]),
+            new_superior=str(sup) if sup is not None and sup.hasValue() else None))
 
     def mock_compare(self, request: Any, controls: Any) -> dict[str, Any]:
         ava = request["ava"]
