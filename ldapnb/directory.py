@@ -444,7 +444,8 @@ class Directory:
         values examined and which one matched.
 
         >>> d = Directory.embedded("tiny")
-        >>> t = d.trace("(&(objectClass=person)(!(cn=A*)))", "uid=alice,ou=People,dc=example,dc=com")
+        >>> alice = "uid=alice,ou=People,dc=example,dc=com"
+        >>> t = d.trace("(&(objectClass=person)(!(cn=A*)))", alice)
         >>> t.result
         False
         """
