@@ -6,8 +6,6 @@
 'dc=example,dc=org'
 """
 
-from __future__ import annotations
-
 from .diagnose import diagnose
 from .directory import Directory, fixtures
 from .entry import Entry
