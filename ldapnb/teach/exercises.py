@@ -1,0 +1,859 @@
+"""Exercises for the lessons: each check takes a student's answer and returns a :class:`Verdict`.
+
+A check never raises: a right answer gets a short confirmation, a wrong one (or a typo, a
+filter that does not parse, an answer of the wrong kind) gets a *hint* saying what to look
+at next.  The answers are worked out from ldapnb's own library on the bundled fixtures (the
+schema, a real search, the membership graph, the audit), not typed in here, so a check
+cannot drift from what the lesson shows.
+
+A verdict is true when the answer is right, so a solution cell can simply
+``assert check_...(answer)``; in a notebook it shows as a green or red box.
+
+>>> v = check_rdn("uid=carol")
+>>> bool(v), v.exercise
+(True, '01.2')
+>>> v = check_rdn("uid=carol,ou=People,dc=example,dc=com")
+>>> bool(v), "first" in v.hint
+(False, True)
+
+:data:`EXERCISES` lists every exercise: its id (``"02.3"``: lesson 2, exercise 3), the
+question and its check.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html import escape as h
+from typing import TYPE_CHECKING, Any
+
+from ..errors import DnError, FilterError, LdapnbError
+
+if TYPE_CHECKING:
+    from ..directory import Directory
+
+__all__ = [
+    "Verdict",
+    "Exercise",
+    "EXERCISES",
+    "check_naming_context",
+    "check_rdn",
+    "check_parent",
+    "check_mail_class",
+    "check_scope_count",
+    "check_filter_developers",
+    "check_filter_it_not_developers",
+    "check_filter_extensible",
+    "check_failed_bind_code",
+    "check_sasl_bind",
+    "check_unsalted_scheme",
+    "check_password_readers",
+    "check_auth_access",
+    "check_password_tag",
+    "check_bind_request_size",
+    "check_untrusted_capture",
+    "check_name_field",
+    "check_starttls_oid",
+    "check_cleartext_before_tls",
+    "check_consumer_write",
+    "check_caught_up",
+    "check_first_failure",
+    "check_uac",
+    "check_in_chain_filter",
+    "check_nested_only",
+    "check_high_findings",
+]
+
+#: The bundled fixtures' reference date (see ldapnb/fixtures/README.md).
+REFERENCE_DATE = datetime(2026, 11, 1, tzinfo=UTC)
+TINY_BASE = "dc=example,dc=com"
+DOMAIN_ADMINS = "CN=Domain Admins,CN=Users,DC=contoso,DC=com"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a check says about an answer: ``ok``, a ``message`` and, when wrong, a ``hint``.
+
+    True when the answer is right (``assert verdict`` in a solution cell).
+    """
+
+    exercise: str
+    ok: bool
+    message: str
+    hint: str = ""
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        mark = "✓ right" if self.ok else "✗ not yet"
+        text = f"[{self.exercise}] {mark}: {self.message}"
+        return text + (f"\n  hint: {self.hint}" if self.hint else "")
+
+    def _repr_html_(self) -> str:
+        colour, mark = ("#1b7f3b", "✓ Right") if self.ok else ("#b00020", "✗ Not yet")
+        hint = f"<div><b>Hint:</b> {h(self.hint)}</div>" if self.hint else ""
+        return (f"<div class='ldapnb-verdict' style='border-left:4px solid {colour};"
+                f"padding:4px 10px'><b style='color:{colour}'>{mark}</b> "
+                f"<small>(exercise {h(self.exercise)})</small>: {h(self.message)}{hint}</div>")
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: ``id`` (lesson.number), the ``question`` and its ``check``."""
+
+    id: str
+    question: str
+    check: Callable[..., Verdict]
+
+
+#: Every exercise, by id.
+EXERCISES: dict[str, Exercise] = {}
+
+
+def _exercise(id: str, question: str) -> Callable[[Callable[..., Verdict]],
+                                                   Callable[..., Verdict]]:
+    """Register a check; turn any error inside it into a verdict with a hint."""
+
+    def wrap(check: Callable[..., Verdict]) -> Callable[..., Verdict]:
+        @functools.wraps(check)
+        def safe(*args: Any, **kwargs: Any) -> Verdict:
+            try:
+                return check(*args, **kwargs)
+            except LdapnbError as exc:
+                return _no(id, "that answer could not be used.", f"ldapnb says: {exc}")
+            except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
+                return _no(id, "that answer could not be checked.",
+                           f"{type(exc).__name__}: {exc}. Re-read the question: what kind of "
+                           "answer does it ask for?")
+
+        safe.question = question  # type: ignore[attr-defined]
+        EXERCISES[id] = Exercise(id, question, safe)
+        return safe
+
+    return wrap
+
+
+def _yes(id: str, message: str) -> Verdict:
+    return Verdict(id, True, message)
+
+
+def _no(id: str, message: str, hint: str) -> Verdict:
+    return Verdict(id, False, message, hint)
+
+
+# -- shared helpers ---------------------------------------------------------------------------
+@functools.lru_cache(maxsize=4)
+def _fixture(name: str) -> Directory:
+    """A private copy of a bundled fixture (students may change theirs)."""
+    from ..directory import Directory
+
+    return Directory.embedded(name)
+
+
+def _norm_dn(text: str) -> str:
+    from .. import dn
+
+    return dn.normalize(text)
+
+
+def _words(answer: Any) -> list[str]:
+    """An answer given as a list, a set or a comma/space separated string, as words."""
+    if isinstance(answer, str):
+        return [w for w in answer.replace(",", " ").replace(";", " ").split() if w]
+    if isinstance(answer, Iterable):
+        return [str(w).strip() for w in answer if str(w).strip()]
+    return [str(answer)]
+
+
+def _text(answer: Any) -> str:
+    return str(answer).strip() if answer is not None else ""
+
+
+def _short(dns: Iterable[str]) -> str:
+    from .. import dn
+
+    names = []
+    for d in sorted(dns, key=str.lower):
+        try:
+            names.append(dn.rdn(d))
+        except DnError:
+            names.append(d)
+    return ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+
+
+def _filter_check(id: str, text: Any, directory: Directory, expected: set[str], *,
+                  base: str | None = None, need: Callable[[Any], str | None] | None = None
+                  ) -> Verdict:
+    """Run the student's filter and compare the DNs found with ``expected`` (normalised)."""
+    from .. import filters
+
+    if not isinstance(text, str) or not text.strip():
+        return _no(id, "a filter is a string such as '(cn=Alice*)'.",
+                   "write the filter in quotes, with its parentheses.")
+    try:
+        parsed = filters.parse(text)
+    except FilterError as exc:
+        return _no(id, "this filter does not parse.", str(exc))
+    found = {_norm_dn(d): d for d in directory.search(text, base=base, attributes=["1.1"]).dn}
+    want = {_norm_dn(d): d for d in expected}
+    extra = set(found) - set(want)
+    missing = set(want) - set(found)
+    if extra or missing:
+        parts = []
+        if missing:
+            parts.append(f"it misses {len(missing)}: {_short(want[k] for k in missing)}")
+        if extra:
+            parts.append(f"it also finds {len(extra)} it should not: "
+                         f"{_short(found[k] for k in extra)}")
+        hint = "; ".join(parts) + ". Try it in the FilterTutor: its trace says which part of " \
+                                  "the filter was true or false for each entry."
+        return _no(id, f"your filter finds {len(found)} entries, the answer has {len(want)}.",
+                   hint)
+    if need is not None:
+        problem = need(parsed)
+        if problem:
+            return _no(id, "the right entries, but not written the way the question asks.",
+                       problem)
+    return _yes(id, f"your filter finds exactly the {len(want)} expected entries.")
+
+
+def _walk(f: Any) -> Iterable[Any]:
+    yield f
+    for child in getattr(f, "children", ()) or ():
+        yield from _walk(child)
+    inner = getattr(f, "child", None)
+    if inner is not None:
+        yield from _walk(inner)
+
+
+# =============================================================================================
+# 01 what a directory is
+# =============================================================================================
+@_exercise("01.1", "What is the naming context (the suffix at the top of the tree) of the "
+                   "tiny directory? Read it from the rootDSE.")
+def check_naming_context(answer: Any) -> Verdict:
+    """The tiny directory's naming context, from its rootDSE.
+
+    >>> bool(check_naming_context("DC=Example, DC=com"))
+    True
+    """
+    id = "01.1"
+    d = _fixture("tiny")
+    text = _text(answer)
+    try:
+        given = _norm_dn(text)
+    except DnError as exc:
+        return _no(id, "that is not a DN.", f"a DN looks like 'dc=example,dc=org' ({exc}).")
+    want = [_norm_dn(n) for n in d.root_dse.get("namingContexts", [])]
+    if given in want:
+        return _yes(id, f"{text!r} is the naming context: every entry's DN ends with it.")
+    if text in d or any(given.endswith("," + w) for w in want):
+        return _no(id, f"{text!r} is an entry inside the directory, not its top.",
+                   "the naming context is the DN every other DN ends with: look at "
+                   "d.root_dse['namingContexts'].")
+    return _no(id, f"{text!r} is not in this directory.",
+               "read the rootDSE: d.root_dse shows namingContexts.")
+
+
+@_exercise("01.2", "What is the RDN of Carol's entry, uid=carol,ou=People,dc=example,dc=com?")
+def check_rdn(answer: Any) -> Verdict:
+    """Carol's RDN (relative distinguished name)."""
+    from .. import dn
+
+    id = "01.2"
+    text = _text(answer)
+    if "=" not in text:
+        return _no(id, f"{text!r} is a value, not an RDN.",
+                   "an RDN names the attribute too: attribute=value.")
+    try:
+        rdns = dn.parse(text)
+    except DnError as exc:
+        return _no(id, "that does not parse as an RDN.", str(exc))
+    if len(rdns) > 1:
+        return _no(id, "that is a whole DN (several RDNs).",
+                   "the RDN is only the first part, before the first comma.")
+    if _norm_dn(text) == "uid=carol":
+        return _yes(id, "uid=carol names Carol among her siblings under ou=People.")
+    return _no(id, f"{text!r} is not Carol's RDN.",
+               "take the first part of her DN, before the first comma.")
+
+
+@_exercise("01.3", "What is the DN of the parent of Carol's entry?")
+def check_parent(answer: Any) -> Verdict:
+    """The parent of uid=carol,ou=People,dc=example,dc=com."""
+    id = "01.3"
+    text = _text(answer)
+    try:
+        given = _norm_dn(text)
+    except DnError as exc:
+        return _no(id, "that is not a DN.", str(exc))
+    if given == "ou=people,dc=example,dc=com":
+        return _yes(id, "ou=People,dc=example,dc=com: drop the RDN and what is left is the "
+                        "parent's DN.")
+    if given == "ou=people":
+        return _no(id, "that is the parent's RDN only.", "a DN goes all the way to the top: "
+                   "add the naming context.")
+    if given.startswith("uid=carol"):
+        return _no(id, "that is Carol's own DN.", "drop her RDN (the first part).")
+    return _no(id, f"{text!r} is not the parent.",
+               "the parent's DN is Carol's DN without its first RDN.")
+
+
+@_exercise("01.4", "Which of Alice's object classes allows her entry to hold a 'mail' "
+                   "attribute?")
+def check_mail_class(answer: Any) -> Verdict:
+    """The object class among Alice's that has ``mail`` in its MUST or MAY list."""
+    id = "01.4"
+    d = _fixture("tiny")
+    alice = d.get(f"uid=alice,ou=People,{TINY_BASE}")
+    classes = [c for c in alice.get("objectClass", []) if isinstance(c, str)]
+    schema = d.schema
+    allowing = [c for c in classes
+                if "mail" in {a.lower() for a in schema.may(c) | schema.must(c)}]
+    text = _text(answer)
+    if text.lower() in {c.lower() for c in allowing}:
+        return _yes(id, f"{text} lists mail among its MAY attributes.")
+    if text.lower() in {c.lower() for c in classes}:
+        may = sorted(schema.may(text) | schema.must(text), key=str.lower)
+        return _no(id, f"{text} is one of Alice's classes, but it does not allow mail.",
+                   f"{text} allows {', '.join(may[:10])}...; look at "
+                   "d.schema.may(name) for each of her classes.")
+    return _no(id, f"{text!r} is not one of Alice's object classes.",
+               f"her classes are {', '.join(classes)}.")
+
+
+# =============================================================================================
+# 02 search
+# =============================================================================================
+@_exercise("02.1", "How many entries does a one-level search (scope 'one') under "
+                   "ou=People,dc=example,dc=com return in the tiny directory?")
+def check_scope_count(answer: Any) -> Verdict:
+    """The size of a one-level search under ou=People in tiny."""
+    id = "02.1"
+    d = _fixture("tiny")
+    base = f"ou=People,{TINY_BASE}"
+    counts = {s: len(d.search(base=base, scope=s, attributes=["1.1"]))
+              for s in ("base", "one", "sub")}
+    try:
+        n = int(answer)
+    except (TypeError, ValueError):
+        return _no(id, f"{answer!r} is not a number.", "count the rows of "
+                   "d.search(base=..., scope='one'): len(...).")
+    if n == counts["one"]:
+        return _yes(id, f"{n}: the base's children, not the base itself.")
+    if n == counts["sub"]:
+        return _no(id, f"{n} is what scope 'sub' returns.",
+                   "'sub' counts the base entry too; 'one' returns only its children.")
+    if n == counts["base"]:
+        return _no(id, f"{n} is what scope 'base' returns.",
+                   "'base' reads only the base entry; 'one' returns its children.")
+    return _no(id, f"{n} is not it.", "run d.search(base='ou=People,dc=example,dc=com', "
+               "scope='one') and count the rows.")
+
+
+@_exercise("02.2", "Write a filter that finds the people of the tiny directory whose title "
+                   "starts with 'Dev'.")
+def check_filter_developers(filter: Any) -> Verdict:
+    """A substring filter on title."""
+    d = _fixture("tiny")
+    expected = {e.dn for e in d.entries() if any(
+        str(t).lower().startswith("dev") for t in e.get("title", []))}
+    return _filter_check("02.2", filter, d, expected)
+
+
+@_exercise("02.3", "Write a filter that finds the people in department IT who are not "
+                   "Developers (tiny directory).")
+def check_filter_it_not_developers(filter: Any) -> Verdict:
+    """AND with a NOT."""
+    d = _fixture("tiny")
+    expected = {e.dn for e in d.entries()
+                if "IT" in e.get("departmentNumber", [])
+                and "developer" not in {str(t).lower() for t in e.get("title", [])}}
+
+    def need(parsed: Any) -> str | None:
+        if not any(type(n).__name__ == "Not" for n in _walk(parsed)):
+            return "use a NOT: (!(title=Developer)) inside an AND."
+        return None
+
+    return _filter_check("02.3", filter, d, expected, need=need)
+
+
+@_exercise("02.4", "With an extensible match on the DN (attr:dn:=value), find every entry "
+                   "whose DN contains ou=People (tiny directory).")
+def check_filter_extensible(filter: Any) -> Verdict:
+    """An extensible match with the :dn: flag."""
+    from .. import dn
+
+    d = _fixture("tiny")
+    people = f"ou=People,{TINY_BASE}"
+    expected = {e.dn for e in d.entries() if dn.is_descendant(e.dn, people)}
+
+    def need(parsed: Any) -> str | None:
+        for node in _walk(parsed):
+            if type(node).__name__ == "Extensible" and getattr(node, "dn_attributes", False):
+                return None
+        return "write it as an extensible match with :dn:, as in (ou:dn:=People)."
+
+    return _filter_check("02.4", filter, d, expected, need=need)
+
+
+# =============================================================================================
+# 03 bind and authentication
+# =============================================================================================
+_RESULTS = {0: "success", 7: "authMethodNotSupported", 32: "noSuchObject",
+            48: "inappropriateAuthentication", 49: "invalidCredentials",
+            50: "insufficientAccessRights", 53: "unwillingToPerform"}
+
+
+def _result_code(answer: Any) -> tuple[int | None, str]:
+    text = _text(answer)
+    try:
+        code = int(text)
+        return code, _RESULTS.get(code, str(code))
+    except ValueError:
+        for code, name in _RESULTS.items():
+            if name.lower() == text.lower():
+                return code, name
+        return None, text
+
+
+@_exercise("03.1", "What result code does the server answer to a simple bind with a wrong "
+                   "password (its name or its number)?")
+def check_failed_bind_code(answer: Any) -> Verdict:
+    """invalidCredentials (49)."""
+    id = "03.1"
+    code, name = _result_code(answer)
+    if code == 49:
+        return _yes(id, "invalidCredentials (49): the same answer whether the DN exists or not.")
+    hints = {
+        32: "a server must not tell an attacker which DNs exist: a wrong DN and a wrong "
+            "password get the same answer.",
+        53: "unwillingToPerform is for a DN with an empty password (an unauthenticated bind).",
+        50: "insufficientAccessRights is for operations after the bind, refused by an ACL.",
+        7: "authMethodNotSupported is for a SASL mechanism the server does not offer.",
+        0: "success is a bind that worked.",
+    }
+    return _no(id, f"{name!r} is not what a wrong password gets.",
+               hints.get(code if code is not None else -1,
+                         "look at conn.result after the failed bind: 'result' and "
+                         "'description'."))
+
+
+@_exercise("03.2", "Open a connection to the example directory bound as Barbara Jensen "
+                   "with SASL PLAIN (authcid 'bjensen'); pass the connection.")
+def check_sasl_bind(conn: Any) -> Verdict:
+    """A connection bound with SASL PLAIN as bjensen."""
+    import ldap3
+
+    id = "03.2"
+    if not isinstance(conn, ldap3.Connection):
+        return _no(id, "pass the ldap3 Connection itself.",
+                   "conn = d.connection(); set conn.authentication, conn.sasl_mechanism and "
+                   "conn.sasl_credentials; conn.bind(); then check_sasl_bind(conn).")
+    if conn.authentication != ldap3.SASL:
+        return _no(id, f"this connection uses {conn.authentication} authentication.",
+                   "set conn.authentication = ldap3.SASL before conn.bind().")
+    if str(conn.sasl_mechanism).upper() != "PLAIN":
+        return _no(id, f"the mechanism is {conn.sasl_mechanism!r}.",
+                   "use conn.sasl_mechanism = ldap3.PLAIN (the only one offered here: see "
+                   "supportedSASLMechanisms in the rootDSE).")
+    if not conn.bound:
+        return _no(id, "the connection is not bound.",
+                   f"the server said {conn.result.get('description') if conn.result else None}"
+                   "; sasl_credentials are (authzid, authcid, password): (None, 'bjensen', "
+                   "her password from the fixtures' README).")
+    who = str(conn.extend.standard.who_am_i() or "")
+    if "uid=bjensen," in who.lower():
+        return _yes(id, f"bound by SASL PLAIN; the server says you are {who}.")
+    return _no(id, f"bound, but as {who or 'anonymous'}.",
+               "the authcid names the user: 'bjensen'.")
+
+
+@_exercise("03.3", "Among the userPassword values of the example directory, which scheme is "
+                   "hashed WITHOUT a salt?")
+def check_unsalted_scheme(answer: Any) -> Verdict:
+    """{SHA}."""
+    id = "03.3"
+    text = _text(answer).upper().strip("{}")
+    if text == "SHA":
+        return _yes(id, "{SHA} is SHA-1 of the password alone: two people with the same "
+                        "password get the same value, and precomputed tables crack it.")
+    hints = {
+        "SSHA": "the first S of {SSHA} stands for salted.",
+        "CRYPT": "a {CRYPT}$6$ value carries its salt between the second and third $.",
+        "CLEARTEXT": "cleartext is not hashed at all: the question asks for a hash.",
+    }
+    return _no(id, f"{answer!r} is not the unsalted hash.",
+               hints.get(text, "list the schemes with ldapnb.passwords.scheme(value) for each "
+                               "userPassword value."))
+
+
+# =============================================================================================
+# 04 authorization
+# =============================================================================================
+_WHO = ("anonymous", "alice", "bob", "admin")
+
+
+@_exercise("04.1", "Under the private slapd's default access rules, who can read Alice's "
+                   "userPassword: anonymous, alice, bob, admin?")
+def check_password_readers(answer: Any) -> Verdict:
+    """alice (self) and admin (the rootdn)."""
+    id = "04.1"
+    given = {w.lower() for w in _words(answer)}
+    unknown = given - set(_WHO)
+    if unknown:
+        return _no(id, f"{', '.join(sorted(unknown))} is not one of the choices.",
+                   f"choose among {', '.join(_WHO)}.")
+    if given == {"alice", "admin"}:
+        return _yes(id, "alice (by self write, which includes read) and admin (the rootdn is "
+                        "never limited by access rules).")
+    if "anonymous" in given:
+        return _no(id, "anonymous cannot read it.",
+                   "'by anonymous auth' lets anonymous use the password to bind, not read it.")
+    if "bob" in given:
+        return _no(id, "bob cannot read it.", "bob is another user: 'by * none'.")
+    if "admin" not in given:
+        return _no(id, "someone is missing.", "the rootdn (cn=admin) is never limited by "
+                   "access rules.")
+    return _no(id, "someone is missing.", "'by self write' lets Alice write, and so read, "
+               "her own password.")
+
+
+@_exercise("04.2", "With 'by anonymous auth', what may an anonymous client do with "
+                   "userPassword: read, bind, write or nothing?")
+def check_auth_access(answer: Any) -> Verdict:
+    """bind."""
+    id = "04.2"
+    text = _text(answer).lower()
+    if text in ("bind", "auth", "authenticate"):
+        return _yes(id, "auth: the server may compare a bind's password with it; nobody sees it.")
+    return _no(id, f"{answer!r} is not it.",
+               "'auth' is the lowest useful access level: enough to log in (bind) with the "
+               "password, not to read it.")
+
+
+# =============================================================================================
+# 05-07 on the wire
+# =============================================================================================
+@_exercise("05.1", "In a simple bindRequest, which tag byte (hex) starts the field that "
+                   "carries the password?")
+def check_password_tag(answer: Any) -> Verdict:
+    """0x80: [0], context-specific, primitive: AuthenticationChoice 'simple'."""
+    id = "05.1"
+    if isinstance(answer, int) and not isinstance(answer, bool):
+        value: int | None = answer
+    else:
+        text = _text(answer).lower().removeprefix("0x")
+        try:
+            value = int(text, 16)
+        except ValueError:
+            value = 0x80 if text in ("[0]", "context 0") else None
+    if value == 0x80:
+        return _yes(id, "80: context-specific tag [0], the 'simple' choice of "
+                        "AuthenticationChoice: the password follows its length byte.")
+    hints = {0x04: "04 is an OCTET STRING: in a bindRequest it is the name (the DN).",
+             0x60: "60 is [APPLICATION 0], the bindRequest itself.",
+             0x02: "02 is an INTEGER: the message ID or the version.",
+             0x30: "30 is the SEQUENCE around the whole LDAPMessage."}
+    return _no(id, f"{answer!r} is not the password's tag.",
+               hints.get(value if value is not None else -1,
+                         "pick the bindRequest in the WireViewer: the row whose value says "
+                         "'the password, in clear'."))
+
+
+@_exercise("05.2", "How many bytes long is the whole bindRequest message in your capture?")
+def check_bind_request_size(capture: Any, answer: Any) -> Verdict:
+    """len(bindRequest.raw) of the capture."""
+    id = "05.2"
+    messages = getattr(capture, "messages", capture)
+    if isinstance(messages, (str, bytes)) or not isinstance(messages, Iterable):
+        return _no(id, "the first argument must be your capture (or its messages).",
+                   "check_bind_request_size(capture, your_number).")
+    found = [m for m in messages if getattr(m, "operation", None) == "bindRequest"]
+    if not found:
+        return _no(id, "this capture holds no readable bindRequest.",
+                   "use the plain (port 389) capture: over TLS the bind cannot be read.")
+    m = found[0]
+    try:
+        n = int(answer)
+    except (TypeError, ValueError):
+        return _no(id, f"{answer!r} is not a number.", "look at the 'bytes' column.")
+    if n == len(m.raw):
+        return _yes(id, f"{n} bytes: tag, length and content of the LDAPMessage.")
+    outer = m.fields[0] if m.fields else None
+    if outer is not None and n == outer.length:
+        return _no(id, f"{n} is the length written in the header: the content only.",
+                   "add the tag byte and the length byte(s) in front of it.")
+    return _no(id, f"{n} is not it.", "capture.frame() has a 'bytes' column; or len(m.raw).")
+
+
+@_exercise("06.1", "Capture a bind over LDAPS while trusting the OTHER CA (check=False); pass "
+                   "the capture.")
+def check_untrusted_capture(capture: Any) -> Verdict:
+    """The capture of an LDAPS bind refused for an untrusted certificate."""
+    from ..errors import TlsError
+
+    id = "06.1"
+    if not hasattr(capture, "mode") or not hasattr(capture, "error"):
+        return _no(id, "pass the Capture that capture_bind returned.",
+                   "capture = wire.capture_bind(server, mode='ldaps', ..., ca_file=other_ca, "
+                   "check=False).")
+    if capture.mode != "ldaps":
+        return _no(id, f"this capture used mode={capture.mode!r}.", "use mode='ldaps'.")
+    if capture.error is None:
+        return _no(id, "that bind worked: the client trusted the certificate.",
+                   "give ca_file= the other CA, not the server's own.")
+    if not isinstance(capture.error, TlsError):
+        return _no(id, f"it failed, but not on the certificate: {capture.error}",
+                   "the user and password should be right, only the CA wrong.")
+    if capture.bound or capture.password_visible:
+        return _no(id, "the password crossed.", "with an untrusted CA nothing should be sent.")
+    return _yes(id, "the client refused the certificate before sending anything: the bind "
+                    "request never left.")
+
+
+@_exercise("06.2", "Which field of the server certificate does the client compare with the "
+                   "host name it connected to?")
+def check_name_field(answer: Any) -> Verdict:
+    """subjectAltName."""
+    id = "06.2"
+    text = _text(answer).lower().replace(" ", "").replace("-", "")
+    if text in ("subjectaltname", "san", "subjectalternativename", "subjectalternativenames"):
+        return _yes(id, "the subjectAltName: its DNS and IP entries are the names the "
+                        "certificate is valid for.")
+    if text in ("cn", "commonname", "subject", "subjectcn"):
+        return _no(id, "the subject CN is not what modern clients check.",
+                   "RFC 6125: the CN is used only when there is no subjectAltName, and many "
+                   "clients ignore it altogether.")
+    return _no(id, f"{answer!r} is not it.",
+               "look at the 'certificate' facts: which entries list DNS: and IP: names?")
+
+
+@_exercise("07.1", "What is the object identifier (OID) of the StartTLS extended operation?")
+def check_starttls_oid(answer: Any) -> Verdict:
+    """1.3.6.1.4.1.1466.20037."""
+    from .wire import STARTTLS_OID
+
+    id = "07.1"
+    text = _text(answer)
+    if text == STARTTLS_OID:
+        return _yes(id, f"{STARTTLS_OID}: the extendedReq that asks to start TLS.")
+    if text.startswith("1.3.6.1.4.1.1466"):
+        return _no(id, "close: that is the right arc, not the right number.",
+                   "read the requestName of the extendedReq in the capture.")
+    return _no(id, f"{answer!r} is not it.",
+               "the first message of the StartTLS capture is an extendedReq: its requestName.")
+
+
+@_exercise("07.2", "In your StartTLS capture, how many LDAP messages crossed in clear before "
+                   "TLS began?")
+def check_cleartext_before_tls(capture: Any, answer: Any) -> Verdict:
+    """The messages decoded as LDAP (not TLS) in a StartTLS capture."""
+    id = "07.2"
+    if not hasattr(capture, "messages"):
+        return _no(id, "the first argument must be your capture.",
+                   "check_cleartext_before_tls(capture, your_number).")
+    clear = [m for m in capture.messages if m.protocol == "LDAP"]
+    try:
+        n = int(answer)
+    except (TypeError, ValueError):
+        return _no(id, f"{answer!r} is not a number.", "count the rows whose protocol is LDAP.")
+    if capture.mode != "starttls":
+        return _no(id, f"this capture used mode={capture.mode!r}.", "use the StartTLS capture.")
+    if n == len(clear):
+        names = " and ".join(m.operation for m in clear)
+        return _yes(id, f"{n}: the {names}; everything after them is TLS records.")
+    return _no(id, f"{n} is not it.", "capture.frame() has a 'protocol' column: count the LDAP "
+               "rows before the first TLS one.")
+
+
+# =============================================================================================
+# 08 replication
+# =============================================================================================
+@_exercise("08.1", "What result code does the consumer answer to a write (its name or its "
+                   "number)?")
+def check_consumer_write(answer: Any) -> Verdict:
+    """unwillingToPerform (53)."""
+    id = "08.1"
+    code, name = _result_code(answer)
+    if code == 53:
+        return _yes(id, "unwillingToPerform (53): a read-only replica refuses writes; they go "
+                        "to the provider.")
+    if name.lower() == "referral":
+        return _no(id, "a consumer configured with 'updateref' answers a referral; this one "
+                       "has none.", "look at conn.result after the refused write.")
+    return _no(id, f"{name!r} is not it.", "try a write on lab.consumer and read "
+               "lab.consumer.result['description'].")
+
+
+@_exercise("08.2", "Cut the link, change an entry on the provider, restore the link; pass the "
+                   "lab and the DN you changed.")
+def check_caught_up(lab: Any, dn: Any) -> Verdict:
+    """The consumer holds the provider's version of ``dn`` and the link is up."""
+    id = "08.2"
+    if not hasattr(lab, "replicated"):
+        return _no(id, "the first argument must be the lab.", "check_caught_up(lab, dn).")
+    if not lab.link_up:
+        return _no(id, "the link is still cut.", "lab.restore() brings it back; then wait.")
+    if lab.read(str(dn), "provider") is None:
+        return _no(id, f"{dn!r} is not on the provider.", "pass the DN of the entry you changed.")
+    try:
+        seconds = lab.wait_until_replicated(str(dn), timeout=10)
+    except LdapnbError as exc:
+        return _no(id, "the consumer has not caught up.", str(exc))
+    return _yes(id, f"the consumer caught up (checked in {seconds:.2f} s): same entryCSN on "
+                    "both sides.")
+
+
+# =============================================================================================
+# 09 troubleshooting
+# =============================================================================================
+@_exercise("09.1", "Which step of this diagnosis failed first (the one to fix)?")
+def check_first_failure(report: Any, answer: Any) -> Verdict:
+    """The first failed step of a :class:`ldapnb.diagnose.Report`."""
+    id = "09.1"
+    if not hasattr(report, "failed"):
+        return _no(id, "the first argument must be the report.",
+                   "check_first_failure(report, 'step name').")
+    if not report.failed:
+        return _no(id, "nothing failed in this report.", "pick a report of a broken set-up.")
+    first = report.failed[0]
+    text = _text(answer)
+    if text.lower() == first.lower():
+        return _yes(id, f"{first}: {report[first].hint or report[first].detail}")
+    statuses = {s.step.lower(): s.status for s in report}
+    if statuses.get(text.lower()) == "fail":
+        return _no(id, f"{text} failed too, but later.",
+                   "fix the first failure: the later ones often follow from it.")
+    if statuses.get(text.lower()) == "skip":
+        return _no(id, f"{text} was skipped, not failed.", "skip means the doctor did not try "
+                   "it, because an earlier step failed.")
+    if text.lower() in statuses:
+        return _no(id, f"{text} is {statuses[text.lower()]}.", "look for the first FAIL, top "
+                   "to bottom.")
+    return _no(id, f"{text!r} is not a step of this report.",
+               f"the steps are {', '.join(s.step for s in report)}.")
+
+
+# =============================================================================================
+# 10 Active Directory
+# =============================================================================================
+@_exercise("10.1", "Decode userAccountControl 66048: which flags are set?")
+def check_uac(answer: Any) -> Verdict:
+    """NORMAL_ACCOUNT and DONT_EXPIRE_PASSWORD."""
+    from .. import ad
+
+    id = "10.1"
+    want = {f.name for f in ad.UAC if f.name and f in ad.uac_flags(66048)}
+    if isinstance(answer, ad.UAC):
+        given = {f.name for f in ad.UAC if f.name and f in answer}
+    else:
+        given = {w.upper().removeprefix("UAC.") for w in _words(answer)}
+    if given == want:
+        return _yes(id, f"66048 = {' + '.join(sorted(want))}: an enabled account whose "
+                        "password never expires.")
+    known = {f.name for f in ad.UAC if f.name}
+    unknown = given - known
+    if unknown:
+        return _no(id, f"{', '.join(sorted(unknown))} is not a userAccountControl flag.",
+                   "ldapnb.ad.uac_flags(66048) decodes it; list(ldapnb.ad.UAC) shows every flag.")
+    missing, extra = want - given, given - want
+    return _no(id, f"{len(missing)} missing, {len(extra)} too many.",
+               "66048 = 65536 + 512: which flags have those values? ldapnb.ad.UAC."
+               + (f" Not set: {', '.join(sorted(extra))}." if extra else ""))
+
+
+@_exercise("10.2", "Write a filter that finds every user effectively in Domain Admins (nested "
+                   "groups included) with the in-chain matching rule.")
+def check_in_chain_filter(filter: Any) -> Verdict:
+    """(&(objectClass=user)(memberOf:1.2.840.113556.1.4.1941:=CN=Domain Admins,...))"""
+    from .. import graph
+
+    d = _fixture("contoso")
+    G = _contoso_graph()
+    members = graph.effective_members(G, DOMAIN_ADMINS, via={"member"})
+    expected = {m for m in members if G.nodes[m].get("kind") != "group"
+                and not m.startswith("<SID=")}
+
+    def need(parsed: Any) -> str | None:
+        for node in _walk(parsed):
+            if getattr(node, "rule", None) == "1.2.840.113556.1.4.1941":
+                return None
+        return "use the in-chain rule: memberOf:1.2.840.113556.1.4.1941:=<group DN>."
+
+    verdict = _filter_check("10.2", filter, d, expected, need=need)
+    if not verdict and isinstance(filter, str) and "1941" not in filter:
+        direct = {u for u in G.predecessors(graph.lookup(G, DOMAIN_ADMINS))}
+        return Verdict(verdict.exercise, False, verdict.message,
+                       verdict.hint + f" (Domain Admins has {len(direct)} direct members; "
+                       "the in-chain rule follows nested groups too.)")
+    return verdict
+
+
+@functools.lru_cache(maxsize=1)
+def _contoso_graph() -> Any:
+    return _fixture("contoso").graph()
+
+
+# =============================================================================================
+# 11 auditing
+# =============================================================================================
+def _account_names(nodes: Iterable[str]) -> set[str]:
+    d = _fixture("contoso")
+    out = set()
+    for n in nodes:
+        if n.startswith("<SID="):
+            continue
+        try:
+            name = d.get(n, ["sAMAccountName"]).first("sAMAccountName")
+        except LdapnbError:
+            continue
+        if isinstance(name, str):
+            out.add(name.lower())
+    return out
+
+
+def _names_check(id: str, answer: Any, want: set[str], what: str) -> Verdict:
+    given = {w.lower().strip("'\"") for w in _words(answer)}
+    if given == want:
+        return _yes(id, f"all {len(want)} {what}.")
+    missing, extra = want - given, given - want
+    hint = []
+    if missing:
+        hint.append(f"{len(missing)} missing")
+    if extra:
+        hint.append(f"{len(extra)} should not be there: {', '.join(sorted(extra))}")
+    return _no(id, f"you named {len(given)}, the answer has {len(want)}.",
+               "; ".join(hint) + ". Answer with sAMAccountNames (e.g. 'adm.kim').")
+
+
+@_exercise("11.1", "Which accounts of contoso are privileged ONLY through nesting (no direct "
+                   "membership of any privileged group)? Give their sAMAccountNames.")
+def check_nested_only(answer: Any) -> Verdict:
+    """Effectively privileged accounts with no edge into a privileged group."""
+    from .. import graph
+
+    G = _contoso_graph()
+    privileged = graph.privileged_groups(G)
+    effective: set[str] = set()
+    direct: set[str] = set()
+    for group in privileged:
+        effective |= graph.effective_members(G, group)
+        direct |= set(G.predecessors(group))
+    accounts = {n for n in effective - direct if G.nodes[n].get("kind") != "group"}
+    return _names_check("11.1", answer, _account_names(accounts),
+                        "accounts privileged only through nesting")
+
+
+@_exercise("11.2", "Which accounts of contoso have a HIGH severity finding? Give their "
+                   "sAMAccountNames.")
+def check_high_findings(answer: Any) -> Verdict:
+    """The subjects of high findings of :func:`ldapnb.audit.run` at the reference date."""
+    from .. import audit
+
+    findings = audit.run(_fixture("contoso"), now=REFERENCE_DATE)
+    subjects = findings.loc[findings["severity"] == "high", "subject"]
+    return _names_check("11.2", answer, _account_names(subjects), "accounts with high findings")

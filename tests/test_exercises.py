@@ -1,0 +1,345 @@
+"""Every exercise check accepts the right answer and answers a wrong one with a hint.
+
+A check must never raise: typos, answers of the wrong kind and filters that do not parse all
+get a verdict with a hint.  Captures and labs are real (a private slapd from conftest_slapd,
+the embedded replication lab); the fixtures' answer key is ldapnb/fixtures/README.md.
+"""
+
+from __future__ import annotations
+
+import inspect
+from datetime import UTC, datetime
+
+import ldap3
+import pytest
+
+from ldapnb import Directory
+from ldapnb.diagnose import diagnose
+from ldapnb.directory import fixture_path
+from ldapnb.teach import exercises as x
+from ldapnb.teach import lessons, wire
+from ldapnb.teach.replication import EmbeddedReplicationLab
+from ldapnb.tls import make_certificates
+
+ALICE = "uid=alice,ou=People,dc=example,dc=com"
+CAROL = "uid=carol,ou=People,dc=example,dc=com"
+DA = "CN=Domain Admins,CN=Users,DC=contoso,DC=com"
+
+
+def right(v: x.Verdict) -> None:
+    assert isinstance(v, x.Verdict) and v.ok, str(v)
+    assert v.hint == "" and bool(v) is True
+
+
+def wrong(v: x.Verdict, *words: str) -> None:
+    assert isinstance(v, x.Verdict) and not v.ok, str(v)
+    assert bool(v) is False and v.hint, "a wrong answer must come with a hint"
+    text = (v.message + " " + v.hint).lower()
+    for w in words:
+        assert w.lower() in text, f"{w!r} not in {text!r}"
+
+
+@pytest.fixture(scope="module")
+def tiny_server(slapd_factory):
+    return slapd_factory(fixture_path("tiny"))
+
+
+# -- the registry and the verdict ------------------------------------------------------------
+def test_every_exercise_is_registered_with_a_question():
+    checks = [n for n in x.__all__ if n.startswith("check_")]
+    assert len(x.EXERCISES) == len(checks) == 26
+    for id, ex in x.EXERCISES.items():
+        assert ex.id == id and ex.question.endswith(("?", "."))
+        assert ex.check.__name__.startswith("check_")
+        assert ex.check.__name__ in x.__all__
+
+
+@pytest.mark.parametrize("id", sorted(x.EXERCISES))
+@pytest.mark.parametrize("junk", [None, 42, "", "(((", object(), ["?"]])
+def test_no_answer_ever_raises(id, junk):
+    check = x.EXERCISES[id].check
+    n = len(inspect.signature(check).parameters)
+    v = check(*([junk] * n))
+    wrong(v)
+
+
+def test_verdict_shows_in_text_and_html():
+    v = x.check_rdn("carol")
+    assert "[01.2] ✗ not yet" in str(v) and "hint:" in str(v)
+    assert "Not yet" in v._repr_html_() and "attribute=value" in v._repr_html_()
+    ok = x.check_rdn("UID=carol")
+    assert "✓ right" in str(ok) and "Right" in ok._repr_html_()
+
+
+# -- 01 ------------------------------------------------------------------------------------------
+def test_01_directory():
+    right(x.check_naming_context("DC=Example, DC=COM"))
+    wrong(x.check_naming_context("ou=People,dc=example,dc=com"), "inside")
+    wrong(x.check_naming_context("dc=example,dc=org"), "rootDSE")
+    wrong(x.check_naming_context("example.com"), "DN")
+    right(x.check_rdn("uid=carol"))
+    wrong(x.check_rdn(CAROL), "first part")
+    wrong(x.check_rdn("carol"), "attribute=value")
+    wrong(x.check_rdn("uid=alice"), "first part")
+    right(x.check_parent("ou=people, dc=example, dc=com"))
+    wrong(x.check_parent("ou=People"), "naming context")
+    wrong(x.check_parent(CAROL), "drop")
+    right(x.check_mail_class("inetOrgPerson"))
+    right(x.check_mail_class("INETORGPERSON"))
+    wrong(x.check_mail_class("person"), "does not allow mail", "d.schema.may")
+    wrong(x.check_mail_class("posixAccount"), "her classes are")
+
+
+# -- 02 ------------------------------------------------------------------------------------------
+def test_02_search():
+    right(x.check_scope_count(6))
+    right(x.check_scope_count("6"))
+    wrong(x.check_scope_count(7), "'sub'")
+    wrong(x.check_scope_count(1), "'base'")
+    wrong(x.check_scope_count("six"), "number")
+    right(x.check_filter_developers("(title=Dev*)"))
+    right(x.check_filter_developers("(&(objectClass=person)(title=dev*))"))
+    wrong(x.check_filter_developers("(title=Developer"), "position")
+    wrong(x.check_filter_developers("(title=*Dev*)(x=y)"), "parse")
+    wrong(x.check_filter_developers("(objectClass=person)"), "should not", "FilterTutor")
+    wrong(x.check_filter_developers("(uid=carol)"), "misses", "uid=dave")
+    right(x.check_filter_it_not_developers("(&(departmentNumber=IT)(!(title=Developer)))"))
+    wrong(x.check_filter_it_not_developers("(uid=bob)"), "NOT")
+    wrong(x.check_filter_it_not_developers("(departmentNumber=IT)"), "should not")
+    right(x.check_filter_extensible("(ou:dn:=People)"))
+    wrong(x.check_filter_extensible("(|(uid=*)(ou=People))"), ":dn:")
+    wrong(x.check_filter_extensible("(objectClass=*)"), "should not")
+
+
+# -- 03 ------------------------------------------------------------------------------------------
+def test_03_bind_code_and_scheme():
+    right(x.check_failed_bind_code(49))
+    right(x.check_failed_bind_code("invalidcredentials"))
+    wrong(x.check_failed_bind_code("noSuchObject"), "which DNs exist")
+    wrong(x.check_failed_bind_code(53), "empty password")
+    wrong(x.check_failed_bind_code("oops"), "conn.result")
+    right(x.check_unsalted_scheme("{SHA}"))
+    right(x.check_unsalted_scheme("sha"))
+    wrong(x.check_unsalted_scheme("{SSHA}"), "salted")
+    wrong(x.check_unsalted_scheme("{CRYPT}"), "salt")
+    wrong(x.check_unsalted_scheme("cleartext"), "not hashed")
+
+
+def _sasl(d: Directory, mechanism: str, creds: tuple | None) -> ldap3.Connection:
+    conn = d.connection()
+    conn.authentication = ldap3.SASL
+    conn.sasl_mechanism = mechanism
+    conn.sasl_credentials = creds
+    conn.bind()
+    return conn
+
+
+def test_03_sasl_bind():
+    d = Directory.embedded("example")
+    right(x.check_sasl_bind(_sasl(d, ldap3.PLAIN, (None, "bjensen", "hunter2"))))
+    wrong(x.check_sasl_bind(_sasl(d, ldap3.PLAIN, (None, "bjensen", "nope"))), "not bound")
+    wrong(x.check_sasl_bind(_sasl(d, ldap3.PLAIN, (None, "tjones", "password1"))), "bjensen")
+    wrong(x.check_sasl_bind(_sasl(d, ldap3.EXTERNAL, None)), "PLAIN")
+    wrong(x.check_sasl_bind(d.connection("uid=bjensen,ou=Engineering,ou=People,dc=example,"
+                                         "dc=org", "hunter2")), "ldap3.SASL")
+    wrong(x.check_sasl_bind("bjensen"), "Connection")
+
+
+# -- 04 ------------------------------------------------------------------------------------------
+def test_04_authorization():
+    right(x.check_password_readers(["alice", "admin"]))
+    right(x.check_password_readers("Admin, Alice"))
+    wrong(x.check_password_readers("alice admin anonymous"), "auth")
+    wrong(x.check_password_readers(["alice", "admin", "bob"]), "by * none")
+    wrong(x.check_password_readers(["alice"]), "rootdn")
+    wrong(x.check_password_readers(["admin"]), "self write")
+    wrong(x.check_password_readers(["root"]), "choose among")
+    right(x.check_auth_access("bind"))
+    wrong(x.check_auth_access("read"), "not to read")
+
+
+# -- 05-07: real captures through the tap ---------------------------------------------------------
+def test_05_wire(tiny_server):
+    right(x.check_password_tag("80"))
+    right(x.check_password_tag("0x80"))
+    right(x.check_password_tag(0x80))
+    wrong(x.check_password_tag("04"), "OCTET STRING")
+    wrong(x.check_password_tag("60"), "bindRequest")
+    wrong(x.check_password_tag("zz"), "WireViewer")
+    capture = wire.capture_bind(tiny_server, mode="plain", user=ALICE, password="alice-pw")
+    bind = capture.find("bindRequest")[0]
+    right(x.check_bind_request_size(capture, len(bind.raw)))
+    right(x.check_bind_request_size(capture.messages, len(bind.raw)))
+    wrong(x.check_bind_request_size(capture, bind.fields[0].length), "tag byte")
+    wrong(x.check_bind_request_size(capture, 3), "bytes")
+    ldaps = wire.capture_bind(tiny_server, mode="ldaps", user=ALICE, password="alice-pw")
+    wrong(x.check_bind_request_size(ldaps, 60), "plain")
+
+
+def test_05_without_a_server_the_ldap3_bytes_work_too():
+    messages = wire.decode_stream(lessons.ldap3_bind_bytes(ALICE, "alice-pw"))
+    right(x.check_bind_request_size(messages, len(messages[0].raw)))
+
+
+def test_06_untrusted_capture(tiny_server, tmp_path):
+    other = make_certificates(tmp_path).ca_file
+    untrusted = wire.capture_bind(tiny_server, mode="ldaps", user=ALICE, password="alice-pw",
+                                  ca_file=other, check=False)
+    right(x.check_untrusted_capture(untrusted))
+    trusted = wire.capture_bind(tiny_server, mode="ldaps", user=ALICE, password="alice-pw")
+    wrong(x.check_untrusted_capture(trusted), "other CA")
+    plain = wire.capture_bind(tiny_server, mode="plain", user=ALICE, password="alice-pw")
+    wrong(x.check_untrusted_capture(plain), "mode='ldaps'")
+    refused = wire.capture_bind(tiny_server, mode="ldaps", user=ALICE, password="wrong",
+                                check=False)
+    wrong(x.check_untrusted_capture(refused), "not on the certificate")
+    wrong(x.check_untrusted_capture("capture"), "Capture")
+
+
+def test_06_name_field():
+    right(x.check_name_field("subjectAltName"))
+    right(x.check_name_field("SAN"))
+    right(x.check_name_field("Subject Alternative Name"))
+    wrong(x.check_name_field("CN"), "RFC 6125")
+    wrong(x.check_name_field("issuer"), "DNS:")
+
+
+def test_07_starttls(tiny_server):
+    right(x.check_starttls_oid("1.3.6.1.4.1.1466.20037"))
+    wrong(x.check_starttls_oid("1.3.6.1.4.1.1466.20036"), "right arc")
+    wrong(x.check_starttls_oid("636"), "requestName")
+    capture = wire.capture_bind(tiny_server, mode="starttls", user=ALICE, password="alice-pw")
+    right(x.check_cleartext_before_tls(capture, 2))
+    wrong(x.check_cleartext_before_tls(capture, 3), "protocol")
+    plain = wire.capture_bind(tiny_server, mode="plain", user=ALICE, password="alice-pw")
+    wrong(x.check_cleartext_before_tls(plain, 2), "StartTLS capture")
+    wrong(x.check_cleartext_before_tls([], 2), "capture")
+
+
+# -- 08 ------------------------------------------------------------------------------------------
+def test_08_replication():
+    right(x.check_consumer_write("unwillingToPerform"))
+    right(x.check_consumer_write(53))
+    wrong(x.check_consumer_write("referral"), "updateref")
+    wrong(x.check_consumer_write("success"), "lab.consumer")
+    with EmbeddedReplicationLab("tiny", latency=0.01) as lab:
+        lab.cut()
+        lab.write(CAROL, {"title": "Lead Developer"})
+        wrong(x.check_caught_up(lab, CAROL), "restore")
+        lab.restore()
+        right(x.check_caught_up(lab, CAROL))
+        wrong(x.check_caught_up(lab, "uid=nobody,ou=People,dc=example,dc=com"), "provider")
+    wrong(x.check_caught_up("lab", CAROL), "first argument")
+
+
+# -- 09 ------------------------------------------------------------------------------------------
+def test_09_first_failure(tiny_server, tmp_path):
+    other = make_certificates(tmp_path).ca_file
+    report = diagnose(tiny_server.urls["ldaps"], ca_file=str(other), timeout=2)
+    first = report.failed[0]
+    assert first == "chain trusted"
+    right(x.check_first_failure(report, "chain trusted"))
+    right(x.check_first_failure(report, "Chain Trusted"))
+    skipped = [s.step for s in report if s.status == "skip"]
+    if skipped:
+        wrong(x.check_first_failure(report, skipped[0]), "skipped")
+    wrong(x.check_first_failure(report, "TCP connect"), "first fail")
+    wrong(x.check_first_failure(report, "firewall"), "the steps are")
+    later = [s for s in report.failed if s != first]
+    if later:
+        wrong(x.check_first_failure(report, later[0]), "later")
+    working = diagnose(tiny_server.urls["ldaps"], ca_file=str(tiny_server.ca_file))
+    wrong(x.check_first_failure(working, "bind"), "nothing failed")
+
+
+def test_09_closed_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    report = diagnose(f"ldap://127.0.0.1:{port}", timeout=1)
+    right(x.check_first_failure(report, "TCP connect"))
+    wrong(x.check_first_failure(report, "bind"), "skipped")
+
+
+# -- 10 ------------------------------------------------------------------------------------------
+def test_10_uac():
+    from ldapnb import ad
+
+    right(x.check_uac(["NORMAL_ACCOUNT", "DONT_EXPIRE_PASSWORD"]))
+    right(x.check_uac("dont_expire_password, normal_account"))
+    right(x.check_uac(ad.uac_flags(66048)))
+    wrong(x.check_uac("NORMAL_ACCOUNT"), "65536")
+    wrong(x.check_uac("NORMAL_ACCOUNT DONT_EXPIRE_PASSWORD ACCOUNTDISABLE"), "ACCOUNTDISABLE")
+    wrong(x.check_uac("NEVER_EXPIRES"), "not a userAccountControl flag")
+
+
+def test_10_in_chain_filter():
+    right(x.check_in_chain_filter(
+        f"(&(objectClass=user)(memberOf:1.2.840.113556.1.4.1941:={DA}))"))
+    wrong(x.check_in_chain_filter(f"(&(objectClass=user)(memberOf={DA}))"),
+          "misses 3", "in-chain rule follows nested groups")
+    wrong(x.check_in_chain_filter(f"(memberOf:1.2.840.113556.1.4.1941:={DA})"),
+          "should not")  # the nested groups themselves
+    names = "(|(sAMAccountName=Administrator)(sAMAccountName=adm.kim)(sAMAccountName=adm.novak)" \
+            "(sAMAccountName=alice.martin)(sAMAccountName=eve.kowalski)" \
+            "(sAMAccountName=frank.mueller))"
+    wrong(x.check_in_chain_filter(names), "in-chain rule")
+
+
+# -- 11 ------------------------------------------------------------------------------------------
+NESTED = ["adm.novak", "alice.martin", "bruno.costa", "chen.wei", "dana.okafor",
+          "frank.mueller", "henry.adams", "svc_backup"]
+
+
+def test_11_nested_only_matches_the_answer_key():
+    right(x.check_nested_only(NESTED))
+    right(x.check_nested_only(" ".join(n.upper() for n in NESTED)))
+    wrong(x.check_nested_only(NESTED[:-1]), "1 missing")
+    wrong(x.check_nested_only([*NESTED, "adm.kim"]), "adm.kim")
+
+
+def test_11_high_findings_follow_the_audit():
+    from ldapnb import audit
+
+    findings = audit.run(Directory.embedded("contoso"), now=datetime(2026, 11, 1, tzinfo=UTC))
+    assert set(findings.loc[findings.severity == "high", "check"]) >= {"privileged-no-preauth"}
+    right(x.check_high_findings(["henry.adams", "svc_backup", "APP02$"]))
+    wrong(x.check_high_findings(["henry.adams"]), "2 missing")
+    wrong(x.check_high_findings(["henry.adams", "svc_backup", "APP02$", "krbtgt"]), "krbtgt")
+
+
+def test_a_student_changing_their_directory_does_not_change_the_answers():
+    d = Directory.embedded("tiny")
+    d.modify(CAROL, [("replace", "title", "Manager")])
+    right(x.check_filter_developers("(title=Dev*)"))
+
+
+# -- the lesson helpers these exercises build on (ldapnb.teach.lessons) --------------------------
+def test_no_slapd_switch(monkeypatch, capsys):
+    monkeypatch.setenv("LDAPNB_NO_SLAPD", "1")
+    assert lessons.slapd_available() is False
+    assert lessons.using_slapd("the embedded directory") is False
+    assert "slapd is not installed: this part shows the embedded directory" in \
+        capsys.readouterr().out
+
+
+def test_visibility_under_slapd_default_rules(tiny_server):
+    with Directory.connect(tiny_server.urls["ldaps"], user=tiny_server.rootdn,
+                           password=tiny_server.rootpw, ca_file=tiny_server.ca_file) as d:
+        seen = lessons.visibility(d, {"anonymous": None, "alice": (ALICE, "alice-pw"),
+                                      "bob": ("uid=bob,ou=People,dc=example,dc=com", "bob-pw")},
+                                  ALICE, ["cn", "userPassword"])
+    assert seen["userPassword"].to_dict() == {"anonymous": False, "alice": True, "bob": False}
+    assert seen["cn"].all()
+    assert "alice-pw" not in seen.to_string()
+
+
+def test_tls_front_shows_a_name_mismatch(tiny_server):
+    with lessons.TlsFront(tiny_server.host, tiny_server.port) as front:
+        facts = lessons.certificate_facts(front.host, front.port)
+        assert facts["names"] == ["DNS:ldap.example.org"] and not facts["self_signed"]
+        report = diagnose(front.url, ca_file=str(front.ca_file), timeout=2)
+        assert report.failed == ["name match"]
+        assert report["rootDSE (anonymous)"].status == "pass"  # LDAP behind it works
