@@ -167,3 +167,10 @@ def test_search_results_are_copies(tiny: Directory) -> None:
     conn.search(ALICE, "(objectClass=*)", ldap3.BASE, attributes=["title"])
     conn.entries[0].entry_raw_attributes["title"][0] = b"changed"
     assert tiny.get(ALICE)["title"] == ["Director"]
+
+
+def test_empty_password_is_a_bind_error_not_an_ldap3_traceback(tiny: Directory) -> None:
+    from ldapnb.errors import BindError
+
+    with pytest.raises(BindError, match="empty password"):
+        tiny.connection("uid=alice,ou=People,dc=example,dc=com", "")

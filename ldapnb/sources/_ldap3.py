@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ldap3 import MOCK_SYNC, Connection, Server
-from ldap3.core.exceptions import LDAPOperationResult
+from ldap3.core.exceptions import LDAPException, LDAPOperationResult
 from ldap3.core.results import (
     DO_NOT_RAISE_EXCEPTIONS,
     RESULT_AUTH_METHOD_NOT_SUPPORTED,
@@ -409,7 +409,11 @@ def embedded_connection(
     server.get_info = DSA if server._schema_info is None else SCHEMA
     conn.open()
     if user is not None:
-        conn.bind()
+        try:
+            conn.bind()
+        except LDAPException as exc:  # ldap3 refuses some binds before "sending" them
+            raise BindError(f"ldap3 refused to bind as {user!r}: {exc} (a DN with an empty "
+                            "password is an unauthenticated bind, not a login)") from exc
     return conn
 
 
