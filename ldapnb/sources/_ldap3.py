@@ -20,7 +20,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ldap3 import MOCK_SYNC, Connection, Server
-from ldap3.core.exceptions import LDAPException, LDAPOperationResult
+from ldap3.core.exceptions import (
+    LDAPOperationResult,
+    LDAPPasswordIsMandatoryError,
+    LDAPUserNameIsMandatoryError,
+)
 from ldap3.core.results import (
     DO_NOT_RAISE_EXCEPTIONS,
     RESULT_AUTH_METHOD_NOT_SUPPORTED,
@@ -411,7 +415,8 @@ def embedded_connection(
     if user is not None:
         try:
             conn.bind()
-        except LDAPException as exc:  # ldap3 refuses some binds before "sending" them
+        except (LDAPPasswordIsMandatoryError, LDAPUserNameIsMandatoryError) as exc:
+            # ldap3 refuses these binds before sending them
             raise BindError(f"ldap3 refused to bind as {user!r}: {exc} (a DN with an empty "
                             "password is an unauthenticated bind, not a login)") from exc
     return conn
