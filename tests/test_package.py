@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -13,11 +14,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_all_lists_exactly_the_public_names() -> None:
     # in a fresh interpreter: other tests import submodules, which bind names on the package
-    code = ("import ldapnb, types; print(sorted(n for n, v in vars(ldapnb).items() "
-            "if not n.startswith('_') and not isinstance(v, types.ModuleType)))")
+    code = ("import json, ldapnb, types; print(json.dumps(sorted(n for n, v in "
+            "vars(ldapnb).items() if not n.startswith('_') "
+            "and not isinstance(v, types.ModuleType))))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
-    public = set(eval(done.stdout))  # a printed list of names
+    public = set(json.loads(done.stdout))
     assert set(ldapnb.__all__) - {"__version__"} == public
     assert all(hasattr(ldapnb, n) for n in ldapnb.__all__)
 
