@@ -67,7 +67,8 @@ def main() -> None:
     searches = [
         ("indexed equality (uid=X)", f"(uid={probe_uid})", 20),
         ("substring (cn=*son*)", "(cn=*son*)", 5),
-        ("full scan (description=*)", "(description=*)", 5),
+        ("presence, indexed (description=*)", "(description=*)", 5),
+        ("full scan (!(cn=nobody))", "(!(cn=nobody))", 5),
     ]
     for label, f, rep in searches:
         want = len(d.search_dns(base, "sub", f))

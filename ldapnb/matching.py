@@ -42,6 +42,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from types import MappingProxyType
 
+from ldapnb.dn import normalize as _dn_normalize
+from ldapnb.errors import DnError
+
 __all__ = ["MatchingRule", "rule", "RULES", "prepare", "approx_key", "approx_match"]
 
 Value = str | bytes
@@ -486,14 +489,11 @@ def _phone_piece(v: Value, where: str) -> Key:
 
 
 def _dn(v: Value) -> Key:
-    from ldapnb import dn as dnmod  # lazy: dn.py may import this module
-    from ldapnb.errors import DnError
-
     t = _to_text(v)
     if t is None:
         return None
     try:
-        return dnmod.normalize(t)
+        return _dn_normalize(t)
     except DnError:
         return None
 
