@@ -352,10 +352,12 @@ class _Doctor:
             raise
         return conn.socket, conn.unbind
 
-    def _ldap3_connection(self, context: ssl.SSLContext) -> tuple[Any, _ContextTls]:
+    def _ldap3_connection(self, context: ssl.SSLContext) -> tuple[Any, Any]:
         import ldap3
 
-        tls_layer = _make_tls(context, self.host)
+        from .sources._ldap3 import context_tls
+
+        tls_layer = context_tls(context, self.host)
         server = ldap3.Server(self.host, port=self.port, use_ssl=self.scheme == "ldaps",
                               get_info=ldap3.NONE, tls=tls_layer, connect_timeout=self.timeout)
         conn = ldap3.Connection(server, auto_bind=ldap3.AUTO_BIND_NONE, read_only=True,
@@ -645,32 +647,6 @@ def _verified_context(ca_file: str | None, host: str) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=ca_file)
 
 
-def _make_tls(context: ssl.SSLContext, host: str) -> _ContextTls:
-    import ldap3
-
-    class ContextTls(ldap3.Tls):
-        """ldap3's TLS layer, wrapping sockets with an ``ssl.SSLContext`` given to it."""
-
-        def __init__(self) -> None:
-            super().__init__(validate=context.verify_mode)
-            self.error: BaseException | None = None
-
-        def wrap_socket(self, connection: Any, do_handshake: bool = False) -> None:
-            try:
-                connection.socket = context.wrap_socket(
-                    connection.socket, server_hostname=host,
-                    do_handshake_on_connect=do_handshake)
-            except BaseException as exc:
-                self.error = exc
-                raise
-
-    return ContextTls()
-
-
-class _ContextTls:  # for type hints only: the class made by _make_tls
-    error: BaseException | None
-
-
 @dataclass
 class _Cert:
     subject: str
@@ -708,28 +684,12 @@ def _certificate(der: bytes) -> _Cert | None:
 
 
 def _matches(host: str, cert: _Cert) -> bool:
-    """RFC 6125 name check (what clients do): IP addresses against IP SANs, names against DNS
-    SANs with a wildcard allowed as the whole left-most label; the subject CN only when the
-    certificate has no SANs at all.  Written by hand because ``ssl.match_hostname`` is gone
-    from Python 3.12 and this check must run on a chain that is not trusted."""
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        ip = None
-    if ip is not None:
-        return ip in cert.ips
-    names = cert.dns_names or ([] if cert.ips else cert.common_names)
-    wanted = host.lower().rstrip(".").split(".")
-    for name in names:
-        labels = name.lower().rstrip(".").split(".")
-        if len(labels) != len(wanted):
-            continue
-        if labels[0] == "*" and len(labels) > 2:
-            if labels[1:] == wanted[1:]:
-                return True
-        elif labels == wanted:
-            return True
-    return False
+    """RFC 6125 name check, as clients do it (:func:`ldapnb.sources.live.name_matches`):
+    against the subjectAltNames, or the subject CN only when there are no SANs at all."""
+    from .sources.live import name_matches
+
+    names = [*cert.dns_names, *cert.ips] or cert.common_names
+    return name_matches(host, [str(n) for n in names])
 
 
 def _vendor(attrs: dict[str, list[str]]) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -367,6 +368,34 @@ class _Connection(Connection):  # type: ignore[misc]
         return text
 
     __str__ = __repr__
+
+
+def context_tls(context: ssl.SSLContext, server_hostname: str | None) -> Any:
+    """An ldap3 ``Tls`` that wraps sockets (ldaps:// and StartTLS) with ``context``.
+
+    ldap3 2.9.1 turns the standard library's name check off and checks names itself with
+    ``ssl.match_hostname``, gone in Python 3.12 (its fallback rejects an IP address in the
+    certificate).  With this, the ``context`` decides everything: the chain, and the name
+    when ``context.check_hostname`` is on.  The exception of a failed handshake is kept in
+    ``.error`` (ldap3 wraps it in its own) so callers can report it precisely.
+    """
+    from ldap3 import Tls
+
+    class ContextTls(Tls):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__(validate=context.verify_mode)
+            self.error: BaseException | None = None
+
+        def wrap_socket(self, connection: Any, do_handshake: bool = False) -> None:
+            try:
+                connection.socket = context.wrap_socket(
+                    connection.socket, server_hostname=server_hostname,
+                    do_handshake_on_connect=do_handshake)
+            except BaseException as exc:
+                self.error = exc
+                raise
+
+    return ContextTls()
 
 
 def embedded_connection(

@@ -1371,30 +1371,6 @@ class Capture:
         return f"<p><b>{head}</b></p>" + self.frame().to_html(index=False)
 
 
-class _CheckedTls:
-    """ldap3's ``Tls``, verifying the server's name with the standard library.
-
-    ldap3 2.9.1 turns ``check_hostname`` off and checks the name itself with
-    ``ssl.match_hostname``, which Python 3.12 removed; its fallback does not accept an IP
-    address in the certificate.  Here the standard library checks the chain *and* the name
-    (``127.0.0.1`` against the certificate's IP subjectAltName) during the handshake.
-    """
-
-    @staticmethod
-    def make(ca_file: str) -> Any:
-        import ldap3
-
-        class CheckedTls(ldap3.Tls):
-            def wrap_socket(self, connection: Any, do_handshake: bool = False) -> None:
-                context = ssl.create_default_context(cafile=self.ca_certs_file)
-                context.check_hostname = True
-                connection.socket = context.wrap_socket(
-                    connection.socket, server_hostname=connection.server.host,
-                    do_handshake_on_connect=do_handshake)
-
-        return CheckedTls(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_file)
-
-
 def _tls_error(exc: BaseException, host: str, port: int, ca_file: str) -> LdapnbError | None:
     chain: list[BaseException] = []
     e: BaseException | None = exc
@@ -1490,7 +1466,11 @@ def capture_bind(
     entries = 0
     with Tap(host, port) as tap:
         url = f"{'ldaps' if mode == 'ldaps' else 'ldap'}://{tap.host}:{tap.port}"
-        tls = _CheckedTls.make(ca) if mode != "plain" else None
+        tls = None
+        if mode != "plain":  # the standard library checks the chain and the name (an IP)
+            from ..sources._ldap3 import context_tls
+
+            tls = context_tls(ssl.create_default_context(cafile=ca), tap.host)
         ldap_server = ldap3.Server(tap.host, port=tap.port, use_ssl=mode == "ldaps", tls=tls,
                                    get_info=ldap3.NONE, connect_timeout=timeout)
         # Deliberately ldap3 itself, not ldapnb's live connection: this lesson must be able
