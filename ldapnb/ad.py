@@ -27,12 +27,13 @@ syntax), naming the attribute, the value and what is wrong.
 from __future__ import annotations
 
 import enum
+import operator
 import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, SupportsIndex
 
 from .errors import LdapnbError, SchemaError
 
@@ -136,12 +137,13 @@ def _integer(value: object, attribute: str) -> int:
             return int(text)
         raise _bad(attribute, value, "expected an integer written in digits")
     # numpy integers and the like
+    wrong = f"expected an integer, got {type(value).__name__}"
+    if not isinstance(value, SupportsIndex):
+        raise _bad(attribute, value, wrong)
     try:
-        import operator
-
-        return operator.index(value)  # type: ignore[call-overload,no-any-return]
+        return operator.index(value)
     except TypeError as exc:
-        raise _bad(attribute, value, f"expected an integer, got {type(value).__name__}") from exc
+        raise _bad(attribute, value, wrong) from exc
 
 
 def uac_flags(value: int | str | bytes) -> UAC:

@@ -701,12 +701,12 @@ def run(
             raise LdapnbError(f"unknown check(s) {unknown}: choose from {list(CHECKS)}")
         chosen = [CHECKS[n] for n in names]
 
+    entries: dict[str, Entry] = {}  # normalised DN -> entry
     if isinstance(source, nx.DiGraph):
-        G, entries = source, {}
+        G = source
     else:
         loaded = _load(source)
         G = graph.from_entries(loaded, privileged=privileged)
-        entries = {}
         for e in loaded:
             entries.setdefault(normalize(e.dn), e)
     ctx = Context(G, entries, _now(now), stale_days=stale_days, max_depth=max_depth)

@@ -515,9 +515,8 @@ class Directory:
         """Add an entry (server rules: parent must exist, schema checked)."""
         entry = Entry(dn)
         for k, v in attributes.items():
-            entry.add(k, [v] if isinstance(v, (str, bytes, int)) else list(v))
-        entry = Entry(dn, {k: [str(x) if isinstance(x, int) else x for x in vals]
-                           for k, vals in entry.items()})
+            values = [v] if isinstance(v, (str, bytes, int)) else list(v)
+            entry.add(k, [str(x) if isinstance(x, int) else x for x in values])
         self.source.add(entry, new_root=not self.is_live and len(self.source) == 0)
 
     def modify(self, dn: str, changes: Iterable[tuple[str, str, Any]]) -> None:

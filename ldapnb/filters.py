@@ -41,7 +41,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from ldapnb import matching
 from ldapnb.entry import MASK, Entry, is_secret
@@ -218,8 +218,8 @@ class Substrings(_Node):
 
     def __post_init__(self) -> None:
         _check_attr(self.attr)
-        ini = None if self.initial in (None, "", b"") else _canon(self.initial)  # type: ignore
-        fin = None if self.final in (None, "", b"") else _canon(self.final)  # type: ignore
+        ini = None if self.initial in (None, "", b"") else _canon(self.initial)
+        fin = None if self.final in (None, "", b"") else _canon(self.final)
         anys = tuple(_canon(a) for a in self.any)
         if any(a == "" or a == b"" for a in anys):
             raise FilterError("a middle substring cannot be empty ('**')",
@@ -458,8 +458,9 @@ class _Parser:
         self.check_attr(attr, i)
         pieces, k = self.value(v, op, open_, bare)
         if op != "=":
-            cls = {"~=": Approx, ">=": GreaterOrEqual, "<=": LessOrEqual}[op]
-            return cls(attr, pieces[0][0]), k
+            ops: dict[str, type[Approx | GreaterOrEqual | LessOrEqual]] = {
+                "~=": Approx, ">=": GreaterOrEqual, "<=": LessOrEqual}
+            return ops[op](attr, pieces[0][0]), k
         if len(pieces) == 1:
             return Equality(attr, pieces[0][0]), k
         if len(pieces) == 2 and pieces[0][0] == "" and pieces[1][0] == "":
@@ -905,7 +906,7 @@ def _unknown(attr: str) -> _LeafOutcome:
 def _leaf(node: Filter, entry: Entry, ctx: EvalContext) -> _LeafOutcome:
     t = type(node)
     if t is Present:
-        attr = node.attr  # type: ignore[union-attr]
+        attr = cast(Present, node).attr
         if not ctx.is_known(attr):
             return _LeafOutcome(False, f"attribute {attr!r} is not in the schema: presence "
                                 "is False")
@@ -915,12 +916,12 @@ def _leaf(node: Filter, entry: Entry, ctx: EvalContext) -> _LeafOutcome:
                                 tuple(vals), vals[0])
         return _LeafOutcome(False, f"the entry has no {attr} value")
     if t is Extensible:
-        return _extensible(node, entry, ctx)  # type: ignore[arg-type]
-    attr = node.attr  # type: ignore[union-attr]
+        return _extensible(cast(Extensible, node), entry, ctx)
+    attr = cast("_AttrValue | Substrings", node).attr  # the other leaves
     if not ctx.is_known(attr):
         return _unknown(attr)
     if t is Substrings:
-        s: Substrings = node  # type: ignore[assignment]
+        s = cast(Substrings, node)
         r = ctx.rule_for(attr, "substr")
         pattern = _show(_pattern(s), attr)
         if r is None:
@@ -930,19 +931,19 @@ def _leaf(node: Filter, entry: Entry, ctx: EvalContext) -> _LeafOutcome:
             return _LeafOutcome(None, f"{pattern} is not a valid substring assertion for "
                                 f"{r.name}: Undefined")
         return _apply(test, ctx.values(entry, attr), attr, f"matches {pattern}", r)
-    value = node.value  # type: ignore[union-attr]
+    value = cast(_AttrValue, node).value  # Equality, Approx, GreaterOrEqual, LessOrEqual
     shown = _show(value, attr)
     if t is Equality or t is Approx:
-        r = ctx.rule_for(attr, "equality")
-        if r is None:
+        eq = ctx.rule_for(attr, "equality")
+        if eq is None:
             return _LeafOutcome(None, f"no equality rule for {attr!r}: Undefined")
-        akey = r.normalize(value)
-        if t is Approx and r.syntax in (matching.DIRECTORY_STRING, matching.IA5_STRING):
-            return _approx(r, akey, value, ctx.values(entry, attr), attr)
+        akey = eq.normalize(value)
+        if t is Approx and eq.syntax in (matching.DIRECTORY_STRING, matching.IA5_STRING):
+            return _approx(eq, akey, value, ctx.values(entry, attr), attr)
         if akey is None:
-            return _LeafOutcome(None, f"{shown} is not a valid value for {r.name}: Undefined")
-        return _apply(lambda v: _eq(r, v, akey), ctx.values(entry, attr), attr,
-                      f"equals {shown}", r)
+            return _LeafOutcome(None, f"{shown} is not a valid value for {eq.name}: Undefined")
+        return _apply(lambda v: _eq(eq, v, akey), ctx.values(entry, attr), attr,
+                      f"equals {shown}", eq)
     r = ctx.rule_for(attr, "ordering")
     if r is None:
         return _LeafOutcome(None, f"no ordering rule for {attr!r}: Undefined")
@@ -1156,7 +1157,7 @@ class Trace:
 
     def _secret(self) -> bool:
         attr = getattr(self.node, "attr", None)
-        return bool(attr) and is_secret(attr)
+        return isinstance(attr, str) and bool(attr) and is_secret(attr)
 
     def lines(self, indent: int = 0) -> list[str]:
         pad = "  " * indent
@@ -1313,9 +1314,9 @@ def _compile(f: Filter, ctx: EvalContext) -> Callable[[Entry], Result]:
             return None if r is None else not r
         return run_not
     if t is Extensible:
-        node = f
-        return lambda entry: _extensible(node, entry, ctx).result  # type: ignore[arg-type]
-    attr: str = f.attr  # type: ignore[union-attr]
+        ext = cast(Extensible, f)
+        return lambda entry: _extensible(ext, entry, ctx).result
+    attr = cast("_AttrValue | Present | Substrings", f).attr  # the other leaves
     values = ctx.values
     if t is Present:
         if not ctx.is_known(attr):
@@ -1336,7 +1337,8 @@ def _compile(f: Filter, ctx: EvalContext) -> Callable[[Entry], Result]:
     r = ctx.rule_for(attr, kind)
     if r is None:
         return _const(None)
-    akey = r.normalize(f.value)  # type: ignore[union-attr]
+    # an equality or ordering key: keys of an ordering rule compare by construction
+    akey: Any = r.normalize(cast(_AttrValue, f).value)
     if akey is None:
         return _const(None)
     norm = r.normalize

@@ -249,8 +249,8 @@ def _collect(entries: Iterable[Entry], attributes: Sequence[str] | None,
             got = e._attrs.get
             for key, add in pairs:
                 add(got(key, ()))
-        columns = {names[k]: col for k, col in zip(keys, dense, strict=True)}
-        return frame_from_columns(dns, columns, schema=schema, show_secrets=show_secrets)
+        requested = {names[k]: col for k, col in zip(keys, dense, strict=True)}
+        return frame_from_columns(dns, requested, schema=schema, show_secrets=show_secrets)
 
     # every attribute seen: sparse (row numbers, value lists) per column, densified at the end
     seen: dict[str, tuple[list[int], list[Any]]] = {}

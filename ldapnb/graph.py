@@ -315,8 +315,10 @@ class _Builder:
                 group_sid = ad.domain_sid(sid) + "-" + str(int(value))
             except LdapnbError as exc:
                 raise type(exc)(f"{member}: {exc}") from exc
-            group = self.sids.get(group_sid)
-            if group is None:
+            known = self.sids.get(group_sid)
+            if known is not None:
+                group = known
+            else:
                 group = f"<SID={group_sid}>"
                 key = group.lower()
                 if key not in self.index:
@@ -474,7 +476,7 @@ def lookup(G: nx.DiGraph, name: str) -> str:
     if name[:4].upper() == "S-1-":
         node = G.graph.get("sids", {}).get(name.upper())
         if node is not None:
-            return node  # type: ignore[no-any-return]
+            return node
     else:
         try:
             key = normalize(name)
@@ -482,7 +484,7 @@ def lookup(G: nx.DiGraph, name: str) -> str:
             key = name.lower()
         node = G.graph.get("index", {}).get(key)
         if node is not None:
-            return node  # type: ignore[no-any-return]
+            return node
     raise NoSuchEntry(name, message=f"{name!r} is not a node of this membership graph")
 
 

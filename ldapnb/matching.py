@@ -274,7 +274,7 @@ class MatchingRule:
                 return None
             if v is None:
                 return None
-            return _substr(v, ini, anys, fin)  # type: ignore[arg-type]
+            return _substr(v, ini, anys, fin)
 
         return test
 

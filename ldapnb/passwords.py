@@ -13,13 +13,14 @@ True
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from .entry import Value
 
 __all__ = ["verify", "scheme", "hash_password"]
 
 
-def _context():  # type: ignore[no-untyped-def]
+def _context() -> Any:  # passlib.context.CryptContext (passlib ships no type hints)
     from passlib.apps import ldap_context
 
     return ldap_context

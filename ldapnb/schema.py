@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import overload
 
 from .errors import SchemaError
 
@@ -299,13 +300,17 @@ def _tokens(text: str) -> list[str]:
     return out
 
 
-def _parse_definition(text: str, macros: dict[str, str]) -> dict[str, object]:
+_Definition = dict[str, str | bool | tuple[str, ...]]
+"""A parsed definition: ``OID`` a str, flags ``True``, every other key a tuple of values."""
+
+
+def _parse_definition(text: str, macros: dict[str, str]) -> _Definition:
     """Split an RFC 4512 description into ``{'OID': ..., 'NAME': (...), ...}``."""
     toks = _tokens(text)
     if len(toks) < 3 or toks[0] != "(" or toks[-1] != ")":
         raise SchemaError(f"a schema definition must be '( OID ... )': {text!r}")
     body = toks[1:-1]
-    result: dict[str, object] = {"OID": _expand(body[0].strip("'"), macros)}
+    result: _Definition = {"OID": _expand(body[0].strip("'"), macros)}
     i = 1
     while i < len(body):
         key = body[i].upper()
@@ -327,6 +332,27 @@ def _parse_definition(text: str, macros: dict[str, str]) -> dict[str, object]:
             values = (_expand(values[0], macros), *values[1:])
         result[key] = values
     return result
+
+
+def _oid(d: _Definition) -> str:
+    """The OID of a parsed definition."""
+    return str(d["OID"])
+
+
+def _values(d: _Definition, key: str) -> tuple[str, ...]:
+    """The values of ``key`` in a parsed definition (``()`` when absent)."""
+    v = d.get(key, ())
+    return v if isinstance(v, tuple) else ()
+
+
+@overload
+def _first(d: _Definition, key: str) -> str | None: ...
+@overload
+def _first(d: _Definition, key: str, default: str) -> str: ...
+def _first(d: _Definition, key: str, default: str | None = None) -> str | None:
+    """The first value of ``key`` in a parsed definition, or ``default``."""
+    v = _values(d, key)
+    return v[0] if v else default
 
 
 def _expand(oid: str, macros: dict[str, str]) -> str:
@@ -365,7 +391,7 @@ class Schema:
     def __init__(self) -> None:
         self._attrs: dict[str, AttributeType] = {}
         self._classes: dict[str, ObjectClass] = {}
-        self._raw_attrs: list[tuple[dict[str, object], str]] = []
+        self._raw_attrs: list[tuple[_Definition, str]] = []
         self.unknown: set[str] = set()
 
     # -- building ----------------------------------------------------------------------------
@@ -423,10 +449,10 @@ class Schema:
         for p, text in texts:
             system = "\n".join(_system_lines(text))
             for keyword, rest, _line in _statements(system, str(p)):
-                d = _parse_definition(rest, {})
-                if not str(d["OID"])[:1].isdigit():
+                defn = _parse_definition(rest, {})
+                if not _oid(defn)[:1].isdigit():
                     continue
-                names = [n.lower() for n in d.get("NAME", ())]  # type: ignore[attr-defined]
+                names = [n.lower() for n in _values(defn, "NAME")]
                 if keyword.lower() == "attributetype":
                     if not any(n in s._attrs for n in names):
                         s._add_attribute(rest, macros, builtin=True)
@@ -437,63 +463,63 @@ class Schema:
 
     def _add_attribute(self, text: str, macros: dict[str, str], builtin: bool = False) -> None:
         d = _parse_definition(text, macros)
-        names = tuple(d.get("NAME", ()))  # type: ignore[arg-type]
+        names = _values(d, "NAME")
         if not builtin and any(n.lower() in self._attrs for n in names):
             # A built-in definition wins (msuser.schema's memberOf has no EQUALITY rule).
             existing = next(self._attrs[n.lower()] for n in names if n.lower() in self._attrs)
             if existing.definition in BUILTIN_ATTRIBUTE_TYPES:
                 return
         self._raw_attrs.append((d, text))
-        for key in (d["OID"], *names):
-            self._attrs[str(key).lower()] = AttributeType(  # provisional; _resolve() redoes it
-                oid=str(d["OID"]), names=names, definition=text)
+        for key in (_oid(d), *names):
+            self._attrs[key.lower()] = AttributeType(  # provisional; _resolve() redoes it
+                oid=_oid(d), names=names, definition=text)
 
     def _add_class(self, text: str, macros: dict[str, str], builtin: bool = False) -> None:
         d = _parse_definition(text, macros)
-        names = tuple(d.get("NAME", ()))  # type: ignore[arg-type]
+        names = _values(d, "NAME")
         kind = ("ABSTRACT" if d.get("ABSTRACT") else "AUXILIARY" if d.get("AUXILIARY")
                 else "STRUCTURAL")
         oc = ObjectClass(
-            oid=str(d["OID"]), names=names, sup=tuple(d.get("SUP", ())),  # type: ignore[arg-type]
-            kind=kind, must=tuple(d.get("MUST", ())), may=tuple(d.get("MAY", ())),  # type: ignore[arg-type]
-            obsolete=bool(d.get("OBSOLETE")), desc=(d.get("DESC") or (None,))[0],  # type: ignore[index]
+            oid=_oid(d), names=names, sup=_values(d, "SUP"),
+            kind=kind, must=_values(d, "MUST"), may=_values(d, "MAY"),
+            obsolete=bool(d.get("OBSOLETE")), desc=_first(d, "DESC"),
             definition=text)
         for key in (oc.oid, *names):
             self._classes[key.lower()] = oc
 
     def _resolve(self) -> None:
         """Fill inherited syntax and matching rules through SUP chains."""
-        raw = {}
+        raw: dict[str, tuple[_Definition, str]] = {}
         for d, text in self._raw_attrs:
-            for key in (d["OID"], *d.get("NAME", ())):  # type: ignore[misc]
-                raw[str(key).lower()] = (d, text)
+            for key in (_oid(d), *_values(d, "NAME")):
+                raw[key.lower()] = (d, text)
 
         @functools.cache
         def inherited(key: str, field: str) -> str | None:
             d, _ = raw[key]
             if field in d:
-                return str(d[field][0])  # type: ignore[index]
-            sup = d.get("SUP")
-            if sup and str(sup[0]).lower() in raw:  # type: ignore[index]
-                return inherited(str(sup[0]).lower(), field)  # type: ignore[index]
+                return _values(d, field)[0]
+            sup = _values(d, "SUP")
+            if sup and sup[0].lower() in raw:
+                return inherited(sup[0].lower(), field)
             return None
 
         attrs: dict[str, AttributeType] = {}
         for key, (d, text) in raw.items():
             syntax = inherited(key, "SYNTAX")
             at = AttributeType(
-                oid=str(d["OID"]),
-                names=tuple(d.get("NAME", ())),  # type: ignore[arg-type]
-                sup=(d.get("SUP") or (None,))[0],  # type: ignore[index]
+                oid=_oid(d),
+                names=_values(d, "NAME"),
+                sup=_first(d, "SUP"),
                 syntax=syntax.split("{", 1)[0] if syntax else None,
                 equality=inherited(key, "EQUALITY"),
                 ordering=inherited(key, "ORDERING"),
                 substr=inherited(key, "SUBSTR"),
                 single_value=bool(d.get("SINGLE-VALUE")),
                 no_user_modification=bool(d.get("NO-USER-MODIFICATION")),
-                usage=(d.get("USAGE") or ("userApplications",))[0],  # type: ignore[index]
+                usage=_first(d, "USAGE", "userApplications"),
                 obsolete=bool(d.get("OBSOLETE")),
-                desc=(d.get("DESC") or (None,))[0],  # type: ignore[index]
+                desc=_first(d, "DESC"),
                 definition=text,
             )
             attrs[key] = at

@@ -36,6 +36,7 @@ from ldapnb.errors import (
     EntryAlreadyExists,
     FilterError,
     LdapnbError,
+    LdifError,
     LimitExceeded,
     NoSuchEntry,
     NotAllowedOnNonLeaf,
@@ -43,6 +44,7 @@ from ldapnb.errors import (
     OperationError,
     SchemaError,
 )
+from ldapnb.ldif import Record
 from ldapnb.passwords import hash_password
 from ldapnb.sources._ldap3 import embedded_connection
 
@@ -694,3 +696,23 @@ def test_indexed_equality_answers_after_writes(tiny: Directory) -> None:
     tiny.delete(new)
     assert list(tiny.entries("(employeeNumber=42)")) == []
     assert list(tiny.entries("(employeeNumber=*)")) == []
+
+
+def test_hand_made_record_missing_its_parts_is_an_ldif_error(tiny: Directory) -> None:
+    """A Record built by hand without the newrdn its changetype needs, or without an entry to
+    add, is an LdifError naming the record's line (it was a raw AttributeError)."""
+    with pytest.raises(LdifError, match=r"hand\.ldif, line 3: the modrdn record .* needs a "
+                                        "newrdn"):
+        tiny.source.load([Record(ALICE, 3, "modrdn", None, [])], source="hand.ldif")
+    with pytest.raises(LdifError, match=r"line 7: the add record .* has no entry to add"):
+        tiny.source.apply(Record(f"uid=zed,{TP}", 7, "add", None, []), source="hand.ldif")
+    with pytest.raises(LdifError, match=r"line 9: the content record .* has no entry"):
+        tiny.source.load([Record(f"uid=zed,{TP}", 9, None, None, [])], source="hand.ldif")
+    assert ALICE in tiny and f"uid=zed,{TP}" not in tiny
+
+
+def test_hand_made_record_with_unknown_changetype_is_refused(tiny: Directory) -> None:
+    """Never silently skipped: the LDIF reader refuses unknown changetypes, and so does
+    apply() for a Record built by hand."""
+    with pytest.raises(LdifError, match=r"line 4: unknown changetype 'rename'"):
+        tiny.source.apply(Record(ALICE, 4, "rename", None, []), source="hand.ldif")

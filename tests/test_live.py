@@ -5,6 +5,7 @@ with DirectoryUnavailable saying how to install it.
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 
@@ -20,12 +21,14 @@ from ldapnb.errors import (
     BindError,
     DirectoryUnavailable,
     FilterError,
+    LdifError,
     LimitExceeded,
     NoSuchEntry,
     OperationError,
     ReadOnlyError,
     TlsError,
 )
+from ldapnb.ldif import Record
 from ldapnb.sources.live import (
     LiveSource,
     Page,
@@ -553,3 +556,33 @@ def test_stopping_a_paged_search_early_leaves_the_source_usable(contoso_slapd):
         if n == 30:
             break
     assert sum(1 for _ in source.search(BASE, "sub", "(objectClass=user)", ["1.1"])) == USERS
+
+
+class _FsPath:
+    """A path-like object that is not a pathlib.Path (str() of it is not the path)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+
+    def __fspath__(self) -> str:
+        return self.path
+
+
+def test_ca_file_may_be_any_path_like(contoso_slapd, tmp_path):
+    with pytest.raises(TlsError, match="missing-ca.pem"):  # was str(obj): "<...object at>"
+        live("ldaps://127.0.0.1:1", ca_file=_FsPath(tmp_path / "missing-ca.pem"))
+    source = live(contoso_slapd.urls["ldaps"], user=contoso_slapd.rootdn,
+                  password=contoso_slapd.rootpw, ca_file=_FsPath(contoso_slapd.ca_file))
+    assert source.ca_file == os.fspath(contoso_slapd.ca_file)
+    assert source.get(BASE).dn.lower() == BASE.lower()
+
+
+def test_load_refuses_a_hand_made_record_missing_its_parts(contoso_slapd):
+    source = rootdn_source(contoso_slapd, "ldaps", writable=True)
+    users = "CN=Users,DC=contoso,DC=com"
+    with pytest.raises(LdifError, match=r"hand\.ldif, line 3: the modrdn record .* needs a "
+                                        "newrdn"):
+        source.load([Record(users, 3, "modrdn", None, [])], source="hand.ldif")
+    with pytest.raises(LdifError, match=r"line 7: the add record .* has no entry to add"):
+        source.load([Record(f"CN=Zed,{users}", 7, "add", None, [])], source="hand.ldif")
+    assert users in Directory(source)

@@ -96,9 +96,10 @@ def filter_from_asn1(node: Any) -> flt.Filter:
         return flt.Present(str(node["present"]))
     if kind in ("equalityMatch", "greaterOrEqual", "lessOrEqual", "approxMatch"):
         ava = node[kind]
-        cls = {"equalityMatch": flt.Equality, "greaterOrEqual": flt.GreaterOrEqual,
-               "lessOrEqual": flt.LessOrEqual, "approxMatch": flt.Approx}[kind]
-        return cls(str(ava["attributeDesc"]), _value(ava["assertionValue"]))
+        ops: dict[str, type[flt.Equality | flt.GreaterOrEqual | flt.LessOrEqual | flt.Approx]] = {
+            "equalityMatch": flt.Equality, "greaterOrEqual": flt.GreaterOrEqual,
+            "lessOrEqual": flt.LessOrEqual, "approxMatch": flt.Approx}
+        return ops[kind](str(ava["attributeDesc"]), _value(ava["assertionValue"]))
     if kind == "substringFilter":
         sub = node["substringFilter"]
         initial = final = None
@@ -150,7 +151,7 @@ def _error_result(exc: LdapnbError) -> dict[str, Any]:
     return _result(80, str(exc))
 
 
-class EmbeddedStrategy(MockSyncStrategy):  # type: ignore[misc]
+class EmbeddedStrategy(MockSyncStrategy):
     """An ldap3 client strategy answered by an :class:`EmbeddedDirectory`."""
 
     def __init__(self, connection: Connection, directory: EmbeddedDirectory,
@@ -237,7 +238,8 @@ class EmbeddedStrategy(MockSyncStrategy):  # type: ignore[misc]
             else:
                 dns = iter(self.directory.search_dns(base, scope, f, size_limit=size_limit))
         except LimitExceeded as exc:
-            entries = [self._response(n, attributes, types_only) for n in exc.partial or []]
+            got = exc.partial if isinstance(exc.partial, list) else []  # search_dns: DNs
+            entries = [self._response(n, attributes, types_only) for n in got]
             return entries, _result(RESULT_SIZE_LIMIT_EXCEEDED, str(exc))
         except LdapnbError as exc:
             return [], _error_result(exc)
@@ -357,7 +359,7 @@ def _value_range(name: str, values: list[Value], lo: int, hi: int | None,
     return f"{name};range={lo}-{last}", values[lo:end]
 
 
-class _Connection(Connection):  # type: ignore[misc]
+class _Connection(Connection):
     """ldap3's Connection, whose repr does not show the password (ldap3's does)."""
 
     def __repr__(self) -> str:
@@ -381,7 +383,7 @@ def context_tls(context: ssl.SSLContext, server_hostname: str | None) -> Any:
     """
     from ldap3 import Tls
 
-    class ContextTls(Tls):  # type: ignore[misc]
+    class ContextTls(Tls):
         def __init__(self) -> None:
             super().__init__(validate=context.verify_mode)
             self.error: BaseException | None = None
@@ -700,7 +702,7 @@ def encode_filter(f: flt.Filter) -> bytes:
            flt.Approx: 0xA8}.get(type(f))
     if tag is None:
         raise FilterError(f"cannot encode filter node {f!r}", filter=str(f))
-    return _tlv(tag, _octets(f.attr) + _octets(f.value))  # type: ignore[attr-defined]
+    return _tlv(tag, _octets(f.attr) + _octets(f.value))
 
 
 def _search_message(message_id: int, base: str, scope: int, filter_ber: bytes,

@@ -37,7 +37,10 @@ def scope_name(scope: str | int) -> str:
 class Source(Protocol):
     """Where a ``Directory`` gets its entries."""
 
-    schema: Schema
+    @property
+    def schema(self) -> Schema:
+        """The schema the source's entries follow (read-only: a source decides it)."""
+        ...
 
     @property
     def root_dse(self) -> Entry: ...

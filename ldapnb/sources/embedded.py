@@ -27,6 +27,7 @@ import itertools
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .. import dn as dnlib
 from .. import filters as flt
@@ -35,6 +36,7 @@ from ..entry import Entry, Value
 from ..errors import (
     BindError,
     EntryAlreadyExists,
+    LdifError,
     LimitExceeded,
     NoSuchEntry,
     NotAllowedOnNonLeaf,
@@ -44,6 +46,9 @@ from ..errors import (
 )
 from ..schema import Schema, default_schema
 from .base import scope_name
+
+if TYPE_CHECKING:
+    from ..ldif import Record as LdifRecord
 
 __all__ = ["EmbeddedDirectory", "Change"]
 
@@ -539,7 +544,7 @@ class EmbeddedDirectory:
                 gc.enable()
 
     def _load(self, records: Iterable[object], source: str,
-              pending: list[tuple[int, int, Entry, int | None]], Record: type,
+              pending: list[tuple[int, int, Entry, int | None]], Record: type[LdifRecord],
               trusted: bool) -> int:
         count = 0
 
@@ -551,7 +556,6 @@ class EmbeddedDirectory:
                 except (SchemaError, NoSuchEntry, EntryAlreadyExists, OperationError) as exc:
                     if line is None:
                         raise
-                    from ..errors import LdifError
                     raise LdifError(f"{exc}", source=source, line=line) from exc
             pending.clear()
 
@@ -570,25 +574,39 @@ class EmbeddedDirectory:
         flush()
         return count
 
-    def apply(self, rec: object, *, source: str = "<ldif>") -> None:
-        """Apply one LDIF record (content or change) with the server's rules."""
-        kind = rec.changetype  # type: ignore[attr-defined]
-        line = rec.line  # type: ignore[attr-defined]
+    def apply(self, rec: LdifRecord, *, source: str = "<ldif>") -> None:
+        """Apply one LDIF record (content or change) with the server's rules.
+
+        Raises
+        ------
+        LdifError
+            The record cannot be applied (the server's reason, with the record's line), or a
+            hand-made record lacks what its changetype needs (an entry, a newrdn).
+        """
+        kind = rec.changetype
+        line = rec.line
         try:
             if kind in (None, "add"):
-                self.add(rec.entry, line=line)  # type: ignore[attr-defined]
+                if rec.entry is None:
+                    raise LdifError(f"the {kind or 'content'} record for {rec.dn!r} has no "
+                                    "entry to add", source=source, line=line)
+                self.add(rec.entry, line=line)
             elif kind == "delete":
-                self.delete(rec.dn)  # type: ignore[attr-defined]
+                self.delete(rec.dn)
             elif kind == "modify":
-                self.modify(rec.dn, [Change(m.op, m.attribute, list(m.values))  # type: ignore[attr-defined]
-                                     for m in rec.modifications])  # type: ignore[attr-defined]
+                self.modify(rec.dn, [Change(m.op, m.attribute, list(m.values))
+                                     for m in rec.modifications])
             elif kind in ("modrdn", "moddn"):
-                self.modify_dn(rec.dn, rec.newrdn,  # type: ignore[attr-defined]
-                               delete_old_rdn=bool(rec.deleteoldrdn),  # type: ignore[attr-defined]
-                               new_superior=rec.newsuperior)  # type: ignore[attr-defined]
+                if rec.newrdn is None:
+                    raise LdifError(f"the {kind} record for {rec.dn!r} needs a newrdn",
+                                    source=source, line=line)
+                self.modify_dn(rec.dn, rec.newrdn, delete_old_rdn=bool(rec.deleteoldrdn),
+                               new_superior=rec.newsuperior)
+            else:
+                raise LdifError(f"unknown changetype {kind!r} for {rec.dn!r}: use add, delete, "
+                                "modify, modrdn or moddn", source=source, line=line)
         except (SchemaError, NoSuchEntry, EntryAlreadyExists, NotAllowedOnNonLeaf,
                 OperationError) as exc:
-            from ..errors import LdifError
             raise LdifError(f"{exc}", source=source, line=line) from exc
 
     # =========================================================================================
@@ -776,10 +794,10 @@ class EmbeddedDirectory:
         if isinstance(f, flt.Or) and f.children:
             out = set()
             for c in f.children:
-                s = self._plan(c)
-                if s is None:
+                found = self._plan(c)
+                if found is None:
                     return None
-                out |= s
+                out |= found
             return out
         return None
 
@@ -938,8 +956,10 @@ class EmbeddedDirectory:
             return [sc] if sc else []
         if meta is None:
             return []
-        return {"createtimestamp": [meta.created], "modifytimestamp": [meta.modified],
-                "creatorsname": [meta.creator], "modifiersname": [meta.modifier]}.get(low, [])
+        stamps: dict[str, list[Value]] = {
+            "createtimestamp": [meta.created], "modifytimestamp": [meta.modified],
+            "creatorsname": [meta.creator], "modifiersname": [meta.modifier]}
+        return stamps.get(low, [])
 
     def _object_classes(self, entry: Entry) -> list[Value]:
         """objectClass values plus every superclass: slapd and AD match ``(objectClass=person)``
@@ -1078,12 +1098,12 @@ class EmbeddedDirectory:
             if a.binary:
                 for i, v in enumerate(vals):
                     if v.__class__ is str:
-                        vals[i] = v.encode("utf-8")  # type: ignore[union-attr]
+                        vals[i] = v.encode("utf-8")
             else:
                 for i, v in enumerate(vals):
                     if v.__class__ is bytes:
                         try:
-                            vals[i] = v.decode("utf-8")  # type: ignore[union-attr]
+                            vals[i] = v.decode("utf-8")
                         except UnicodeDecodeError:
                             pass  # kept as bytes; the schema check says so
             low = a.key_lower

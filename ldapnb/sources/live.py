@@ -36,6 +36,7 @@ import hashlib
 import importlib.util
 import ipaddress
 import math
+import os
 import socket
 import ssl
 import warnings
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..schema import Schema
+    from ._ldap3 import RawPage
 
 __all__ = [
     "LiveSource",
@@ -197,7 +199,7 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 def _tls_class() -> type:
     from ldap3 import Tls
 
-    class CheckedTls(Tls):  # type: ignore[misc]
+    class CheckedTls(Tls):
         """ldap3's ``Tls`` whose handshake verifies the chain and then the host name here.
 
         ldap3 calls :meth:`wrap_socket` for ``ldaps://`` and for StartTLS.  Any failure is
@@ -307,7 +309,7 @@ class Page:
 
 def _fetch_pages(conn: ldap3.Connection, base: str, scope: str, filter: str,
                  attributes: list[str], *, page_size: int, size_limit: int,
-                 time_limit: int) -> Iterator[Page]:
+                 time_limit: int) -> Iterator[RawPage]:
     """The one place a search meets the wire: :func:`ldapnb.sources._ldap3.raw_search`
     (pages of raw bytes read straight from the socket, ldap3's own paged search when that
     fast path cannot be used).  Raises ldapnb's errors (``LimitExceeded``, ``NoSuchEntry``,
@@ -425,7 +427,7 @@ def complete_ranges(conn: ldap3.Connection, dn: str,
     return out
 
 
-def _assemble_ranges(conn: ldap3.Connection, page: Page) -> Page:
+def _assemble_ranges(conn: ldap3.Connection, page: RawPage) -> RawPage:
     ranged = [name for name in page.columns if _range_option(name) is not None]
     if not ranged:
         return page
@@ -445,7 +447,7 @@ def _assemble_ranges(conn: ldap3.Connection, page: Page) -> Page:
 # =============================================================================================
 # DataFrames straight from pages
 # =============================================================================================
-def frame_from_pages(pages: Iterable[Page], *, attributes: Sequence[str] | None = None,
+def frame_from_pages(pages: Iterable[Page | RawPage], *, attributes: Sequence[str] | None = None,
                      schema: Schema | None = None, show_secrets: bool = False) -> pd.DataFrame:
     """One typed DataFrame from search pages, like :func:`ldapnb.frames.to_frame` on the same
     entries (columns named and ordered the same way; values typed in bulk from bytes).
@@ -584,7 +586,7 @@ class LiveSource:
         Directory: ``DOMAIN\\\\user`` or ``user@domain``).  No user: anonymous.
     start_tls : bool
         Upgrade ``ldap://`` with StartTLS before binding.
-    ca_file : str or Path, optional
+    ca_file : str or path-like, optional
         PEM file of the CA(s) to trust; the system's trusted CAs when None.
     tls_server_name : str, optional
         The name the certificate must be valid for, when it is not the URL's host (e.g.
@@ -627,7 +629,7 @@ class LiveSource:
         user: str | None = None,
         password: str | None = None,
         start_tls: bool = False,
-        ca_file: str | Path | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
         tls_server_name: str | None = None,
         verify: bool = True,
         allow_cleartext: bool = False,
@@ -636,15 +638,15 @@ class LiveSource:
         authentication: str | None = None,
         timeout: float = 10,
         page_size: int = 1000,
-        client_cert: str | Path | None = None,
-        client_key: str | Path | None = None,
+        client_cert: str | os.PathLike[str] | None = None,
+        client_key: str | os.PathLike[str] | None = None,
     ) -> None:
         self.url = url
         self.scheme, self.host, self.port, self.url_base = _parse_url(url)
         self.user = user
         self._password = _Secret(password)
         self.start_tls = bool(start_tls)
-        self.ca_file = str(ca_file) if ca_file is not None else None
+        self.ca_file = os.fspath(ca_file) if ca_file is not None else None
         self.tls_server_name = tls_server_name or self.host
         self.verify = verify
         self.allow_cleartext = allow_cleartext
@@ -655,8 +657,8 @@ class LiveSource:
         if page_size < 0:
             raise ValueError("page_size must be 0 (no paging) or more")
         self.page_size = page_size
-        self.client_cert = str(client_cert) if client_cert is not None else None
-        self.client_key = str(client_key) if client_key is not None else None
+        self.client_cert = os.fspath(client_cert) if client_cert is not None else None
+        self.client_key = os.fspath(client_key) if client_key is not None else None
         #: Problems worth knowing (unverified TLS, a schema that could not be read ...).
         self.warnings: list[str] = []
         #: Referrals (continuation references) met by the last search, not followed.
@@ -1056,9 +1058,9 @@ class LiveSource:
         size_limit: int = 0,
         time_limit: int = 0,
         page_size: int | None = None,
-    ) -> Iterator[Page]:
-        """The search's answer as a stream of :class:`Page` (raw bytes values, ranged
-        attributes completed).
+    ) -> Iterator[RawPage]:
+        """The search's answer as a stream of :class:`~ldapnb.sources._ldap3.RawPage` (raw
+        bytes values, ranged attributes completed).
 
         Raises
         ------
@@ -1082,7 +1084,7 @@ class LiveSource:
         return self._pages(base, scope, text, attrs, size, size_limit, time_limit)
 
     def _pages(self, base: str, scope: str, text: str, attrs: list[str], size: int,
-               size_limit: int, time_limit: int) -> Iterator[Page]:
+               size_limit: int, time_limit: int) -> Iterator[RawPage]:
         returned = 0
         self.schema  # noqa: B018 - read it now, not in the middle of the paged search
         for one_base, one_scope in self._bases(base, scope):
@@ -1199,7 +1201,7 @@ class LiveSource:
                                   time_limit=time_limit, page_size=page_size)
         return self._entries(pages)
 
-    def _entries(self, pages: Iterator[Page]) -> Iterator[Entry]:
+    def _entries(self, pages: Iterator[RawPage]) -> Iterator[Entry]:
         is_binary = self.schema.is_binary
         for page in pages:
             kinds = {name: is_binary(name) for name in page.columns}
@@ -1310,17 +1312,25 @@ class LiveSource:
                 continue
             if not isinstance(rec, Record):
                 raise TypeError(f"cannot load {type(rec).__name__}: give Entry or ldif.Record")
+            kind = rec.changetype
+            if kind in (None, "add") and rec.entry is None:
+                raise LdifError(f"the {kind or 'content'} record for {rec.dn!r} has no entry "
+                                "to add", source=source, line=rec.line)
+            if kind in ("modrdn", "moddn") and rec.newrdn is None:
+                raise LdifError(f"the {kind} record for {rec.dn!r} needs a newrdn",
+                                source=source, line=rec.line)
+            if kind not in (None, "add", "delete", "modify", "modrdn", "moddn"):
+                raise LdifError(f"unknown changetype {kind!r} for {rec.dn!r}: use add, "
+                                "delete, modify, modrdn or moddn", source=source, line=rec.line)
             try:
-                kind = rec.changetype
-                if kind in (None, "add"):
-                    assert rec.entry is not None
+                if kind in (None, "add") and rec.entry is not None:
                     self.add(rec.entry)
                 elif kind == "delete":
                     self.delete(rec.dn)
                 elif kind == "modify":
                     self.modify(rec.dn, [Change(m.op, m.attribute, list(m.values))
                                          for m in rec.modifications])
-                elif kind in ("modrdn", "moddn"):
+                elif kind in ("modrdn", "moddn") and rec.newrdn is not None:
                     self.modify_dn(rec.dn, rec.newrdn, delete_old_rdn=bool(rec.deleteoldrdn),
                                    new_superior=rec.newsuperior)
             except (ReadOnlyError, DirectoryUnavailable):

@@ -247,7 +247,8 @@ def check_naming_context(answer: Any) -> Verdict:
         given = _norm_dn(text)
     except DnError as exc:
         return _no(id, "that is not a DN.", f"a DN looks like 'dc=example,dc=org' ({exc}).")
-    want = [_norm_dn(n) for n in d.root_dse.get("namingContexts", [])]
+    want = [_norm_dn(n if isinstance(n, str) else n.decode("utf-8"))
+            for n in d.root_dse.get("namingContexts", [])]
     if given in want:
         return _yes(id, f"{text!r} is the naming context: every entry's DN ends with it.")
     if text in d or any(given.endswith("," + w) for w in want):
