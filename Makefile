@@ -33,10 +33,14 @@ system:
 	else \
 	  command -v slapd >/dev/null || [ -x /usr/sbin/slapd ] || \
 	    echo "note: slapd is not installed; as root, make test installs it (apt-get install slapd ldap-utils)"; \
+	  command -v chromium >/dev/null || \
+	    echo "note: chromium is not installed; as root, make test installs it (apt-get install chromium)"; \
 	fi
 
+# The lessons are copied to ./lab (gitignored) so a student's work never edits the committed
+# notebooks; files already there are kept.
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $$( [ "$$(id -u)" = "0" ] && echo --allow-root )
+	$(VENV)/bin/ldapnb lab --lessons notebooks lab
 
 test: system $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile
