@@ -168,6 +168,7 @@ class EmbeddedDirectory:
         self._load_time: str | None = None
         self._class_infos: dict[tuple[str, ...], _ClassInfo] = {}
         self._attr_infos: dict[str, _AttrInfo] = {}
+        self._convert_plans: dict[tuple[str, ...], list[tuple[str, str, str, bool]]] = {}
         self._ctx = _Context(self)
         self._compiled: dict[str, object] = {}
 
@@ -1078,43 +1079,51 @@ class EmbeddedDirectory:
 
     def _convert(self, entry: Entry, where: str, *, trusted: bool = True) -> Entry:
         """``entry`` with canonical attribute names and values typed (bytes for binary
-        syntaxes), without the schema checks: the trusted bulk-load path, kept tight."""
+        syntaxes), without the schema checks: the trusted bulk-load path, kept tight.  Entries
+        of one kind share their attribute names, so the per-name work is planned once for
+        each distinct list of names."""
         out = Entry(entry.dn)
         attrs, names = out._attrs, out._names
-        infos = self._attr_infos
-        for key, values in entry._attrs.items():
-            name = entry._names[key]
-            a = infos.get(name)
-            if a is None:
-                if trusted:  # unknown types noted, not refused
-                    lenient, self.lenient = self.lenient, True
-                    try:
-                        a = self._attr_info(name, entry.dn, where)
-                    finally:
-                        self.lenient = lenient
-                else:
-                    a = self._attr_info(name, entry.dn, where)
-            vals = values[:]
-            if a.binary:
-                for i, v in enumerate(vals):
-                    if v.__class__ is str:
-                        vals[i] = v.encode("utf-8")
+        plan = self._convert_plans.get(tuple(entry._attrs))
+        if plan is None:
+            plan = self._convert_plan(entry, where, trusted)
+        for key, low, spelled, binary in plan:
+            values = entry._attrs[key]
+            if binary:
+                vals = [v.encode("utf-8") if v.__class__ is str else v
+                        for v in values]
+            elif bytes in map(type, values):
+                vals = [_text_or_bytes(v) for v in values]
             else:
-                for i, v in enumerate(vals):
-                    if v.__class__ is bytes:
-                        try:
-                            vals[i] = v.decode("utf-8")
-                        except UnicodeDecodeError:
-                            pass  # kept as bytes; the schema check says so
-            low = a.key_lower
+                vals = values.copy()
             if low in attrs:
                 attrs[low].extend(vals)
             else:
                 attrs[low] = vals
-                names[low] = a.key
+                names[low] = spelled
                 if ";" in low:
                     out._options += 1
         return out
+
+    def _convert_plan(self, entry: Entry, where: str,
+                      trusted: bool) -> list[tuple[str, str, str, bool]]:
+        """(source key, canonical key lower-cased, canonical spelling, binary?) per attribute
+        of ``entry``; cached by the entry's list of attribute names."""
+        plan = []
+        for key in entry._attrs:
+            name = entry._names[key]
+            if trusted:  # unknown types are noted, not refused
+                lenient, self.lenient = self.lenient, True
+                try:
+                    a = self._attr_info(name, entry.dn, where)
+                finally:
+                    self.lenient = lenient
+            else:
+                a = self._attr_info(name, entry.dn, where)
+            plan.append((key, a.key_lower, a.key, a.binary))
+        if trusted or all(self._attr_infos.get(entry._names[k]) for k in entry._attrs):
+            self._convert_plans[tuple(entry._attrs)] = plan
+        return plan
 
     def _attr_info(self, name: str, dn: str, where: str) -> _AttrInfo:
         """Everything the checks need to know about an attribute description, cached."""
@@ -1206,6 +1215,17 @@ class EmbeddedDirectory:
                 self._index_entry(ndn, changed)
                 self._meta[ndn].modified = _now()
         self._groups_of = None
+
+
+def _text_or_bytes(value: Value) -> Value:
+    """A text attribute's value as str; bytes that are not UTF-8 stay bytes (the schema
+    check reports them)."""
+    if value.__class__ is bytes:
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return value
+    return value
 
 
 def _parent_ndn(ndn: str) -> str:
