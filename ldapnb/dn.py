@@ -713,6 +713,15 @@ def _normalize_full(dn: str) -> str:
     return ",".join(out)
 
 
+# A lower-cased plain DN without spaces whose attribute types are all as normalize() writes
+# them (a descr or numeric OID that is no alias): normalize() returns it as it is.
+_CANONICAL_TYPE = (
+    "(?!(?:" + "|".join(re.escape(a) for a in _TYPE_ALIASES) + ")=)"
+    r"(?:[a-z][a-z0-9-]*|(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*)"
+)
+_CANONICAL_PLAIN = re.compile(f"{_CANONICAL_TYPE}=[^,]*(?:,{_CANONICAL_TYPE}=[^,]*)*")
+
+
 @functools.lru_cache(maxsize=1 << 17)
 def normalize(dn: str) -> str:
     """The comparison key of a DN: equal keys mean the same entry.
@@ -749,6 +758,10 @@ def normalize(dn: str) -> str:
     if not isinstance(dn, str):
         raise TypeError(f"a DN must be a str, not {type(dn).__name__}")
     if _is_plain(dn):
+        if " " not in dn:  # the common case: the DN lower-cased, when every type is canonical
+            low = dn.lower()
+            if _CANONICAL_PLAIN.fullmatch(low):
+                return low
         out = []
         for part in dn.split(","):
             t, eq, v = part.partition("=")

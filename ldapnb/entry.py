@@ -29,6 +29,23 @@ def is_secret(attribute: str) -> bool:
     return attribute.split(";", 1)[0].lower() in SECRET_ATTRIBUTES
 
 
+class SharedNames(dict[str, str]):
+    """An entry's spellings of its attribute names, shared by many entries of one kind (the
+    embedded directory's bulk load): read like a dict; an entry copies it before any change,
+    and changing it in place is refused."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("shared attribute spellings cannot be changed in place")
+
+    __setitem__ = __delitem__ = pop = popitem = clear = update = setdefault = _refuse  # type: ignore[assignment]
+    __ior__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, str]]]:
+        return dict, (dict(self),)  # copies and pickles are plain dicts
+
+
 class Entry(Mapping[str, list[Value]]):
     """A DN and a case-insensitive map of attribute name -> list of values.
 
@@ -96,6 +113,8 @@ class Entry(Mapping[str, list[Value]]):
         """Append ``values`` to attribute ``name`` (created if absent)."""
         key = name.lower()
         if key not in self._attrs:
+            if self._names.__class__ is not dict:
+                self._names = dict(self._names)
             self._attrs[key] = []
             self._names[key] = name
             if ";" in key:
@@ -108,6 +127,8 @@ class Entry(Mapping[str, list[Value]]):
         """Replace attribute ``name``'s values; an empty list removes the attribute."""
         values = [values] if isinstance(values, (str, bytes)) else list(values)
         key = name.lower()
+        if self._names.__class__ is not dict:
+            self._names = dict(self._names)
         if not values:
             if self._attrs.pop(key, None) is not None and ";" in key:
                 self._options -= 1
@@ -122,6 +143,8 @@ class Entry(Mapping[str, list[Value]]):
     def remove(self, name: str) -> None:
         """Remove attribute ``name`` entirely (KeyError if absent)."""
         key = name.lower()
+        if self._names.__class__ is not dict:
+            self._names = dict(self._names)
         del self._attrs[key]
         del self._names[key]
         if ";" in key:

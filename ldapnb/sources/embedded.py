@@ -21,18 +21,21 @@ RECIPES.md); a teaching and audit kit cannot teach wrong answers.  What it does,
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import gc
 import itertools
+import operator
+import re
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import dn as dnlib
 from .. import filters as flt
 from .. import matching
-from ..entry import Entry, Value
+from ..entry import Entry, SharedNames, Value
 from ..errors import (
     BindError,
     EntryAlreadyExists,
@@ -112,12 +115,88 @@ class _AttrInfo:
     syntax_checked: bool
 
 
-class _Meta:
-    __slots__ = ("seq", "created", "modified", "creator", "modifier")
+class _FastPlan:
+    """What checking and converting entries with one exact list of attribute names needs,
+    worked out once, so the per-entry work left is the values' own.  Only for lists of known
+    attribute types that stay distinct once made canonical; any entry the quick checks cannot
+    pass takes the full path, which finds and words the problem."""
 
-    def __init__(self, seq: int, when: str, who: str):
-        self.seq, self.created, self.modified, self.creator, self.modifier = (
-            seq, when, when, who, who)
+    __slots__ = ("infos", "sources", "same", "keys", "names", "options", "text", "binary",
+                 "oc", "checked", "integers", "n_integers", "not_integers", "others",
+                 "others_values", "by_classes", "classes", "naming")
+
+    def __init__(self, sources: tuple[str, ...], infos: list[_AttrInfo]):
+        self.infos = infos
+        self.keys = tuple(a.key_lower for a in infos)
+        self.sources = _getter(sources)         # the entry's value lists, in plan order
+        # the entry's keys are already the canonical ones: its value lists are in plan order
+        # (the plan's key strings are used all the same: shared, found by identity)
+        self.same = sources == self.keys
+        self.names = SharedNames((a.key_lower, a.key) for a in infos)  # copied on change
+        self.options = sum(";" in k for k in self.keys)
+        self.binary = tuple(a.key_lower for a in infos if a.binary)
+        self.text = _getter(tuple(a.key_lower for a in infos if not a.binary))
+        self.oc = "objectclass" in self.keys
+        # syntax-checked attributes: (key, a normalizer raising or returning None when the
+        # value is not valid, single-valued?)
+        self.checked = tuple((a.key_lower, _quick_normalizer(a.rule), a.single_value)  # type: ignore[arg-type]
+                             for a in infos if a.syntax_checked)
+        ints = tuple(a.key_lower for a in infos
+                     if a.syntax_checked and a.rule.name == "integerMatch")  # type: ignore[union-attr]
+        self.integers = _getter(ints) if ints else None
+        self.n_integers = len(ints) - 1  # separators when they are joined
+        self.not_integers = tuple(c for c in self.checked if c[0] not in ints)
+        others = tuple(a for a in infos
+                       if not a.syntax_checked and a.key_lower != "objectclass")
+        self.others = tuple((a.key_lower, a) for a in others)
+        self.others_values = _getter(tuple(a.key_lower for a in others))
+        self.by_classes: dict[tuple[str, ...], bool] = {}  # objectClass values -> all fine?
+        self.classes: list[str] | None = None  # the last fine objectClass values seen
+        # the last plain RDN's prefix ("uid="), canonical key, equality rule, text rule?
+        self.naming: tuple[str, str, matching.MatchingRule | None, bool] | None = None
+
+
+def _getter(indices: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """A function picking the items at ``indices`` out of a sequence or mapping, as a tuple
+    (``operator.itemgetter`` when there are two or more)."""
+    if len(indices) > 1:
+        return operator.itemgetter(*indices)
+    if indices:
+        i = indices[0]
+        return lambda seq: (seq[i],)
+    return lambda seq: ()
+
+
+def _quick_normalizer(rule: matching.MatchingRule) -> Callable[[str], object]:
+    """``rule``'s normalizer for str values, quicker for the common rules; it may raise
+    ValueError/TypeError/OverflowError where the rule's own returns None."""
+    if rule.name == "distinguishedNameMatch":
+        return dnlib.normalize  # DnError (a ValueError) for an invalid DN
+    if rule.name == "integerMatch":
+        slow = rule._normalize
+
+        def integer(v: str) -> object:
+            # digits without a leading zero: the RFC 4517 form, its own key
+            if v.isdigit() and v.isascii() and (v[0] != "0" or len(v) == 1):
+                return int(v)
+            return slow(v)
+        return integer
+    return rule._normalize
+
+
+class _Meta:
+    """An entry's operational time stamps and names.  Never changed in place: the entries
+    of one load share one; a write gives the entry a new one (:meth:`modified_now`)."""
+
+    __slots__ = ("created", "modified", "creator", "modifier")
+
+    def __init__(self, when: str, who: str):
+        self.created, self.modified, self.creator, self.modifier = when, when, who, who
+
+    def modified_now(self) -> _Meta:
+        new = _Meta(self.created, self.creator)
+        new.modified, new.modifier = _now(), self.modifier
+        return new
 
 
 def _now() -> str:
@@ -154,7 +233,9 @@ class EmbeddedDirectory:
         self.lenient = lenient
         self.warnings: list[str] = []
         self._entries: dict[str, Entry] = {}          # ndn -> entry (canonical attribute names)
-        self._meta: dict[str, _Meta] = {}
+        self._meta: dict[str, _Meta] = {}            # entries not added by a load
+        self._loads: list[tuple[int, _Meta]] = []     # each load's first seq and meta
+        self._seqs: dict[str, int] = {}               # ndn -> order of addition
         self._children: dict[str, dict[str, None]] = {}  # parent ndn -> ordered child ndns
         self._parent: dict[str, str] = {}
         self._roots: dict[str, None] = {}
@@ -165,10 +246,12 @@ class EmbeddedDirectory:
         self._groups_of: dict[str, dict[str, None]] | None = None  # member ndn -> group ndns
         self._paged: dict[bytes, Iterator[Entry]] = {}
         self._canons: dict[str, str] = {}
-        self._load_time: str | None = None
+        self._load_meta: _Meta | None = None  # what the entries of a load share
         self._class_infos: dict[tuple[str, ...], _ClassInfo] = {}
         self._attr_infos: dict[str, _AttrInfo] = {}
         self._convert_plans: dict[tuple[str, ...], list[tuple[str, str, str, bool]]] = {}
+        self._fast_plans: dict[tuple[str, ...], _FastPlan | None] = {}
+        self._naming: dict[str, tuple[str, matching.MatchingRule | None, bool]] = {}
         self._ctx = _Context(self)
         self._compiled: dict[str, object] = {}
 
@@ -244,7 +327,7 @@ class EmbeddedDirectory:
             pool: Iterable[str] = [nbase]
         elif candidates is not None:
             pool = sorted((n for n in candidates if self._in_scope(n, nbase, scope)),
-                          key=lambda n: self._meta[n].seq)
+                          key=self._seqs.__getitem__)
         elif scope == "one":
             pool = list(self._children.get(nbase, ())) if nbase else list(self._roots)
         else:
@@ -337,16 +420,21 @@ class EmbeddedDirectory:
             raise EntryAlreadyExists(entry.dn)
         parent = _parent_ndn(ndn) if ndn else None
         if parent and parent not in self._entries:
-            inside = any(dnlib.is_descendant(ndn, r) for r in self._roots)
-            if inside or not new_root:
-                raise NoSuchEntry(entry.dn, matched=self._matched(ndn),
-                                  naming_contexts=self.naming_contexts,
-                                  message=f"cannot add {entry.dn!r}: its parent "
-                                  f"{dnlib.parent(entry.dn)!r} does not exist")
+            self._check_new_root(entry, ndn, new_root)
             parent = None
         where = f" (line {line})" if line else ""
         stored = self._convert(entry, where) if trusted else self._check(entry, ndn, where=where)
         self._store(ndn, stored, parent)
+
+    def _check_new_root(self, entry: Entry, ndn: str, new_root: bool) -> None:
+        """For an entry whose parent is absent: nothing when it may start a naming context,
+        else :class:`NoSuchEntry`."""
+        inside = any(dnlib.is_descendant(ndn, r) for r in self._roots)
+        if inside or not new_root:
+            raise NoSuchEntry(entry.dn, matched=self._matched(ndn),
+                              naming_contexts=self.naming_contexts,
+                              message=f"cannot add {entry.dn!r}: its parent "
+                              f"{dnlib.parent(entry.dn)!r} does not exist")
 
     def delete(self, dn: str) -> None:
         """Delete a leaf entry; references to it in groups are removed (refint)."""
@@ -415,7 +503,7 @@ class EmbeddedDirectory:
         self._unindex(ndn, old)
         self._entries[ndn] = checked
         self._index_entry(ndn, checked)
-        self._meta[ndn].modified = _now()
+        self._meta[ndn] = self._meta_of(ndn).modified_now()
         self._touched(old, checked)
 
     def modify_dn(self, dn: str, new_rdn: str, *, delete_old_rdn: bool = True,
@@ -464,7 +552,7 @@ class EmbeddedDirectory:
             rdns = dnlib.parse(e.dn)
             e.dn = dnlib.to_string(rdns[: len(rdns) - old_len] + new_rdns)
             renamed[n] = e
-        metas = {n: self._meta[n] for n in moved}
+        metas = {n: (self._seqs[n], self._meta_of(n)) for n in moved}
         for n in reversed(moved):
             self._unstore(n, keep_meta=True)
         for n in moved:
@@ -536,11 +624,12 @@ class EmbeddedDirectory:
         pending: list[tuple[int, int, Entry, int | None]] = []
         paused = gc.isenabled()
         gc.disable()  # a bulk load makes millions of objects that live on: no cyclic garbage
-        self._load_time = _now()
+        self._load_meta = _Meta(_now(), "cn=ldapnb")
+        self._loads.append((next(self._seq), self._load_meta))
         try:
             return self._load(records, source, pending, Record, trusted)
         finally:
-            self._load_time = None
+            self._load_meta = None
             if paused:
                 gc.enable()
 
@@ -550,20 +639,27 @@ class EmbeddedDirectory:
         count = 0
 
         def flush() -> None:
-            pending.sort(key=lambda p: (p[0], p[1]))
-            for _depth, _seq, entry, line in pending:
-                try:
-                    self.add(entry, line=line, trusted=trusted)
-                except (SchemaError, NoSuchEntry, EntryAlreadyExists, OperationError) as exc:
-                    if line is None:
-                        raise
-                    raise LdifError(f"{exc}", source=source, line=line) from exc
+            pending.sort(key=_DEPTH)  # stable: same depth, file order
+            if type(self).add is EmbeddedDirectory.add:
+                self._add_all(pending, source, trusted)
+            else:  # a subclass's add sees every entry
+                for _depth, _seq, entry, line in pending:
+                    try:
+                        self.add(entry, line=line, trusted=trusted)
+                    except (SchemaError, NoSuchEntry, EntryAlreadyExists,
+                            OperationError) as exc:
+                        if line is None:
+                            raise
+                        raise LdifError(f"{exc}", source=source, line=line) from exc
             pending.clear()
 
         for rec in records:
             count += 1
             if isinstance(rec, Entry):
-                pending.append((_depth(rec.dn), count, rec, None))
+                dn = rec.dn  # _depth(dn), its usual case written out
+                pending.append((dn.count(",") + dn.count(";") + 1
+                                if dn.strip() and "\\" not in dn and '"' not in dn
+                                else _depth(dn), count, rec, None))
             elif isinstance(rec, Record):
                 if rec.changetype is None and rec.entry is not None:
                     pending.append((_depth(rec.dn), count, rec.entry, rec.line))
@@ -574,6 +670,58 @@ class EmbeddedDirectory:
                 raise TypeError(f"cannot load {type(rec).__name__}: give Entry or ldif.Record")
         flush()
         return count
+
+    def _add_all(self, pending: list[tuple[int, int, Entry, int | None]], source: str,
+                 trusted: bool) -> None:
+        """:meth:`add` for each pending entry in turn: the same steps, written out here
+        because a bulk load spends a good share of its time on calls."""
+        entries, seqs, counter = self._entries, self._seqs, self._seq
+        parents, children = self._parent, self._children
+        plans: dict[tuple[str, ...], Any] = self._fast_plans
+        # checked, the DNs in member values were normalised (and cached) before: the cache
+        # answers for most entries; trusted, nothing has been, so the cache would only cost
+        normalize = dnlib.normalize if not trusted else dnlib.normalize.__wrapped__
+        for _depth, _seq, entry, line in pending:
+            try:
+                ndn = normalize(entry.dn)
+                if ndn in entries:
+                    raise EntryAlreadyExists(entry.dn)
+                parent = _parent_ndn(ndn) if ndn else None
+                if parent and parent not in entries:
+                    self._check_new_root(entry, ndn, True)
+                    parent = None
+                where = f" (line {line})" if line else ""
+                if trusted:
+                    stored = self._convert(entry, where)
+                else:  # self._check, written out
+                    plan = plans.get(tuple(entry._names.values()), _NO_PLAN)
+                    if plan is _NO_PLAN:
+                        plan = self._fast_plan(entry)
+                    quick = self._quick_check(entry, ndn, plan) if plan is not None else None
+                    stored = quick if quick is not None else \
+                        self._full_check(entry, ndn, where=where)
+                # self._store(ndn, stored, parent), written out
+                entries[ndn] = stored
+                seqs[ndn] = next(counter)
+                if self._load_meta is None:
+                    self._meta[ndn] = _Meta(_now(), "cn=ldapnb")
+                if parent:
+                    parents[ndn] = parent
+                    kids = children.get(parent)
+                    if kids is None:
+                        children[parent] = {ndn: None}
+                    else:
+                        kids[ndn] = None
+                else:
+                    self._roots[ndn] = None
+                if self._eq:
+                    self._index_entry(ndn, stored)
+                if self._groups_of is not None:
+                    self._touched(None, stored)
+            except (SchemaError, NoSuchEntry, EntryAlreadyExists, OperationError) as exc:
+                if line is None:
+                    raise
+                raise LdifError(f"{exc}", source=source, line=line) from exc
 
     def apply(self, rec: LdifRecord, *, source: str = "<ldif>") -> None:
         """Apply one LDIF record (content or change) with the server's rules.
@@ -629,22 +777,43 @@ class EmbeddedDirectory:
         return None
 
     def _store(self, ndn: str, entry: Entry, parent: str | None,
-               meta: _Meta | None = None) -> None:
+               meta: tuple[int, _Meta] | None = None) -> None:
         self._entries[ndn] = entry
-        self._meta[ndn] = meta or _Meta(next(self._seq), self._load_time or _now(), "cn=ldapnb")
+        if meta is None:
+            self._seqs[ndn] = next(self._seq)
+            if self._load_meta is None:  # else _meta_of finds the load's
+                self._meta[ndn] = _Meta(_now(), "cn=ldapnb")
+        else:
+            self._seqs[ndn], self._meta[ndn] = meta
         if parent:
             self._parent[ndn] = parent
-            self._children.setdefault(parent, {})[ndn] = None
+            kids = self._children.get(parent)
+            if kids is None:
+                self._children[parent] = {ndn: None}
+            else:
+                kids[ndn] = None
         else:
             self._roots[ndn] = None
-        self._index_entry(ndn, entry)
-        self._touched(None, entry)
+        if self._eq:
+            self._index_entry(ndn, entry)
+        if self._groups_of is not None:
+            self._touched(None, entry)
+
+    def _meta_of(self, ndn: str) -> _Meta:
+        """A stored entry's time stamps: its own once written to (or when added outside a
+        load), else those of the load that added it (the last load begun before its seq)."""
+        meta = self._meta.get(ndn)
+        if meta is None:
+            seq = self._seqs[ndn]
+            meta = self._loads[bisect.bisect_right(self._loads, seq, key=_FIRST) - 1][1]
+        return meta
 
     def _unstore(self, ndn: str, keep_meta: bool = False) -> None:
         entry = self._entries.pop(ndn)
         self._unindex(ndn, entry)
         if not keep_meta:
             self._meta.pop(ndn, None)
+            self._seqs.pop(ndn, None)
         parent = self._parent.pop(ndn, None)
         if parent is not None:
             kids = self._children.get(parent)
@@ -941,7 +1110,7 @@ class EmbeddedDirectory:
     def operational(self, ndn: str, entry: Entry, name: str) -> list[Value]:
         """The values of an operational attribute the directory computes for ``entry``."""
         low = name.lower()
-        meta = self._meta.get(ndn)
+        meta = self._meta_of(ndn) if ndn in self._seqs else None
         if low == "memberof":
             return list(self.member_of(entry.dn))
         if low == "entrydn":
@@ -1027,7 +1196,187 @@ class EmbeddedDirectory:
     def _check(self, entry: Entry, ndn: str, *, where: str) -> Entry:
         """A copy of ``entry`` with canonical attribute names and typed values, after checking
         it against the schema (or, lenient, noting what is wrong).  This is the bulk-load hot
-        path: what depends only on the object classes or the attribute name is cached."""
+        path: an entry that passes the quick checks of :meth:`_quick_check` is done; any other
+        goes through :meth:`_full_check`, which finds and words every problem."""
+        plan = self._fast_plan(entry)
+        if plan is not None:
+            out = self._quick_check(entry, ndn, plan)
+            if out is not None:
+                return out
+        return self._full_check(entry, ndn, where=where)
+
+    def _fast_plan(self, entry: Entry) -> _FastPlan | None:
+        """The :class:`_FastPlan` for ``entry``'s attribute names (None: there is none)."""
+        names = tuple(entry._names.values())
+        plan = self._fast_plans.get(names, _NO_PLAN)
+        if plan is _NO_PLAN:
+            plan = None
+            schema = self.schema
+            if all(schema.attribute_type(n.split(";", 1)[0]) is not None for n in names):
+                infos = [self._attr_info(n, entry.dn, "") for n in names]  # known: no errors
+                if len({a.key_lower for a in infos}) == len(infos):
+                    plan = _FastPlan(tuple(n.lower() for n in names), infos)
+            self._fast_plans[names] = plan
+        return plan  # type: ignore[return-value]
+
+    def _fast_values(self, entry: Entry, plan: _FastPlan) -> dict[str, list[Value]] | None:
+        """Canonical key -> a copy of the value list, binary values as bytes; None when a
+        text attribute has a value that is not a str (the full path deals with it)."""
+        src = entry._attrs
+        if plan.same:
+            attrs = {k: v.copy() for k, v in zip(plan.keys, src.values(), strict=False)}
+        else:
+            attrs = dict(zip(plan.keys, map(list.copy, plan.sources(src)), strict=False))
+        if plan.binary:
+            texts: Iterable[list[Value]] = plan.text(attrs)
+            for key in plan.binary:
+                attrs[key] = [v.encode("utf-8") if v.__class__ is str else v
+                              for v in attrs[key]]
+        else:
+            texts = attrs.values()
+        if not _STR.issuperset(map(type, itertools.chain.from_iterable(texts))):
+            return None
+        return attrs
+
+    def _quick_check(self, entry: Entry, ndn: str, plan: _FastPlan) -> Entry | None:
+        """The checked copy of ``entry`` when it plainly breaks no rule (the same rules as
+        :meth:`_full_check`), else None.  What depends only on the attribute names and the
+        objectClass values is judged once per plan."""
+        if not plan.oc:
+            return None  # no objectClass: a problem the full check words
+        src = entry._attrs  # as _fast_values, written out: this is the hot path
+        attrs: dict[str, list[Any]]  # all str once checked, but for binary attributes
+        if plan.same:
+            attrs = {k: v.copy() for k, v in zip(plan.keys, src.values(), strict=False)}
+        else:
+            attrs = dict(zip(plan.keys, map(list.copy, plan.sources(src)), strict=False))
+        if plan.binary:
+            texts: Iterable[list[Value]] = plan.text(attrs)
+            for key in plan.binary:
+                attrs[key] = [v.encode("utf-8") if v.__class__ is str else v
+                              for v in attrs[key]]
+        else:
+            texts = attrs.values()
+        if not _STR.issuperset(map(type, itertools.chain.from_iterable(texts))):
+            return None
+        classes = attrs["objectclass"]
+        if classes != plan.classes:  # not the last entry's (fine) objectClass values
+            oc_key = tuple(classes)
+            fine = plan.by_classes.get(oc_key)
+            if fine is None:
+                fine = plan.by_classes[oc_key] = self._classes_fine(plan, oc_key)
+            if not fine:
+                return None
+            plan.classes = classes.copy()
+        lists = attrs.values()
+        # the usual entry: one value for every attribute but objectClass
+        singles = all(lists) and sum(map(len, lists)) == len(lists) - 1 + len(classes)
+        checked = plan.checked
+        if singles and plan.integers:
+            # one value each for the INTEGER attributes: one match for them all (a value
+            # holding the separator changes the count, and goes the long way)
+            joined = "\n".join(map(_FIRST, plan.integers(attrs)))
+            if _INTEGERS.fullmatch(joined) is None or joined.count("\n") != plan.n_integers:
+                return None
+            checked = plan.not_integers
+        try:
+            for key, normalize, single in checked:
+                vals = attrs[key]
+                if singles or len(vals) == 1:
+                    if normalize(vals[0]) is None:
+                        return None
+                elif single:
+                    return None
+                else:
+                    keys = list(map(normalize, vals))
+                    if None in keys or len(set(keys)) != len(keys):
+                        return None
+        except (ValueError, TypeError, OverflowError):
+            return None
+        if not singles and max(map(len, plan.others_values(attrs)), default=0) > 1:
+            for key, a in plan.others:
+                vals = attrs[key]
+                if len(vals) > 1:
+                    if a.single_value:
+                        return None
+                    rule = a.rule
+                    found = [rule.normalize(v) for v in vals] if rule else vals
+                    if len(set(found)) != len(found):
+                        return None
+        if ndn:
+            # the naming value must be among the attribute's values.  The RDN is usually one
+            # plain AVA of the type the last entry of this kind had: its prefix ("uid=") and
+            # what the check needs are kept in plan.naming, and _rdn_avas is not needed.
+            dn = entry.dn
+            end = dn.find(",")
+            if end < 0:
+                end = len(dn)
+            last = plan.naming
+            if last is not None and dn.startswith(last[0]) and \
+                    _RDN_SPECIAL.search(dn, 0, end) is None:
+                value = dn[len(last[0]):end].strip()
+                _prefix, low, rule, text = last
+                named = attrs.get(low)
+                if not named or value not in named or (
+                        rule is not None and not (text and value.isascii() and value.isprintable())
+                        and rule.normalize(value) is None):
+                    return None
+            else:
+                avas = _rdn_avas(dn)
+                for attr, value in avas:
+                    naming = self._naming.get(attr)
+                    if naming is None:
+                        if self.schema.attribute_type(attr.split(";", 1)[0]) is None:
+                            return None
+                        key = self._canon_description(attr)
+                        rule = self._eq_rule(key)
+                        naming = self._naming[attr] = (
+                            key.lower(), rule, rule is None or rule.name in _TEXT_RULES)
+                    low, rule, text = naming
+                    named = attrs.get(low)
+                    if not named or value not in named:
+                        return None
+                    if rule is not None and not (
+                            text and value.isascii() and value.isprintable()) \
+                            and rule.normalize(value) is None:
+                        return None
+                if len(avas) == 1 and _RDN_SPECIAL.search(dn, 0, end) is None \
+                        and dn.startswith(avas[0][0] + "="):
+                    plan.naming = (avas[0][0] + "=", *self._naming[avas[0][0]])
+        out = Entry.__new__(Entry)
+        out.dn = entry.dn
+        out._attrs = attrs
+        out._names = plan.names
+        out._options = plan.options
+        return out
+
+    def _classes_fine(self, plan: _FastPlan, classes: tuple[str, ...]) -> bool:
+        """True when entries with ``plan``'s attribute names and these objectClass values
+        break no rule that depends on those alone (object classes known with a structural
+        one, every attribute allowed, every MUST present, objectClass values valid and
+        distinct)."""
+        info = self._class_info(classes)
+        if info.problems or not info.known:
+            return False
+        infos = plan.infos
+        if not info.extensible and any(not a.operational and a.canon not in info.allowed
+                                       for a in infos):
+            return False
+        if not info.must <= {a.canon for a in infos}:
+            return False
+        a = infos[plan.keys.index("objectclass")]
+        if a.binary or a.syntax_checked:
+            return False
+        if len(classes) > 1:
+            if a.single_value:
+                return False
+            keys = [a.rule.normalize(v) for v in classes] if a.rule else list(classes)
+            if len(set(keys)) != len(keys):
+                return False
+        return True
+
+    def _full_check(self, entry: Entry, ndn: str, *, where: str) -> Entry:
+        """:meth:`_check` done attribute by attribute, saying what is wrong."""
         out = self._convert(entry, where, trusted=False)
         info = self._class_info(tuple(str(c) for c in out._attrs.get("objectclass", ())))
         for problem in info.problems:
@@ -1082,6 +1431,17 @@ class EmbeddedDirectory:
         syntaxes), without the schema checks: the trusted bulk-load path, kept tight.  Entries
         of one kind share their attribute names, so the per-name work is planned once for
         each distinct list of names."""
+        if trusted:
+            fast = self._fast_plan(entry)
+            if fast is not None:
+                typed = self._fast_values(entry, fast)
+                if typed is not None:
+                    out = Entry.__new__(Entry)
+                    out.dn = entry.dn
+                    out._attrs = typed
+                    out._names = fast.names
+                    out._options = fast.options
+                    return out
         out = Entry(entry.dn)
         attrs, names = out._attrs, out._names
         plan = self._convert_plans.get(tuple(entry._attrs))
@@ -1213,7 +1573,7 @@ class EmbeddedDirectory:
                 self._unindex(ndn, entry)
                 self._entries[ndn] = changed
                 self._index_entry(ndn, changed)
-                self._meta[ndn].modified = _now()
+                self._meta[ndn] = self._meta_of(ndn).modified_now()
         self._groups_of = None
 
 
@@ -1253,6 +1613,16 @@ def _rdn_avas(dn: str) -> tuple[tuple[str, str], ...]:
         return ((attr.strip(), value.strip()),)
     return dnlib.rdn_avas(dn)
 
+
+_NO_PLAN = object()
+_FIRST = operator.itemgetter(0)
+_INTEGER = f"(?:{matching._INTEGER.pattern})"  # integerMatch's valid values (RFC 4517)
+_INTEGERS = re.compile(f"{_INTEGER}(?:\n{_INTEGER})*")
+_RDN_SPECIAL = re.compile(r'[\\"+#]')  # what _rdn_avas leaves to dn.rdn_avas
+_DEPTH = operator.itemgetter(0)
+_STR = {str}
+#: equality rules for which every printable ASCII str is a valid value
+_TEXT_RULES = {"caseIgnoreMatch", "caseExactMatch"}
 
 _SYNTAX_CHECKED = {"integerMatch", "booleanMatch", "distinguishedNameMatch",
                    "generalizedTimeMatch", "numericStringMatch", "uniqueMemberMatch"}
