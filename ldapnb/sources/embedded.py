@@ -1244,21 +1244,10 @@ class EmbeddedDirectory:
         objectClass values is judged once per plan."""
         if not plan.oc:
             return None  # no objectClass: a problem the full check words
-        src = entry._attrs  # as _fast_values, written out: this is the hot path
-        attrs: dict[str, list[Any]]  # all str once checked, but for binary attributes
-        if plan.same:
-            attrs = {k: v.copy() for k, v in zip(plan.keys, src.values(), strict=False)}
-        else:
-            attrs = dict(zip(plan.keys, map(list.copy, plan.sources(src)), strict=False))
-        if plan.binary:
-            texts: Iterable[list[Value]] = plan.text(attrs)
-            for key in plan.binary:
-                attrs[key] = [v.encode("utf-8") if v.__class__ is str else v
-                              for v in attrs[key]]
-        else:
-            texts = attrs.values()
-        if not _STR.issuperset(map(type, itertools.chain.from_iterable(texts))):
+        typed = self._fast_values(entry, plan)
+        if typed is None:
             return None
+        attrs: dict[str, list[Any]] = typed  # all str, but for binary attributes
         classes = attrs["objectclass"]
         if classes != plan.classes:  # not the last entry's (fine) objectClass values
             oc_key = tuple(classes)
