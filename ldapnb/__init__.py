@@ -6,6 +6,7 @@
 'dc=example,dc=org'
 """
 
+from . import errors
 from .diagnose import diagnose
 from .directory import Directory, fixtures
 from .entry import Entry
@@ -35,19 +36,5 @@ __all__ = [
     "diagnose",
     "fixtures",
     "__version__",
-    "LdapnbError",
-    "LdifError",
-    "FilterError",
-    "DnError",
-    "SchemaError",
-    "ObjectClassViolation",
-    "NoSuchEntry",
-    "EntryAlreadyExists",
-    "NotAllowedOnNonLeaf",
-    "BindError",
-    "TlsError",
-    "DirectoryUnavailable",
-    "LimitExceeded",
-    "ReadOnlyError",
-    "OperationError",
+    *errors.__all__,  # the error tree, listed once, in errors.py
 ]
