@@ -6,7 +6,6 @@
 'dc=example,dc=org'
 """
 
-from . import errors
 from .diagnose import diagnose
 from .directory import Directory, fixtures
 from .entry import Entry
@@ -36,5 +35,19 @@ __all__ = [
     "diagnose",
     "fixtures",
     "__version__",
-    *errors.__all__,  # the error tree, listed once, in errors.py
+    "LdapnbError",
+    "LdifError",
+    "FilterError",
+    "DnError",
+    "SchemaError",
+    "ObjectClassViolation",
+    "NoSuchEntry",
+    "EntryAlreadyExists",
+    "NotAllowedOnNonLeaf",
+    "BindError",
+    "TlsError",
+    "DirectoryUnavailable",
+    "LimitExceeded",
+    "ReadOnlyError",
+    "OperationError",
 ]
