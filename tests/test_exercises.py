@@ -17,7 +17,7 @@ from ldapnb import Directory
 from ldapnb.diagnose import diagnose
 from ldapnb.directory import fixture_path
 from ldapnb.teach import exercises as x
-from ldapnb.teach import lessons, wire
+from ldapnb.teach import lessons, solutions, wire
 from ldapnb.teach.replication import EmbeddedReplicationLab
 from ldapnb.tls import make_certificates
 
@@ -63,6 +63,63 @@ def test_no_answer_ever_raises(id, junk):
     wrong(v)
 
 
+def test_every_exercise_has_a_kind_and_a_teacher_solution():
+    assert set(solutions.SOLUTIONS) == set(x.EXERCISES)
+    assert {ex.kind for ex in x.EXERCISES.values()} <= set(x.KINDS)
+
+
+CONTEXT_FREE = sorted(id for id, f in solutions.SOLUTIONS.items()
+                      if not inspect.signature(f).parameters)
+
+
+@pytest.mark.parametrize("id", CONTEXT_FREE)
+def test_the_teacher_solution_gets_a_tick(id):
+    v = x.check(id, *solutions.solve(id))
+    right(v)
+    assert "✓" in str(v) and "✓ Right" in v._repr_html_()
+
+
+@pytest.mark.parametrize("id", sorted(x.EXERCISES))
+def test_an_unanswered_exercise_says_your_turn_and_never_the_answer(id):
+    n = len(inspect.signature(x.EXERCISES[id].check).parameters)
+    v = x.check(id, *([...] * n))
+    assert not v and not v.answered and "your turn" in str(v) and "Your turn" in v._repr_html_()
+    assert "✓" not in str(v) and "✗" not in str(v)
+
+
+def _answer_texts(args: tuple) -> list[str]:
+    """The parts of a solution a hint could give away (long enough to be telling)."""
+    texts = []
+    for a in args:
+        if isinstance(a, str):
+            texts.append(a)
+        elif isinstance(a, list) and all(isinstance(w, str) for w in a):
+            texts.append(" ".join(a))
+    return [t.lower() for t in texts if len(t) >= 6]
+
+
+WRONG = [None, "", "x", "(cn=*)", "uid=nobody", ["nobody"], 0, "read", "{MD5}"]
+
+
+@pytest.mark.parametrize("id", CONTEXT_FREE)
+def test_no_hint_gives_the_answer_away(id):
+    answers = _answer_texts(solutions.solve(id))
+    for junk in WRONG:
+        v = x.check(id, junk)
+        if v.ok:
+            continue
+        said = (v.message + " " + v.hint).lower()
+        for a in answers:
+            assert a not in said, f"{id}: the hint for {junk!r} gives away {a!r}: {said}"
+
+
+def test_check_by_id():
+    assert x.check("01.2", "uid=carol").ok
+    v = x.check("42.1", "anything")
+    wrong(v, "01.1")
+    assert x.question("01.2") == x.EXERCISES["01.2"].question
+
+
 def test_verdict_shows_in_text_and_html():
     v = x.check_rdn("carol")
     assert "[01.2] ✗ not yet" in str(v) and "hint:" in str(v)
@@ -87,7 +144,7 @@ def test_01_directory():
     right(x.check_mail_class("inetOrgPerson"))
     right(x.check_mail_class("INETORGPERSON"))
     wrong(x.check_mail_class("person"), "does not allow mail", "d.schema.may")
-    wrong(x.check_mail_class("posixAccount"), "her classes are")
+    wrong(x.check_mail_class("posixAccount"), "alice['objectClass']")
 
 
 # -- 02 ------------------------------------------------------------------------------------------
@@ -137,6 +194,7 @@ def _sasl(d: Directory, mechanism: str, creds: tuple | None) -> ldap3.Connection
 def test_03_sasl_bind():
     d = Directory.embedded("example")
     right(x.check_sasl_bind(_sasl(d, ldap3.PLAIN, (None, "bjensen", "hunter2"))))
+    right(x.check("03.2", *solutions.solve("03.2", d)))
     wrong(x.check_sasl_bind(_sasl(d, ldap3.PLAIN, (None, "bjensen", "nope"))), "not bound")
     wrong(x.check_sasl_bind(_sasl(d, ldap3.PLAIN, (None, "tjones", "password1"))), "bjensen")
     wrong(x.check_sasl_bind(_sasl(d, ldap3.EXTERNAL, None)), "PLAIN")
@@ -155,7 +213,8 @@ def test_04_authorization():
     wrong(x.check_password_readers(["admin"]), "self write")
     wrong(x.check_password_readers(["root"]), "choose among")
     right(x.check_auth_access("bind"))
-    wrong(x.check_auth_access("read"), "not to read")
+    wrong(x.check_auth_access("read"), "access levels", "Admin Guide")
+    assert "bind" not in x.check_auth_access("read").hint  # the hint names no answer
 
 
 # -- 05-07: real captures through the tap ---------------------------------------------------------
@@ -169,6 +228,7 @@ def test_05_wire(tiny_server):
     capture = wire.capture_bind(tiny_server, mode="plain", user=ALICE, password="alice-pw")
     bind = capture.find("bindRequest")[0]
     right(x.check_bind_request_size(capture, len(bind.raw)))
+    right(x.check("05.2", *solutions.solve("05.2", capture)))
     right(x.check_bind_request_size(capture.messages, len(bind.raw)))
     wrong(x.check_bind_request_size(capture, bind.fields[0].length), "tag byte")
     wrong(x.check_bind_request_size(capture, 3), "bytes")
@@ -186,6 +246,7 @@ def test_06_untrusted_capture(tiny_server, tmp_path):
     untrusted = wire.capture_bind(tiny_server, mode="ldaps", user=ALICE, password="alice-pw",
                                   ca_file=other, check=False)
     right(x.check_untrusted_capture(untrusted))
+    right(x.check("06.1", *solutions.solve("06.1", tiny_server, other)))
     trusted = wire.capture_bind(tiny_server, mode="ldaps", user=ALICE, password="alice-pw")
     wrong(x.check_untrusted_capture(trusted), "other CA")
     plain = wire.capture_bind(tiny_server, mode="plain", user=ALICE, password="alice-pw")
@@ -210,6 +271,7 @@ def test_07_starttls(tiny_server):
     wrong(x.check_starttls_oid("636"), "requestName")
     capture = wire.capture_bind(tiny_server, mode="starttls", user=ALICE, password="alice-pw")
     right(x.check_cleartext_before_tls(capture, 2))
+    right(x.check("07.2", *solutions.solve("07.2", capture)))
     wrong(x.check_cleartext_before_tls(capture, 3), "protocol")
     plain = wire.capture_bind(tiny_server, mode="plain", user=ALICE, password="alice-pw")
     wrong(x.check_cleartext_before_tls(plain, 2), "StartTLS capture")
@@ -230,6 +292,8 @@ def test_08_replication():
         right(x.check_caught_up(lab, CAROL))
         wrong(x.check_caught_up(lab, "uid=nobody,ou=People,dc=example,dc=com"), "provider")
     wrong(x.check_caught_up("lab", CAROL), "first argument")
+    with EmbeddedReplicationLab("tiny", latency=0.01) as lab:
+        right(x.check("08.2", *solutions.solve("08.2", lab)))
 
 
 # -- 09 ------------------------------------------------------------------------------------------
@@ -239,6 +303,7 @@ def test_09_first_failure(tiny_server, tmp_path):
     first = report.failed[0]
     assert first == "chain trusted"
     right(x.check_first_failure(report, "chain trusted"))
+    right(x.check("09.1", *solutions.solve("09.1", report)))
     right(x.check_first_failure(report, "Chain Trusted"))
     skipped = [s.step for s in report if s.status == "skip"]
     if skipped:
@@ -343,3 +408,44 @@ def test_tls_front_shows_a_name_mismatch(tiny_server):
         report = diagnose(front.url, ca_file=str(front.ca_file), timeout=2)
         assert report.failed == ["name match"]
         assert report["rootDSE (anonymous)"].status == "pass"  # LDAP behind it works
+
+
+# -- friendly errors, in a real kernel ------------------------------------------------------------
+def test_friendly_errors_show_one_readable_message_in_a_real_kernel(tmp_path):
+    """An LdapnbError in a lesson: its message and a note, not ldapnb's frames; the cell still
+    fails; other errors keep their traceback; friendly_errors(False) brings frames back."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    cells = [
+        "from ldapnb import Directory\nfrom ldapnb.teach import exercises\n"
+        "d = Directory.embedded('tiny')",
+        "d.get('uid=nobody,ou=People,dc=example,dc=com')",
+        "d.search('(uid=alice')",
+        "1 / 0",
+        "from ldapnb.teach import friendly_errors\nfriendly_errors(False)\n"
+        "d.get('uid=nobody,ou=People,dc=example,dc=com')",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    for cell in nb.cells[1:]:
+        cell.metadata["tags"] = ["raises-exception"]
+    NotebookClient(nb, timeout=60, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+    def error(i):
+        outs = [o for o in nb.cells[i].outputs if o.output_type == "error"]
+        assert len(outs) == 1, nb.cells[i].outputs
+        return outs[0], "\n".join(outs[0].traceback)
+
+    out, text = error(1)
+    assert out.ename == "NoSuchEntry"
+    assert text.splitlines()[0].startswith("NoSuchEntry: no entry 'uid=nobody,ou=People")
+    assert "nearest existing entry above it is 'ou=People,dc=example,dc=com'" in text
+    assert "%tb" in text and "File " not in text and "directory.py" not in text
+    assert len(text.splitlines()) == 2
+    out, text = error(2)
+    assert out.ename == "FilterError" and "position" in text and "directory.py" not in text
+    out, text = error(3)
+    assert out.ename == "ZeroDivisionError" and "%tb" not in text   # not ours: untouched
+    out, text = error(4)
+    assert out.ename == "NoSuchEntry" and "%tb" not in text and len(text.splitlines()) > 3

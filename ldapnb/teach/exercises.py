@@ -1,23 +1,47 @@
-"""Exercises for the lessons: each check takes a student's answer and returns a :class:`Verdict`.
+"""Exercises for the lessons: the convention, the registry and the checks.
 
-A check never raises: a right answer gets a short confirmation, a wrong one (or a typo, a
-filter that does not parse, an answer of the wrong kind) gets a *hint* saying what to look
-at next.  The answers are worked out from ldapnb's own library on the bundled fixtures (the
-schema, a real search, the membership graph, the audit), not typed in here, so a check
-cannot drift from what the lesson shows.
+The convention (every lesson follows it; tests/test_notebooks.py checks it)
+--------------------------------------------------------------------------
+1. A lesson's first code cell imports this module (``from ldapnb.teach import exercises``);
+   that also turns on :func:`ldapnb.teach.friendly_errors`: an ldapnb error shows as one
+   readable message, not a traceback.
+2. An exercise is a markdown cell that asks (``**Exercise 02.5** (debug) ...``), then ONE
+   code cell, the student's answer cell, tagged ``exercise`` with the metadata
+   ``{"ldapnb": {"exercise": "02.5"}}``::
 
-A verdict is true when the answer is right, so a solution cell can simply
-``assert check_...(answer)``; in a notebook it shows as a green or red box.
+       answer = ...                    # your answer: replace the ...
+       exercises.check("02.5", answer)
 
->>> v = check_rdn("uid=carol")
+   A build or debug exercise has the student write code above the check (an entry to add,
+   an ACL to try on a real slapd, a lab to repair) and passes what they built.
+3. The check answers with a :class:`Verdict`: a visible ✓ when right; when wrong, what is
+   wrong and a *hint* that says where to look, never the answer; while the answer is still
+   ``...`` it says "your turn" (so "Run All" runs every lesson without an error).
+4. No cell above an exercise prints or asserts its answer, and no notebook holds its
+   solution, not even in a hidden cell: a collapsed cell still shows its first line and
+   runs on "Run All".  The solutions are the teacher's side, in
+   :mod:`ldapnb.teach.solutions`, run by tests/test_exercises.py against these checks; they
+   are never imported by a lesson.
+5. The checks work the answer out from ldapnb's own library on the bundled fixtures (the
+   schema, a real search, the membership graph, the audit, a real slapd), not from a table
+   typed in here, so a check cannot drift from what the lesson shows.  A check never
+   raises: typos, answers of the wrong kind and filters that do not parse all get a hint.
+
+Kinds: ``"recall"`` (read it from the lesson or the directory), ``"build"`` (make something
+that works) and ``"debug"`` (find and fix what is broken); every lesson has at least one
+build or debug exercise.
+
+>>> v = check("01.2", "uid=carol")
 >>> bool(v), v.exercise
 (True, '01.2')
->>> v = check_rdn("uid=carol,ou=People,dc=example,dc=com")
+>>> v = check("01.2", "uid=carol,ou=People,dc=example,dc=com")
 >>> bool(v), "first" in v.hint
 (False, True)
+>>> print(check("01.2", ...))
+[01.2] ✎ your turn: replace the ... with your answer, then run the cell again.
 
-:data:`EXERCISES` lists every exercise: its id (``"02.3"``: lesson 2, exercise 3), the
-question and its check.
+:data:`EXERCISES` lists every exercise: its id (``"02.3"``: lesson 2, exercise 3), kind,
+question and check.
 """
 
 from __future__ import annotations
@@ -38,6 +62,9 @@ __all__ = [
     "Verdict",
     "Exercise",
     "EXERCISES",
+    "KINDS",
+    "check",
+    "question",
     "check_naming_context",
     "check_rdn",
     "check_parent",
@@ -71,29 +98,43 @@ REFERENCE_DATE = datetime(2026, 11, 1, tzinfo=UTC)
 TINY_BASE = "dc=example,dc=com"
 DOMAIN_ADMINS = "CN=Domain Admins,CN=Users,DC=contoso,DC=com"
 
+#: The kinds of exercise.
+KINDS = ("recall", "build", "debug")
+
 
 @dataclass(frozen=True)
 class Verdict:
     """What a check says about an answer: ``ok``, a ``message`` and, when wrong, a ``hint``.
 
-    True when the answer is right (``assert verdict`` in a solution cell).
+    True when the answer is right.  ``answered`` is False while the answer is still the
+    ``...`` placeholder (neither right nor wrong yet: "your turn").
     """
 
     exercise: str
     ok: bool
     message: str
     hint: str = ""
+    answered: bool = True
 
     def __bool__(self) -> bool:
         return self.ok
 
+    def _mark(self) -> tuple[str, str, str]:
+        if not self.answered:
+            return "#555555", "✎ your turn", "✎ Your turn"
+        if self.ok:
+            return "#1b7f3b", "✓ right", "✓ Right"
+        return "#b00020", "✗ not yet", "✗ Not yet"
+
     def __str__(self) -> str:
-        mark = "✓ right" if self.ok else "✗ not yet"
-        text = f"[{self.exercise}] {mark}: {self.message}"
+        text = f"[{self.exercise}] {self._mark()[1]}: {self.message}"
         return text + (f"\n  hint: {self.hint}" if self.hint else "")
 
+    def __repr__(self) -> str:
+        return str(self)
+
     def _repr_html_(self) -> str:
-        colour, mark = ("#1b7f3b", "✓ Right") if self.ok else ("#b00020", "✗ Not yet")
+        colour, _, mark = self._mark()
         hint = f"<div><b>Hint:</b> {h(self.hint)}</div>" if self.hint else ""
         return (f"<div class='ldapnb-verdict' style='border-left:4px solid {colour};"
                 f"padding:4px 10px'><b style='color:{colour}'>{mark}</b> "
@@ -102,24 +143,37 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise: ``id`` (lesson.number), the ``question`` and its ``check``."""
+    """One exercise: ``id`` (lesson.number), ``kind`` (recall, build, debug), the
+    ``question`` and its ``check``."""
 
     id: str
     question: str
     check: Callable[..., Verdict]
+    kind: str = "recall"
+
+    @property
+    def lesson(self) -> str:
+        """The lesson's number, ``"02"`` for exercise ``"02.5"``."""
+        return self.id.split(".")[0]
 
 
 #: Every exercise, by id.
 EXERCISES: dict[str, Exercise] = {}
 
 
-def _exercise(id: str, question: str) -> Callable[[Callable[..., Verdict]],
-                                                   Callable[..., Verdict]]:
-    """Register a check; turn any error inside it into a verdict with a hint."""
+def _exercise(id: str, question: str, kind: str = "recall"
+              ) -> Callable[[Callable[..., Verdict]], Callable[..., Verdict]]:
+    """Register a check; an unanswered ``...`` gets "your turn"; any error inside the check
+    becomes a verdict with a hint."""
+    if kind not in KINDS:  # pragma: no cover - a programming error in this module
+        raise ValueError(f"exercise {id}: kind {kind!r} is not one of {KINDS}")
 
     def wrap(check: Callable[..., Verdict]) -> Callable[..., Verdict]:
         @functools.wraps(check)
         def safe(*args: Any, **kwargs: Any) -> Verdict:
+            if any(a is ... for a in (*args, *kwargs.values())):
+                return Verdict(id, False, "replace the ... with your answer, then run the "
+                                          "cell again.", answered=False)
             try:
                 return check(*args, **kwargs)
             except LdapnbError as exc:
@@ -130,10 +184,49 @@ def _exercise(id: str, question: str) -> Callable[[Callable[..., Verdict]],
                            "answer does it ask for?")
 
         safe.question = question  # type: ignore[attr-defined]
-        EXERCISES[id] = Exercise(id, question, safe)
+        EXERCISES[id] = Exercise(id, question, safe, kind)
         return safe
 
     return wrap
+
+
+def check(id: str, *answers: Any) -> Verdict:
+    """Check the answer(s) to exercise ``id``: the call every answer cell ends with.
+
+    Parameters
+    ----------
+    id : str
+        The exercise, ``"02.5"``.
+    *answers
+        What the exercise asks for (most take one answer; some take what you built first,
+        e.g. a capture or a lab, then the answer).
+
+    Returns
+    -------
+    Verdict
+        ✓ when right; otherwise what is wrong and a hint.  An unknown id is a verdict too.
+
+    Examples
+    --------
+    >>> check("02.1", ...).answered
+    False
+    >>> bool(check("99.9", 1)), "exercises are" in check("99.9", 1).hint
+    (False, True)
+    """
+    exercise = EXERCISES.get(str(id).strip())
+    if exercise is None:
+        return _no(str(id), "there is no such exercise.",
+                   f"the exercises are {', '.join(sorted(EXERCISES))}.")
+    return exercise.check(*answers)
+
+
+def question(id: str) -> str:
+    """The question of exercise ``id``.
+
+    >>> question("01.1")[:20]
+    'What is the naming c'
+    """
+    return EXERCISES[id].question
 
 
 def _yes(id: str, message: str) -> Verdict:
@@ -323,7 +416,7 @@ def check_mail_class(answer: Any) -> Verdict:
                    f"{text} allows {', '.join(may[:10])}...; look at "
                    "d.schema.may(name) for each of her classes.")
     return _no(id, f"{text!r} is not one of Alice's object classes.",
-               f"her classes are {', '.join(classes)}.")
+               "answer with one of the names in alice['objectClass'].")
 
 
 # =============================================================================================
@@ -396,7 +489,7 @@ def check_filter_extensible(filter: Any) -> Verdict:
         for node in _walk(parsed):
             if type(node).__name__ == "Extensible" and getattr(node, "dn_attributes", False):
                 return None
-        return "write it as an extensible match with :dn:, as in (ou:dn:=People)."
+        return "write it as an extensible match with the :dn: flag (attribute:dn:=value)."
 
     return _filter_check("02.4", filter, d, expected, need=need)
 
@@ -517,10 +610,10 @@ def check_password_readers(answer: Any) -> Verdict:
     if "bob" in given:
         return _no(id, "bob cannot read it.", "bob is another user: 'by * none'.")
     if "admin" not in given:
-        return _no(id, "someone is missing.", "the rootdn (cn=admin) is never limited by "
-                   "access rules.")
-    return _no(id, "someone is missing.", "'by self write' lets Alice write, and so read, "
-               "her own password.")
+        return _no(id, "someone is missing.", "one of the four is the rootdn of the database: "
+                   "access rules never limit it. Which one?")
+    return _no(id, "someone is missing.", "read the 'by self write' clause again: whose "
+               "password is it, and does write include read?")
 
 
 @_exercise("04.2", "With 'by anonymous auth', what may an anonymous client do with "
@@ -532,8 +625,9 @@ def check_auth_access(answer: Any) -> Verdict:
     if text in ("bind", "auth", "authenticate"):
         return _yes(id, "auth: the server may compare a bind's password with it; nobody sees it.")
     return _no(id, f"{answer!r} is not it.",
-               "'auth' is the lowest useful access level: enough to log in (bind) with the "
-               "password, not to read it.")
+               "'auth' is one of slapd's access levels (none < disclose < auth < compare < "
+               "search < read < write): the OpenLDAP Admin Guide, 'Access Control', says what "
+               "each one allows.")
 
 
 # =============================================================================================

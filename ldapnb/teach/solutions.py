@@ -1,0 +1,195 @@
+"""The teacher's side of the exercises: one solution per exercise, run by the tests.
+
+A lesson never imports this module and no notebook holds a solution (see the convention in
+:mod:`ldapnb.teach.exercises`).  tests/test_exercises.py runs every solution through its
+exercise's check and requires a ✓, and tries wrong answers for a hint; so the answer key
+here and the checks (which work their answer out from the library) keep each other honest.
+
+A solution returns the arguments of its check, as a tuple.  Most take nothing; those whose
+exercise works on something the student made first (a capture, a replication lab, a
+diagnosis, a directory) take it as their argument.
+
+>>> from ldapnb.teach import exercises
+>>> bool(exercises.check("01.2", *solve("01.2")))
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["SOLUTIONS", "solve"]
+
+#: exercise id -> a function returning the check's arguments.
+SOLUTIONS: dict[str, Callable[..., tuple[Any, ...]]] = {}
+
+
+def _solution(id: str) -> Callable[[Callable[..., tuple[Any, ...]]],
+                                   Callable[..., tuple[Any, ...]]]:
+    def register(function: Callable[..., tuple[Any, ...]]) -> Callable[..., tuple[Any, ...]]:
+        SOLUTIONS[id] = function
+        return function
+
+    return register
+
+
+def solve(id: str, *context: Any) -> tuple[Any, ...]:
+    """The arguments that answer exercise ``id`` (given what the student made, if any)."""
+    return SOLUTIONS[id](*context)
+
+
+# -- 01 ----------------------------------------------------------------------------------------
+@_solution("01.1")
+def _naming_context() -> tuple[Any, ...]:
+    return ("dc=example,dc=com",)
+
+
+@_solution("01.2")
+def _rdn() -> tuple[Any, ...]:
+    return ("uid=carol",)
+
+
+@_solution("01.3")
+def _parent() -> tuple[Any, ...]:
+    return ("ou=People,dc=example,dc=com",)
+
+
+@_solution("01.4")
+def _mail_class() -> tuple[Any, ...]:
+    return ("inetOrgPerson",)
+
+
+# -- 02 ----------------------------------------------------------------------------------------
+@_solution("02.1")
+def _scope() -> tuple[Any, ...]:
+    return (6,)
+
+
+@_solution("02.2")
+def _developers() -> tuple[Any, ...]:
+    return ("(&(objectClass=person)(title=Dev*))",)
+
+
+@_solution("02.3")
+def _it_not_developers() -> tuple[Any, ...]:
+    return ("(&(departmentNumber=IT)(!(title=Developer)))",)
+
+
+@_solution("02.4")
+def _extensible() -> tuple[Any, ...]:
+    return ("(ou:dn:=People)",)
+
+
+# -- 03 ----------------------------------------------------------------------------------------
+@_solution("03.1")
+def _bind_code() -> tuple[Any, ...]:
+    return ("invalidCredentials",)
+
+
+@_solution("03.2")
+def _sasl(directory: Any) -> tuple[Any, ...]:
+    import ldap3
+
+    conn = directory.connection()
+    conn.authentication, conn.sasl_mechanism = ldap3.SASL, ldap3.PLAIN
+    conn.sasl_credentials = (None, "bjensen", "hunter2")
+    conn.bind()
+    return (conn,)
+
+
+@_solution("03.3")
+def _unsalted() -> tuple[Any, ...]:
+    return ("{SHA}",)
+
+
+# -- 04 ----------------------------------------------------------------------------------------
+@_solution("04.1")
+def _password_readers() -> tuple[Any, ...]:
+    return (["alice", "admin"],)
+
+
+@_solution("04.2")
+def _auth_access() -> tuple[Any, ...]:
+    return ("bind",)
+
+
+# -- 05-07 (lessons on the wire; their context is a real capture) ------------------------------
+@_solution("05.1")
+def _password_tag() -> tuple[Any, ...]:
+    return ("80",)
+
+
+@_solution("05.2")
+def _bind_size(capture: Any) -> tuple[Any, ...]:
+    messages = getattr(capture, "messages", capture)
+    bind = [m for m in messages if m.operation == "bindRequest"][0]
+    return (capture, len(bind.raw))
+
+
+@_solution("06.1")
+def _untrusted(server: Any, other_ca: Any) -> tuple[Any, ...]:
+    from . import wire
+
+    return (wire.capture_bind(server, mode="ldaps", user="uid=alice,ou=People,dc=example,dc=com",
+                              password="alice-pw", ca_file=other_ca, check=False),)
+
+
+@_solution("06.2")
+def _name_field() -> tuple[Any, ...]:
+    return ("subjectAltName",)
+
+
+@_solution("07.1")
+def _starttls_oid() -> tuple[Any, ...]:
+    return ("1.3.6.1.4.1.1466.20037",)
+
+
+@_solution("07.2")
+def _clear_before_tls(capture: Any) -> tuple[Any, ...]:
+    return (capture, sum(1 for m in capture.messages if m.protocol == "LDAP"))
+
+
+# -- 08 ----------------------------------------------------------------------------------------
+@_solution("08.1")
+def _consumer_write() -> tuple[Any, ...]:
+    return ("unwillingToPerform",)
+
+
+@_solution("08.2")
+def _caught_up(lab: Any) -> tuple[Any, ...]:
+    carol = "uid=carol,ou=People,dc=example,dc=com"
+    lab.cut()
+    lab.write(carol, {"title": "Lead Developer"})
+    lab.restore()
+    return (lab, carol)
+
+
+# -- 09 ----------------------------------------------------------------------------------------
+@_solution("09.1")
+def _first_failure(report: Any) -> tuple[Any, ...]:
+    return (report, report.failed[0])
+
+
+# -- 10 ----------------------------------------------------------------------------------------
+@_solution("10.1")
+def _uac() -> tuple[Any, ...]:
+    return (["NORMAL_ACCOUNT", "DONT_EXPIRE_PASSWORD"],)
+
+
+@_solution("10.2")
+def _in_chain() -> tuple[Any, ...]:
+    return ("(&(objectClass=user)(memberOf:1.2.840.113556.1.4.1941:="
+            "CN=Domain Admins,CN=Users,DC=contoso,DC=com))",)
+
+
+# -- 11 ----------------------------------------------------------------------------------------
+@_solution("11.1")
+def _nested_only() -> tuple[Any, ...]:
+    return (["adm.novak", "alice.martin", "bruno.costa", "chen.wei", "dana.okafor",
+             "frank.mueller", "henry.adams", "svc_backup"],)
+
+
+@_solution("11.2")
+def _high() -> tuple[Any, ...]:
+    return (["henry.adams", "svc_backup", "APP02$"],)
