@@ -913,13 +913,17 @@ def decode_frame(df: pd.DataFrame, *, strict: bool = True) -> pd.DataFrame:
     for column, attribute in _TIME_COLUMNS.items():
 
         def convert(value: Any, attribute: str = attribute) -> Any:
+            if isinstance(value, datetime):  # Directory.search types FILETIMEs already
+                return value
             return filetime_to_datetime(value, attribute=attribute)
 
         values = _decode_column(df, attribute, convert, strict)
         out[column] = pd.to_datetime(
             pd.Series(values, index=df.index, dtype=object), utc=True
         ).astype("datetime64[us, UTC]")
-    raw_pwd = _decode_column(df, "pwdLastSet", lambda v: _integer(v, "pwdLastSet"), strict)
+    # a typed frame holds pwdLastSet as a datetime (a time: not 0) or NaT (0, or absent: unknown)
+    raw_pwd = _decode_column(df, "pwdLastSet", lambda v: 1 if isinstance(v, datetime) else
+                             _integer(v, "pwdLastSet"), strict)
     out["password_must_change"] = pd.array(
         [None if v is None else v == 0 for v in raw_pwd], dtype="boolean"
     )

@@ -9,6 +9,7 @@ attribute (schema syntax)   single-valued column        multi-valued column (cel
 INTEGER (…121.1.27)         ``Int64`` (nullable)         ``object``: lists of Python ``int``
 BOOLEAN (…121.1.7)          ``boolean`` (nullable)       ``object``: lists of ``bool``
 GeneralizedTime (…1.24)     ``datetime64[us, UTC]``      ``object``: lists of UTC Timestamps
+AD FILETIME (pwdLastSet …)  ``datetime64[us, UTC]``      (single-valued in AD)
 binary (``is_binary``)      ``object``: ``bytes``        ``list<binary>[pyarrow]``
 anything else               ``string[pyarrow]``          ``list<string>[pyarrow]``
 secret (``userPassword``)   ``"********"``               ``["********"]`` (one mask, whatever
@@ -46,6 +47,12 @@ Rules worth knowing:
   microsecond (truncated); an offset is converted to UTC; a leap second ``60`` counts as the
   next minute's second 0.  Microsecond resolution keeps years 0001-9999 representable
   (``99991231235959Z`` is a common "never").
+* **AD FILETIME** attributes (``lastLogonTimestamp``, ``lastLogon``, ``lastLogoff``,
+  ``pwdLastSet``, ``accountExpires``, ``lockoutTime``, ``badPasswordTime``: Integer8 ticks of
+  100 ns since 1601-01-01 UTC) are UTC datetimes; ``0`` and ``0x7FFFFFFFFFFFFFFF`` ("never",
+  "not set") are ``NaT``.  So ``pwdLastSet`` NaT on a user means 0: the password must be
+  changed at the next logon.  Their ``kind`` is ``"time"``, ``typed_by`` ``"AD FILETIME"``;
+  a value that is not a non-negative integer keeps the column as integers or text.
 * Values may be ``bytes`` (from the wire) or ``str`` (from LDIF): both give the same frame.
 * ``df.attrs["ldapnb"]["attributes"]`` describes every column (``kind``, ``syntax``,
   ``single``, ``typed_by``, ``masked``) so views know the types; ``df.attrs["warnings"]`` is a
@@ -101,6 +108,14 @@ BOOLEAN_SYNTAX = SYNTAX["boolean"]
 TIME_SYNTAX = SYNTAX["generalizedtime"]
 
 _STRING = pd.StringDtype("pyarrow")
+
+#: Active Directory's FILETIME attributes (100 ns ticks since 1601-01-01 UTC, Integer8): typed
+#: as UTC datetimes, with 0 and 0x7FFFFFFFFFFFFFFF ("never", "not set") as NaT.
+FILETIME_ATTRIBUTES = frozenset({"lastlogontimestamp", "lastlogon", "lastlogoff", "pwdlastset",
+                                 "accountexpires", "lockouttime", "badpasswordtime"})
+_FILETIME_NEVER = 0x7FFFFFFFFFFFFFFF
+_FILETIME_EPOCH_US = 11_644_473_600_000_000        # 1601-01-01 -> 1970-01-01, microseconds
+_FILETIME_MAX = (253402300800 * 1_000_000 + _FILETIME_EPOCH_US) * 10  # 10000-01-01
 
 _INT_SCHEMA_RE = r"^-?[0-9]+$"                 # what the schema's INTEGER accepts
 _INT_CANONICAL_RE = r"^-?(?:0|[1-9][0-9]*)$"  # what inspection takes for an integer
@@ -444,6 +459,11 @@ def _column(
     if kind == "integer":
         pattern = _INT_SCHEMA_RE if at is not None else _INT_CANONICAL_RE
         bad = _bad_positions(arr, pc.match_substring_regex(arr, pattern))
+        if bad is None and single and name.split(";", 1)[0].lower() in FILETIME_ATTRIBUTES:
+            filetimes = _filetimes(arr)
+            if filetimes is not None:
+                info.update(kind="time", typed_by="AD FILETIME")
+                return filetimes, info
         if bad is None:
             info["kind"] = "integer"
             return _integers(arr, row_lens), info
@@ -596,6 +616,24 @@ def _times(arr: pa.Array) -> tuple[np.ndarray, list[int]]:
             else:
                 micros[i] = value
     return micros, bad
+
+
+def _filetimes(arr: pa.Array) -> Any:
+    """AD FILETIME values (100 ns ticks since 1601-01-01 UTC) as UTC datetimes; 0 and
+    0x7FFFFFFFFFFFFFFF ("never", "not set") and times past 9999 as NaT.  None when a value
+    does not fit an int64 or is negative (the column then stays integers)."""
+    try:
+        ticks = pc.cast(arr, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    values = pc.fill_null(ticks, 0).to_numpy(zero_copy_only=False)
+    if (values < 0).any():
+        return None
+    never = (values == 0) | (values >= _FILETIME_NEVER) | (values > _FILETIME_MAX) \
+        | arr.is_null().to_numpy(zero_copy_only=False)
+    micros = np.where(never, 0, values // 10 - _FILETIME_EPOCH_US).astype("datetime64[us]")
+    micros[never] = np.datetime64("NaT")
+    return pd.Series(pd.DatetimeIndex(micros).tz_localize("UTC"), copy=False).array
 
 
 def _time_values(micros: np.ndarray, arr: pa.Array, lens: list[int] | None) -> Any:

@@ -387,3 +387,37 @@ def test_property_cells_hold_exactly_the_entry_values(ents, with_schema):
             else:
                 expected = [v.decode() if isinstance(v, bytes) else v for v in expected]
             assert [ldap_text(v) for v in got] == expected, (name, row)
+
+
+def test_ad_filetime_attributes_are_utc_datetimes_with_never_as_nat():
+    from ldapnb import Directory, ad
+
+    d = Directory.embedded("contoso")
+    attrs = ["pwdLastSet", "lastLogonTimestamp", "accountExpires", "lockoutTime",
+             "badPasswordTime", "userAccountControl"]
+    df = d.search("(objectClass=user)", attributes=attrs)
+    for a in attrs[:-1]:
+        assert str(df[a].dtype) == "datetime64[us, UTC]", a
+        assert df.attrs["ldapnb"]["attributes"][a]["typed_by"] == "AD FILETIME"
+    assert str(df["userAccountControl"].dtype) == "Int64"
+    raw = {e.dn: e for e in d.entries("(objectClass=user)", attributes=attrs)}
+    for row in df.itertuples():
+        for a in ("pwdLastSet", "lastLogonTimestamp", "accountExpires"):
+            value = raw[row.dn].first(a)
+            want = None if value is None else ad.filetime_to_datetime(value)
+            got = getattr(row, a)
+            assert (got is pd.NaT and want is None) or got == want, (row.dn, a, value, got)
+    assert df["accountExpires"].isna().sum() > 400       # 0x7FFFFFFFFFFFFFFF: never expires
+    # the same from literal values, 0 and "never" included, with and without a schema
+    entries = [Entry("cn=a,dc=x", {"pwdLastSet": ["0"], "accountExpires": ["9223372036854775807"],
+                                   "lastLogonTimestamp": ["133000000000000000"]}),
+               Entry("cn=b,dc=x", {"pwdLastSet": ["116444736000000000"]})]
+    for schema in (None, Directory.embedded("contoso").schema):
+        f = to_frame(entries, schema=schema)
+        assert f["pwdLastSet"].isna().tolist() == [True, False]
+        assert f.loc[1, "pwdLastSet"] == pd.Timestamp("1970-01-01", tz="UTC")
+        assert f["accountExpires"].isna().all()
+        assert f.loc[0, "lastLogonTimestamp"] == pd.Timestamp("2022-06-18 04:26:40", tz="UTC")
+    # decode_frame takes the typed frame as it comes
+    out = ad.decode_frame(df)
+    assert (out["pwd_last_set"].dropna() == df["pwdLastSet"].dropna()).all()
