@@ -37,9 +37,18 @@ system:
 	    echo "note: chromium is not installed; as root, make test installs it (apt-get install chromium)"; \
 	fi
 
+# `make lab` installs only what a student needs: ldapnb and its `notebook` extra (JupyterLab,
+# ipywidgets, the table/tree/graph widgets), not the dev set (playwright, repo2docker, mypy).
 # The lessons are copied to ./lab (gitignored) so a student's work never edits the committed
 # notebooks; files already there are kept.
-lab: $(STAMP)
+LAB_STAMP := $(VENV)/.lab-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+$(LAB_STAMP): $(PY) pyproject.toml
+	$(PIP) install --quiet -e ".[notebook]"
+	rm -f $(VENV)/.lab-*
+	touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP)
 	$(VENV)/bin/ldapnb lab --lessons notebooks lab
 
 test: system $(STAMP)

@@ -6,8 +6,8 @@ private ``JUPYTER_CONFIG_DIR`` (with private data, runtime and workspaces folder
 user's ``~/.jupyter`` is neither read nor written).  The test checks ``/api/status`` and
 that the welcome lesson is listed by ``/api/contents``, then stops the whole process group.
 
-``make lab`` first brings the virtual environment up to date (``pip install -e .[dev]``
-when pyproject.toml changed), so the wait for JupyterLab is generous.
+``make lab`` first brings the virtual environment up to date (``pip install -e .[notebook]``,
+the student's set, when pyproject.toml changed), so the wait for JupyterLab is generous.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from lab_harness import (
 
 REPO = Path(__file__).resolve().parents[2]
 WELCOME = "00-welcome.ipynb"
-#: `make lab` may first run `pip install -e .[dev]` (a changed pyproject.toml).
+#: `make lab` may first run `pip install -e .[notebook]` (a changed pyproject.toml).
 READY_TIMEOUT = 300.0
 
 
@@ -48,6 +48,23 @@ def listed_notebooks(url: str, token: str, path: str = "", depth: int = 1) -> di
             for name, p in listed_notebooks(url, token, item["path"], depth - 1).items():
                 found.setdefault(name, p)
     return found
+
+
+def test_make_lab_installs_the_student_set_not_the_dev_set() -> None:
+    """The `lab` target installs the `notebook` extra; the dev tools stay out of it."""
+    make = shutil.which("make")
+    assert make is not None, "`make` is not installed (apt-get install make)"
+    plan = subprocess.run([make, "-n", "-B", "lab"], cwd=REPO, capture_output=True, text=True,
+                          check=True).stdout
+    installs = [line for line in plan.splitlines() if "pip install" in line and "-e" in line]
+    assert installs and all('".[notebook]"' in line for line in installs), plan
+    import tomllib
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+    student = " ".join(extras["notebook"]).lower()
+    for tool in ("playwright", "repo2docker", "mypy", "pytest", "ruff"):
+        assert tool not in student, f"{tool} is in the student's `notebook` extra"
 
 
 def test_make_lab_serves_the_lessons(tmp_path: Path) -> None:
