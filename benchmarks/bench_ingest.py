@@ -1,4 +1,4 @@
-"""Ingest from a live server: ldapnb -> DataFrame against ldapsearch, python-ldap and ldap3.
+"""Ingest from a live server: ``Directory.connect(url).search()`` against python-ldap & co.
 
 Run: ``.venv/bin/python benchmarks/bench_ingest.py [--users 100000] [--repeat 3]``.
 
@@ -14,16 +14,20 @@ the rootdn, in pages of 1000 (RFC 2696):
   list of (dn, dict) tuples;
 * ``ldap3 defaults``: ``Server(url)``, ``Connection(...)``, ``extend.standard.paged_search``
   into a list of dicts;
-* ``ldapnb -> DataFrame``: ``raw_search`` + ``columns_from_pages`` + ``frame_from_columns``
-  with the default schema: a typed DataFrame;
-* ``ldapnb raw pages``: ``raw_search`` only (pages of bytes, dropped): the decoder alone.
+* ``Directory.search``: the public call, ``Directory.connect(url, user, pw,
+  allow_cleartext=True).search()``: connect, bind, rootDSE, schema, every entry as a typed
+  DataFrame;
+* ``Directory.search_chunks``: the same, one DataFrame per page of 1000 (each dropped once
+  made): the streaming call;
+* ``ldapnb raw pages``: the pages of bytes only (``LiveSource.search_pages``, dropped): the
+  decoder alone.
 
 Each client runs ``--repeat`` times, each in a fresh Python process.  Time: the median, from
 connect to the last entry in memory (interpreter start-up and imports excluded; ldapsearch:
 the whole process).  Memory: the growth of the process's peak RSS during the run (all
 allocations, C and Arrow included; ldapsearch: its whole peak RSS), median of the runs, per
 entry; and, for the Python clients, a separate traced run's tracemalloc peak plus pyarrow's
-pool peak.  The ratio is ldapnb -> DataFrame time / python-ldap time (target <= 1.0); the
+pool peak.  The ratio is ``Directory.search`` time / python-ldap time (target <= 1.0); the
 memory target is <= 2.5 KB per entry.
 """
 
@@ -45,10 +49,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 PAGE = 1000
 FILTER = "(objectClass=*)"
-CLIENTS = ("ldapsearch", "python-ldap", "ldap3", "ldapnb", "ldapnb-raw")
+CLIENTS = ("ldapsearch", "python-ldap", "ldap3", "ldapnb", "ldapnb-chunks", "ldapnb-raw")
 LABELS = {"ldapsearch": "ldapsearch (C)", "python-ldap": "python-ldap paged",
-          "ldap3": "ldap3 defaults", "ldapnb": "ldapnb -> DataFrame",
-          "ldapnb-raw": "ldapnb raw pages"}
+          "ldap3": "ldap3 defaults", "ldapnb": "Directory.search",
+          "ldapnb-chunks": "Directory.search_chunks", "ldapnb-raw": "ldapnb raw pages"}
 
 
 # -- the clients (run in a child process) ------------------------------------------------------
@@ -83,34 +87,43 @@ def _ldap3(url: str, dn: str, pw: str, base: str) -> Any:
     return out
 
 
+def _connect(url: str, dn: str, pw: str) -> Any:
+    from ldapnb import Directory
+
+    return Directory.connect(url, dn, pw, allow_cleartext=True, page_size=PAGE)
+
+
 def _ldapnb(url: str, dn: str, pw: str, base: str) -> Any:
-    import ldap3
-
-    from ldapnb.frames import frame_from_columns
-    from ldapnb.schema import default_schema
-    from ldapnb.sources._ldap3 import columns_from_pages, raw_search
-
-    schema = default_schema()
-    conn = ldap3.Connection(ldap3.Server(url, get_info=None), dn, pw, auto_bind=True)
-    dns, columns = columns_from_pages(raw_search(conn, base, 2, FILTER, None, page_size=PAGE))
-    df = frame_from_columns(dns, columns, schema=schema)
-    conn.unbind()
+    d = _connect(url, dn, pw)
+    df = d.search(FILTER, base=base)
+    d.close()
     return df
 
 
+class _Count:
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def _ldapnb_chunks(url: str, dn: str, pw: str, base: str) -> Any:
+    d = _connect(url, dn, pw)
+    n = sum(len(df) for df in d.search_chunks(FILTER, base=base, page_size=PAGE))
+    d.close()
+    return _Count(n)
+
+
 def _ldapnb_raw(url: str, dn: str, pw: str, base: str) -> Any:
-    import ldap3
-
-    from ldapnb.sources._ldap3 import raw_search
-
-    conn = ldap3.Connection(ldap3.Server(url, get_info=None), dn, pw, auto_bind=True)
-    n = sum(len(page) for page in raw_search(conn, base, 2, FILTER, None, page_size=PAGE))
-    conn.unbind()
-    return range(n)
+    d = _connect(url, dn, pw)
+    n = sum(len(page) for page in d.source.search_pages(base, "sub", FILTER, None))
+    d.close()
+    return _Count(n)
 
 
 RUNNERS = {"python-ldap": _python_ldap, "ldap3": _ldap3, "ldapnb": _ldapnb,
-           "ldapnb-raw": _ldapnb_raw}
+           "ldapnb-chunks": _ldapnb_chunks, "ldapnb-raw": _ldapnb_raw}
 
 
 def _rss() -> int:
@@ -130,7 +143,7 @@ def child(name: str, server: dict[str, str], traced: bool) -> None:
         import ldap  # noqa: F401
     if name.startswith("ldapnb"):
         import ldapnb.frames  # noqa: F401
-        import ldapnb.sources._ldap3  # noqa: F401
+        import ldapnb.sources.live  # noqa: F401
         from ldapnb.schema import default_schema
 
         default_schema()  # read once per process (cached), as a Directory would
@@ -186,6 +199,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-trace", action="store_true",
                         help="skip the tracemalloc runs (they are slow for ldap3)")
+    parser.add_argument("--clients", default=",".join(CLIENTS),
+                        help="comma-separated subset (python-ldap and ldapnb always run)")
+    parser.add_argument("--serve", action="store_true",
+                        help="only start the loaded slapd, print its JSON and wait (Ctrl-C)")
+    parser.add_argument("--use", metavar="JSON",
+                        help="measure the server printed by --serve instead of starting one")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--server", help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
@@ -204,33 +223,50 @@ def main() -> None:
         part = ldif.with_suffix(".part")
         write_ldif(part, args.users)
         part.replace(ldif)
-    began = time.perf_counter()
-    with Slapd(ldif, memberof=False) as slapd:
-        print(f"slapd with {args.users} generated users ready in "
-              f"{time.perf_counter() - began:.1f} s ({slapd.urls['ldap']}); "
-              f"pages of {PAGE}, median of {args.repeat} runs, each in a fresh process")
-        server = {"url": slapd.urls["ldap"], "dn": slapd.rootdn, "pw": slapd.rootpw,
-                  "base": slapd.suffix}
-        # round-robin: every repeat runs every client once, so a noisy neighbour on the
-        # machine hits all of them alike
-        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in CLIENTS}
-        for _ in range(args.repeat):
-            for name in CLIENTS:
-                runs[name].append(_ldapsearch(server) if name == "ldapsearch"
-                                  else _run_child(name, server))
-        rows: dict[str, dict[str, Any]] = {}
-        for name in CLIENTS:
-            done = runs[name]
-            rows[name] = {"seconds": statistics.median(r["seconds"] for r in done),
-                          "rss": statistics.median(r["rss"] for r in done),
-                          "entries": done[0].get("entries")}
-            if name != "ldapsearch" and not args.no_trace:
-                rows[name]["traced"] = _run_child(name, server, traced=True)["traced"]
+    if args.use:
+        rows = _measure(json.loads(args.use), args)
+    else:
+        began = time.perf_counter()
+        with Slapd(ldif, memberof=False) as slapd:
+            print(f"slapd with {args.users} generated users ready in "
+                  f"{time.perf_counter() - began:.1f} s ({slapd.urls['ldap']})")
+            server = {"url": slapd.urls["ldap"], "dn": slapd.rootdn, "pw": slapd.rootpw,
+                      "base": slapd.suffix}
+            if args.serve:
+                print(json.dumps(server), flush=True)
+                try:
+                    while True:
+                        time.sleep(3600)
+                except KeyboardInterrupt:
+                    return
+            rows = _measure(server, args)
     entries = rows["ldapnb"]["entries"]
     for name, row in rows.items():
         if row["entries"] not in (None, entries):
             raise SystemExit(f"{name} returned {row['entries']} entries, ldapnb {entries}")
     _print(rows, entries)
+
+
+def _measure(server: dict[str, str], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    print(f"pages of {PAGE}, median of {args.repeat} runs, each in a fresh process")
+    # round-robin: every repeat runs every client once, so a noisy neighbour on the
+    # machine hits all of them alike
+    chosen = [c for c in CLIENTS
+              if c in set(args.clients.split(",")) | {"python-ldap", "ldapnb"}]
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in chosen}
+    for _ in range(args.repeat):
+        for name in chosen:
+            runs[name].append(_ldapsearch(server) if name == "ldapsearch"
+                              else _run_child(name, server))
+    rows: dict[str, dict[str, Any]] = {}
+    for name in chosen:
+        done = runs[name]
+        rows[name] = {"seconds": statistics.median(r["seconds"] for r in done),
+                      "rss": statistics.median(r["rss"] for r in done),
+                      "entries": done[0].get("entries")}
+        if name != "ldapsearch" and not args.no_trace:
+            rows[name]["traced"] = _run_child(name, server, traced=True)["traced"]
+    return rows
 
 
 def _print(rows: dict[str, dict[str, Any]], n: int) -> None:
@@ -247,7 +283,10 @@ def _print(rows: dict[str, dict[str, Any]], n: int) -> None:
     ours = rows["ldapnb"]
     ratio = ours["seconds"] / ref
     kb = max(ours["rss"], ours.get("traced", 0)) / n / 1024
-    print(f"\nldapnb -> DataFrame / python-ldap: {ratio:.2f} (target <= 1.0: "
+    if "ldapnb-chunks" in rows:
+        chunks = rows["ldapnb-chunks"]["seconds"] / ref
+        print(f"\nDirectory.search_chunks / python-ldap: {chunks:.2f}")
+    print(f"Directory.search / python-ldap: {ratio:.2f} (target <= 1.0: "
           f"{'met' if ratio <= 1.0 else 'NOT met'}); memory {kb:.2f} KB per entry "
           f"(larger of RSS and traced; target <= 2.5: {'met' if kb <= 2.5 else 'NOT met'})")
 

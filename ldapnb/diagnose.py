@@ -350,7 +350,9 @@ class _Doctor:
             if tls_layer.error is not None:
                 raise tls_layer.error from exc
             raise
-        return conn.socket, conn.unbind
+        from .sources._ldap3 import connection_socket
+
+        return connection_socket(conn), conn.unbind
 
     def _ldap3_connection(self, context: ssl.SSLContext) -> tuple[Any, Any]:
         import ldap3
@@ -684,12 +686,13 @@ def _certificate(der: bytes) -> _Cert | None:
 
 
 def _matches(host: str, cert: _Cert) -> bool:
-    """RFC 6125 name check, as clients do it (:func:`ldapnb.sources.live.name_matches`):
-    against the subjectAltNames, or the subject CN only when there are no SANs at all."""
-    from .sources.live import name_matches
+    """RFC 6125 name check, as clients do it (:func:`ldapnb.tls.name_matches`): against the
+    subjectAltNames (a DNS name against DNS entries, an address against IP entries), or the
+    subject CN (a DNS name) only when there are no SANs at all."""
+    from .tls import name_matches
 
-    names = [*cert.dns_names, *cert.ips] or cert.common_names
-    return name_matches(host, [str(n) for n in names])
+    names = [*(("DNS", str(n)) for n in cert.dns_names), *(("IP", str(n)) for n in cert.ips)]
+    return name_matches(host, names or [("DNS", str(n)) for n in cert.common_names])
 
 
 def _vendor(attrs: dict[str, list[str]]) -> str:

@@ -1,4 +1,4 @@
-"""Fast ingest (ldapnb.sources._ldap3.raw_search): the same answer as ldap3, from a real slapd.
+"""Fast ingest (sources._fastsearch.raw_search): the same answer as ldap3, from a real slapd.
 
 The servers are real OpenLDAP slapd processes (``slapd_factory``); without slapd these tests
 fail, they are not skipped.
@@ -41,15 +41,13 @@ from ldapnb.errors import (
 )
 from ldapnb.frames import frame_from_columns
 from ldapnb.sources import _ldap3
-from ldapnb.sources._ldap3 import (
-    PINNED_LDAP3,
+from ldapnb.sources._fastsearch import (
     RawPage,
     _decode_entries,
-    columns_from_pages,
     encode_filter,
-    fast_path_available,
     raw_search,
 )
+from ldapnb.sources._ldap3 import PINNED_LDAP3, columns_from_pages, fast_path_available
 from ldapnb.sources.slapd import Slapd
 from ldapnb.synthetic import write_ldif
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import importlib.util
-import ipaddress
 import math
 import os
 import socket
@@ -62,6 +61,7 @@ from ..errors import (
     ReadOnlyError,
     TlsError,
 )
+from ..tls import certificate_names, name_matches
 from .base import scope_name
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..schema import Schema
-    from ._ldap3 import RawPage
+    from ._fastsearch import RawPage
 
 __all__ = [
     "LiveSource",
@@ -139,154 +139,6 @@ def md4_available() -> bool:
             importlib.util.find_spec("Crypto.Hash.MD4") is not None
 
 
-def certificate_names(cert: dict[str, Any]) -> list[str]:
-    """The DNS names and IP addresses a certificate is valid for (its subjectAltName).
-
-    ``cert`` is what :meth:`ssl.SSLSocket.getpeercert` returns.
-
-    Examples
-    --------
-    >>> certificate_names({"subjectAltName": (("DNS", "localhost"), ("IP Address", "127.0.0.1"))})
-    ['localhost', '127.0.0.1']
-    """
-    return [value.strip() for kind, value in cert.get("subjectAltName", ())
-            if kind in ("DNS", "IP Address")]
-
-
-def name_matches(name: str, names: Iterable[str]) -> bool:
-    """True when host ``name`` (a DNS name or an IP address) is one of the certificate's
-    ``names`` (RFC 6125: exact, case-insensitive; ``*.example.org`` stands for exactly one
-    left-most label; IP addresses compared as addresses, never by wildcard).
-
-    Examples
-    --------
-    >>> name_matches("127.0.0.1", ["localhost", "127.0.0.1"])
-    True
-    >>> name_matches("127.0.0.2", ["localhost", "127.0.0.1"])
-    False
-    >>> name_matches("DC1.example.org", ["*.example.org"]), name_matches("a.b.example.org",
-    ...                                                                  ["*.example.org"])
-    (True, False)
-    """
-    wanted_ip = _ip(name)
-    host = name.rstrip(".").lower()
-    for candidate in names:
-        candidate_ip = _ip(candidate)
-        if wanted_ip is not None or candidate_ip is not None:
-            if wanted_ip is not None and wanted_ip == candidate_ip:
-                return True
-            continue
-        pattern = candidate.rstrip(".").lower()
-        if pattern == host:
-            return True
-        if pattern.startswith("*.") and "*" not in pattern[2:]:
-            label, _, rest = host.partition(".")
-            if label and rest == pattern[2:] and rest.count(".") >= 1:
-                return True
-    return False
-
-
-def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(text.strip("[]"))
-    except ValueError:
-        return None
-
-
-# =============================================================================================
-# TLS: ldap3's Tls with the checks done here
-# =============================================================================================
-def _tls_class() -> type:
-    from ldap3 import Tls
-
-    class CheckedTls(Tls):
-        """ldap3's ``Tls`` whose handshake verifies the chain and then the host name here.
-
-        ldap3 calls :meth:`wrap_socket` for ``ldaps://`` and for StartTLS.  Any failure is
-        kept in :attr:`failure` (an ldapnb :class:`TlsError`) before ldap3 wraps the exception
-        in its own, so :class:`LiveSource` can report it precisely.
-        """
-
-        def __init__(self, *, host: str, port: int, ca_file: str | None, server_name: str,
-                     verify: bool, client_cert: str | None, client_key: str | None):
-            super().__init__(validate=ssl.CERT_REQUIRED if verify else ssl.CERT_NONE,
-                             local_certificate_file=client_cert,
-                             local_private_key_file=client_key)
-            self.host, self.port, self.ca_file = host, port, ca_file
-            self.server_name, self.verify = server_name, verify
-            self.failure: TlsError | None = None
-            self.peer: dict[str, Any] | None = None
-            self.version: Any = None  # ldap3 reads it; None = the default context
-
-        def wrap_socket(self, connection: Any, do_handshake: bool = False) -> None:
-            self.failure = None
-            try:
-                context = ssl.create_default_context(cafile=self.ca_file)
-            except (OSError, ssl.SSLError) as exc:
-                self.failure = TlsError(f"cannot read the CA file {self.ca_file!r}: {exc}")
-                raise
-            # Names are checked below, after the handshake, identically on Python 3.11-3.13.
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_REQUIRED if self.verify else ssl.CERT_NONE
-            if self.certificate_file:
-                context.load_cert_chain(self.certificate_file, keyfile=self.private_key_file)
-            sni = None if _ip(self.server_name) is not None else self.server_name
-            sock = context.wrap_socket(connection.socket, server_side=False,
-                                       do_handshake_on_connect=False, server_hostname=sni)
-            try:
-                sock.do_handshake()
-            except ssl.SSLCertVerificationError as exc:
-                sock.close()
-                self.failure = _untrusted(exc, self.ca_file, self.host, self.port)
-                raise
-            except ssl.SSLError as exc:
-                sock.close()
-                self.failure = TlsError(
-                    f"the TLS handshake with {self.host}:{self.port} failed: {exc.reason or exc}"
-                    f"; is this a TLS port? (ldaps:// is usually 636; on 389 use start_tls=True)")
-                raise
-            except OSError:
-                sock.close()
-                raise
-            if self.verify:
-                self.peer = sock.getpeercert()
-                names = certificate_names(self.peer or {})
-                if not name_matches(self.server_name, names):
-                    self.failure = _mismatch(self.server_name, names)
-                    sock.close()
-                    raise ssl.SSLCertVerificationError(str(self.failure))
-            connection.socket = sock
-
-    return CheckedTls
-
-
-def _untrusted(exc: ssl.SSLCertVerificationError, ca_file: str | None, host: str,
-               port: int) -> TlsError:
-    code = getattr(exc, "verify_code", None)
-    detail = getattr(exc, "verify_message", None) or str(exc)
-    against = f"the CA file {ca_file}" if ca_file else "this system's trusted CAs"
-    if code in (2, 18, 19, 20, 21):
-        text = (f"certificate is not trusted: signed by an unknown CA ({detail}); it was "
-                f"checked against {against}. Pass ca_file= the PEM file of the CA that signed "
-                f"the server's certificate (ask the directory's administrators for it)")
-    elif code == 10:
-        text = f"certificate has expired ({detail}): the server must renew it"
-    elif code == 9:
-        text = f"certificate is not yet valid ({detail}): check this machine's clock"
-    else:
-        text = f"certificate verification failed: {detail} (checked against {against})"
-    return TlsError(f"{host}:{port}: {text}")
-
-
-def _mismatch(name: str, names: list[str]) -> TlsError:
-    if not names:
-        return TlsError(f"name mismatch: the certificate lists no subjectAltName, so it is valid "
-                        f"for no name (modern clients ignore the subject CN), not {name}")
-    return TlsError(
-        f"name mismatch: the certificate is for {', '.join(names)}, not {name}; connect with a "
-        f"name it lists, or pass tls_server_name= one of them if you are sure it is that server")
-
-
 # =============================================================================================
 # pages: the one place a search meets the wire
 # =============================================================================================
@@ -310,11 +162,11 @@ class Page:
 def _fetch_pages(conn: ldap3.Connection, base: str, scope: str, filter: str,
                  attributes: list[str], *, page_size: int, size_limit: int,
                  time_limit: int) -> Iterator[RawPage]:
-    """The one place a search meets the wire: :func:`ldapnb.sources._ldap3.raw_search`
+    """The one place a search meets the wire: :func:`ldapnb.sources._fastsearch.raw_search`
     (pages of raw bytes read straight from the socket, ldap3's own paged search when that
     fast path cannot be used).  Raises ldapnb's errors (``LimitExceeded``, ``NoSuchEntry``,
     ``DirectoryUnavailable``, ``OperationError``)."""
-    from ._ldap3 import raw_search
+    from ._fastsearch import raw_search
 
     return raw_search(conn, base, scope, filter, attributes, page_size=page_size,
                       size_limit=size_limit, time_limit=time_limit)
@@ -785,10 +637,11 @@ class LiveSource:
 
     # -- connecting --------------------------------------------------------------------------
     def _new_tls(self) -> Any:
-        cls = _tls_class()
-        return cls(host=self.host, port=self.port, ca_file=self.ca_file,
-                   server_name=self.tls_server_name, verify=self.verify,
-                   client_cert=self.client_cert, client_key=self.client_key)
+        from ._ldap3 import checked_tls
+
+        return checked_tls(host=self.host, port=self.port, ca_file=self.ca_file,
+                           server_name=self.tls_server_name, verify=self.verify,
+                           client_cert=self.client_cert, client_key=self.client_key)
 
     def _resolve(self) -> None:
         try:
@@ -1059,7 +912,7 @@ class LiveSource:
         time_limit: int = 0,
         page_size: int | None = None,
     ) -> Iterator[RawPage]:
-        """The search's answer as a stream of :class:`~ldapnb.sources._ldap3.RawPage` (raw
+        """The search's answer as a stream of :class:`~ldapnb.sources._fastsearch.RawPage` (raw
         bytes values, ranged attributes completed).
 
         Raises
@@ -1385,16 +1238,9 @@ def _causes(exc: BaseException) -> list[BaseException]:
 
 
 def _quietly_close(conn: Any) -> None:
-    sock = getattr(conn, "socket", None)
-    try:
-        conn.unbind()
-    except Exception:  # noqa: BLE001,S110 - the connection may already be dead
-        pass
-    if sock is not None:  # ldap3 leaves the socket open when the server vanished
-        try:
-            sock.close()
-        except OSError:
-            pass
+    from ._ldap3 import close_quietly
+
+    close_quietly(conn)
 
 
 _BINARY_NAMES = frozenset({"objectsid", "objectguid", "jpegphoto", "usercertificate",

@@ -311,30 +311,9 @@ def ldap3_bind_bytes(user: str, password: str, message_id: int = 1) -> bytes:
     >>> ldap3_bind_bytes("cn=a", "pw").hex(" ")
     '30 12 02 01 01 60 0d 02 01 03 04 04 63 6e 3d 61 80 02 70 77'
     """
-    from ldap3.protocol.rfc4511 import (
-        LDAPDN,
-        AuthenticationChoice,
-        BindRequest,
-        LDAPMessage,
-        MessageID,
-        ProtocolOp,
-        Simple,
-        Version,
-    )
-    from pyasn1.codec.ber import encoder
+    from ..sources._ldap3 import bind_request_bytes
 
     try:
-        request = BindRequest()
-        request["version"] = Version(3)
-        request["name"] = LDAPDN(user)
-        auth = AuthenticationChoice()
-        auth["simple"] = Simple(password)
-        request["authentication"] = auth
-        message = LDAPMessage()
-        message["messageID"] = MessageID(message_id)
-        op = ProtocolOp()
-        op["bindRequest"] = request
-        message["protocolOp"] = op
-        return bytes(encoder.encode(message))
+        return bind_request_bytes(user, password, message_id)
     except Exception as exc:  # noqa: BLE001 - pyasn1's errors become an ldapnb one
         raise LdapnbError(f"cannot encode a bind request for {user!r}: {exc}") from exc
