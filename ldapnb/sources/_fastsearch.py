@@ -145,6 +145,7 @@ def raw_search(
     Examples
     --------
     >>> from ldapnb import Directory
+    >>> from ldapnb.sources._ldap3 import embedded_connection
     >>> conn = embedded_connection(Directory.embedded("tiny").source)
     >>> pages = list(raw_search(conn, "dc=example,dc=com", 2, "(uid=*)", ["uid"]))
     >>> pages[-1].last, sorted(v[0] for v in pages[0].columns["uid"])[:2]
