@@ -14,6 +14,7 @@
     ├── BindError               credentials refused, or a mechanism the server does not offer
     ├── TlsError                untrusted certificate, or a name that does not match it
     ├── DirectoryUnavailable    the server cannot be reached (host, port, what failed, what to try)
+    │   └── MalformedResponse   the server's answer is not valid LDAP (message id, byte offset)
     ├── LimitExceeded           a size or time limit was hit: the results are incomplete
     ├── ReadOnlyError           a write on a connection opened read-only
     └── OperationError          any other LDAP result code, named
@@ -38,6 +39,7 @@ __all__ = [
     "BindError",
     "TlsError",
     "DirectoryUnavailable",
+    "MalformedResponse",
     "LimitExceeded",
     "ReadOnlyError",
     "OperationError",
@@ -174,6 +176,23 @@ class DirectoryUnavailable(LdapnbError, ConnectionError):
         self.host = host
         self.port = port
         super().__init__(message)
+
+
+class MalformedResponse(DirectoryUnavailable):
+    """The server's answer is not valid LDAP (BER, RFC 4511): a length that runs past its
+    message, sequence or set, a wrong tag, an attribute name that is not UTF-8 ...
+
+    Nothing from the answer is returned (no partial result, no snapshot written from it) and
+    the connection is closed.  ``message_id`` is the LDAP message id of the bad message (None
+    when it could not be read), ``offset`` the byte offset in that message where decoding
+    stopped.
+    """
+
+    def __init__(self, message: str, *, message_id: int | None = None,
+                 offset: int | None = None, host: str | None = None, port: int | None = None):
+        self.message_id = message_id
+        self.offset = offset
+        super().__init__(message, host=host, port=port)
 
 
 class LimitExceeded(LdapnbError):

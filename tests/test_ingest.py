@@ -45,6 +45,7 @@ from ldapnb.sources._fastsearch import (
     RawPage,
     _decode_entries,
     encode_filter,
+    entry_spans,
     raw_search,
 )
 from ldapnb.sources._ldap3 import PINNED_LDAP3, columns_from_pages, fast_path_available
@@ -449,11 +450,8 @@ _ENTRY = st.tuples(
 @given(st.lists(_ENTRY, max_size=6))
 @settings(max_examples=150, deadline=None)
 def test_decode_entries_matches_pyasn1_encoding(entries: list[Any]) -> None:
-    data = b""
-    spans = []
-    for dn, attrs in entries:
-        spans.append(len(data))
-        data += _entry_message(dn, attrs)
+    data = b"".join(_entry_message(dn, attrs) for dn, attrs in entries)
+    spans = entry_spans(data)
     cols: dict[bytes, list[Any]] = {}
     dns: list[str] = []
     _decode_entries(data, spans, cols, dns)

@@ -30,6 +30,7 @@ from ..errors import (
     FilterError,
     LdapnbError,
     LimitExceeded,
+    MalformedResponse,
     NoSuchEntry,
     OperationError,
 )
@@ -38,7 +39,7 @@ from . import _ldap3
 if TYPE_CHECKING:
     from ldap3 import Connection
 
-__all__ = ["RawPage", "raw_search", "encode_filter"]
+__all__ = ["RawPage", "raw_search", "encode_filter", "decode_search_answer"]
 
 _log = logging.getLogger(__name__)
 
@@ -264,18 +265,55 @@ def _search_message(message_id: int, base: str, scope: int, filter_ber: bytes,
 
 
 # -- BER decoding of the responses ------------------------------------------------------------
-def _tl(data: bytes | bytearray, p: int) -> tuple[int, int, int]:
-    """(tag, start of contents, end of contents) of the TLV at ``p``; definite lengths only
-    (RFC 4511 section 5.1)."""
+#
+# Every length is checked against its container (the message, the operation, the attribute
+# list, one attribute, its set of values) before anything is read from it, every tag is the one
+# RFC 4511 puts there, and names are strict UTF-8: a malformed message raises _Malformed(offset)
+# and the caller turns it into MalformedResponse naming the message id.  Nothing is guessed.
+
+class _Malformed(Exception):
+    """Raised inside the decoder: ``offset`` (absolute, in the buffer) and what was wrong."""
+
+    def __init__(self, offset: int, what: str) -> None:
+        super().__init__(what)
+        self.offset = offset
+        self.what = what
+
+
+def _tl(data: bytes | bytearray, p: int, end: int) -> tuple[int, int, int]:
+    """(tag, start of contents, end of contents) of the TLV at ``p``, which must lie within
+    ``end`` (its container's end); definite lengths of 1-4 bytes only (RFC 4511 section 5.1).
+
+    Examples
+    --------
+    >>> _tl(b"\\x04\\x02hi", 0, 4)
+    (4, 2, 4)
+    >>> _tl(b"\\x04\\x05hi", 0, 4)
+    Traceback (most recent call last):
+    ...
+    ldapnb.sources._fastsearch._Malformed: a 5-byte element runs 3 bytes past its container
+    """
+    if p + 2 > end:
+        raise _Malformed(p, "an element header runs past its container")
     tag = data[p]
     n = data[p + 1]
     if n < 0x80:
-        return tag, p + 2, p + 2 + n
-    k = n & 0x7F
-    if not k or k > 4:
-        raise ValueError(f"unsupported BER length form 0x{n:02x}")
-    start = p + 2 + k
-    return tag, start, start + int.from_bytes(data[p + 2:start], "big")
+        start = p + 2
+        stop = start + n
+    else:
+        k = n & 0x7F
+        if not k:
+            raise _Malformed(p, "an indefinite length (LDAP allows definite lengths only)")
+        if k > 4:
+            raise _Malformed(p, f"a length of {k} bytes (at most 4 are supported)")
+        start = p + 2 + k
+        if start > end:
+            raise _Malformed(p, "an element header runs past its container")
+        stop = start + int.from_bytes(data[p + 2:start], "big")
+    if stop > end:
+        raise _Malformed(p, f"a {stop - start}-byte element runs {stop - end} bytes past its "
+                            "container")
+    return tag, start, stop
 
 
 def _frame_end(data: bytearray, p: int) -> int:
@@ -283,13 +321,85 @@ def _frame_end(data: bytearray, p: int) -> int:
     avail = len(data) - p
     if avail < 2:
         return -1
+    if data[p] != 0x30:
+        raise _Malformed(p, f"a message starting with tag 0x{data[p]:02x}, not a SEQUENCE "
+                            "(0x30)")
     n = data[p + 1]
     if n < 0x80:
         return p + 2 + n
     k = n & 0x7F
+    if not k:
+        raise _Malformed(p, "an indefinite length (LDAP allows definite lengths only)")
+    if k > 4:
+        raise _Malformed(p, f"a length of {k} bytes (at most 4 are supported)")
     if avail < 2 + k:
         return -1
     return p + 2 + k + int.from_bytes(data[p + 2:p + 2 + k], "big")
+
+
+def _message_header(data: bytes | bytearray, p: int, end: int) -> tuple[int, int, int, int]:
+    """(message id, protocolOp tag, op start, op end) of the message ``data[p:end]``."""
+    tag, s, e = _tl(data, p, end)
+    if e != end:
+        raise _Malformed(p, "a message whose length disagrees with its frame")
+    tag, ms, me = _tl(data, s, e)
+    if tag != 0x02 or not 1 <= me - ms <= 4:
+        raise _Malformed(s, "a message id that is not an INTEGER of 1-4 bytes")
+    msg_id = int.from_bytes(data[ms:me], "big", signed=True)
+    if msg_id < 0:
+        raise _Malformed(ms, f"a negative message id ({msg_id})")
+    op, _os, oe = _tl(data, me, e)
+    return msg_id, op, me, oe
+
+
+def message_id_at(data: bytes | bytearray, p: int) -> int | None:
+    """The message id of the message at ``p`` when it can be read (for error messages)."""
+    try:
+        _, s, e = _tl(data, p, len(data))
+        tag, ms, me = _tl(data, s, e)
+    except _Malformed:
+        return None
+    return int.from_bytes(data[ms:me], "big") if tag == 0x02 and 1 <= me - ms <= 4 else None
+
+
+def _strict(raw: bytes | bytearray, offset: int, what: str) -> str:
+    try:
+        return bytes(raw).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _Malformed(offset + exc.start, f"{what} that is not UTF-8 ({bytes(raw)[:40]!r})") \
+            from None
+
+
+def _controls(data: bytes | bytearray, p: int, end: int) -> list[tuple[str, int, int]]:
+    """The controls after a protocolOp (``data[p:end]``): ``(oid, value start, value end)``
+    each, the value span (-1, -1) when absent.  Only ``controls [0]`` may follow the op."""
+    out: list[tuple[str, int, int]] = []
+    if p == end:
+        return out
+    tag, c, e = _tl(data, p, end)
+    if tag != 0xA0 or e != end:
+        raise _Malformed(p, "something other than controls [0] after the protocolOp")
+    while c < e:
+        tag, cs, ce = _tl(data, c, e)
+        if tag != 0x30:
+            raise _Malformed(c, "a control that is not a SEQUENCE")
+        otag, os_, oe = _tl(data, cs, ce)
+        if otag != 0x04:
+            raise _Malformed(cs, "a control whose type is not an OID string")
+        oid = _strict(data[os_:oe], os_, "a control type")
+        q, start, stop = oe, -1, -1
+        if q < ce and data[q] == 0x01:  # criticality BOOLEAN
+            btag, bs, be = _tl(data, q, ce)
+            if be - bs != 1:
+                raise _Malformed(q, "a control criticality that is not one byte")
+            q = be
+        if q < ce:
+            vtag, start, stop = _tl(data, q, ce)
+            if vtag != 0x04 or stop != ce:
+                raise _Malformed(q, "a control value that is not its last OCTET STRING")
+        out.append((oid, start, stop))
+        c = ce
+    return out
 
 
 @dataclass
@@ -302,141 +412,337 @@ class _Done:
 
 
 def _parse_done(data: bytes | bytearray, p: int, end: int) -> _Done:
-    """searchResDone (``p``: its tag) and the paged-results control after it, up to ``end``."""
-    _, q, op_end = _tl(data, p)
+    """searchResDone (``p``: its tag) and the paged-results control after it, up to ``end``
+    (the message's end)."""
+    _, q, op_end = _tl(data, p, end)
     parts = []
     while q < op_end:
-        tag, s, e = _tl(data, q)
-        parts.append((tag, bytes(data[s:e])))
+        tag, s, e = _tl(data, q, op_end)
+        parts.append((tag, s, e))
         q = e
-    code = int.from_bytes(parts[0][1], "big")
+    if len(parts) < 3 or [t for t, _, _ in parts[:3]] != [0x0A, 0x04, 0x04]:
+        raise _Malformed(p, "a searchResDone that is not {resultCode, matchedDN, "
+                            "diagnosticMessage}")
+    _, cs, ce = parts[0]
+    if not 1 <= ce - cs <= 4:
+        raise _Malformed(cs, "a result code that is not an ENUMERATED of 1-4 bytes")
+    code = int.from_bytes(data[cs:ce], "big")
     referrals: list[str] = []
-    for tag, body in parts[3:]:
-        if tag == 0xA3:
-            r = 0
-            while r < len(body):
-                _, s, e = _tl(body, r)
-                referrals.append(body[s:e].decode("utf-8", "replace"))
-                r = e
+    if len(parts) > 4 or (len(parts) == 4 and parts[3][0] != 0xA3):
+        raise _Malformed(parts[3][1], "a searchResDone with elements after its result "
+                                      "(only a referral [3] may follow)")
+    for _tag, s, e in parts[3:]:
+        r = s
+        while r < e:
+            utag, us, ue = _tl(data, r, e)
+            if utag != 0x04:
+                raise _Malformed(r, "a referral URL that is not an OCTET STRING")
+            referrals.append(_strict(data[us:ue], us, "a referral URL"))
+            r = ue
     cookie = None
-    q = op_end
-    while q < end:  # controls [0]
-        tag, s, e = _tl(data, q)
-        if tag == 0xA0:
-            c = s
-            while c < e:
-                _, cs, ce = _tl(data, c)
-                _, os_, oe = _tl(data, cs)
-                if bytes(data[os_:oe]) == _PAGED.encode():
-                    v = oe
-                    while v < ce:
-                        vtag, vs, ve = _tl(data, v)
-                        if vtag == 0x04:  # controlValue: SEQUENCE {size, cookie}
-                            _, ss, _se = _tl(data, vs)
-                            _, ks, ke = _tl(data, ss)  # size
-                            _, ks, ke = _tl(data, ke)  # cookie
-                            cookie = bytes(data[ks:ke])
-                        v = ve
-                c = ce
-        q = e
-    return _Done(code, parts[1][1].decode("utf-8", "replace"),
-                 parts[2][1].decode("utf-8", "replace"), referrals, cookie)
+    for oid, start, stop in _controls(data, op_end, end):
+        if oid == _PAGED and start >= 0:  # controlValue: SEQUENCE {size, cookie}
+            stag, ss, se = _tl(data, start, stop)
+            itag, _is, ie = _tl(data, ss, se)  # size
+            ktag, ks, ke = _tl(data, ie, se)  # cookie
+            if stag != 0x30 or se != stop or itag != 0x02 or ktag != 0x04 or ke != se:
+                raise _Malformed(start, "a paged-results control value that is not "
+                                        "{size, cookie}")
+            cookie = bytes(data[ks:ke])
+    return _Done(code, _strict(data[parts[1][1]:parts[1][2]], parts[1][1], "a matched DN"),
+                 bytes(data[parts[2][1]:parts[2][2]]).decode("utf-8", "replace"), referrals,
+                 cookie)
 
 
-def _decode_entries(data: bytes, spans: list[int], cols: dict[bytes, list[Any]],
-                    dns: list[str]) -> None:
-    """Cut each searchResEntry (message starts in ``spans``) into ``dns`` and ``cols``.
+def entry_spans(data: bytes | bytearray) -> list[tuple[int, int, int]]:
+    """``(message start, searchResEntry start, its end)`` of each message in ``data`` (a run of
+    whole LDAP messages), as :func:`_decode_entries` takes them; every header checked."""
+    spans = []
+    p = 0
+    while p < len(data):
+        end = _frame_end(data, p)  # type: ignore[arg-type]
+        if end < 0 or end > len(data):
+            raise _Malformed(p, "a message cut short")
+        _, _op, op_start, op_end = _message_header(data, p, end)
+        spans.append((p, op_start, op_end))
+        p = end
+    return spans
 
-    The hot loop of the fast path, written out by hand: per value, one length byte test and
-    one slice.  ``cols`` maps the attribute description's bytes to one value list per row.
+
+def _decode_entries(data: bytes, spans: list[tuple[int, int, int]],
+                    cols: dict[bytes, list[Any]], dns: list[str]) -> None:
+    """Cut each searchResEntry into ``dns`` and ``cols``; ``spans`` holds (message start,
+    entry start, entry end) of each, headers already checked (:func:`entry_spans`).
+
+    The hot loop of the fast path, written out by hand: per value, a tag test, one length byte
+    test and one slice.  ``cols`` maps the attribute description's bytes to one value list per
+    row.  Bounds are checked where they are cheapest and still exact: every element must end
+    exactly where its container ends (the values where their set ends, the set where its
+    attribute ends, the attributes where the list ends, the list where the message ends), so a
+    length that runs over (into the next message) or under (leaving bytes read as another
+    value) is caught before the entry is kept.  A malformed message raises :class:`_Malformed`
+    and nothing is added for it (the caller drops the whole page).
     """
     from_bytes = int.from_bytes
     empty = _EMPTY
     row = len(dns)
     add_dn = dns.append
-    for s in spans:
-        # LDAPMessage header, then messageID (02 n ...)
-        n = data[s + 1]
-        p = s + 2 if n < 0x80 else s + 2 + (n & 0x7F)
-        p += 2 + data[p + 1]
-        # searchResEntry [APPLICATION 4] header
-        n = data[p + 1]
-        p = p + 2 if n < 0x80 else p + 2 + (n & 0x7F)
-        # objectName
-        n = data[p + 1]
-        if n < 0x80:
-            p += 2
-        else:
-            k = n & 0x7F
-            n = from_bytes(data[p + 2:p + 2 + k], "big")
-            p += 2 + k
-        add_dn(data[p:p + n].decode("utf-8"))
-        p += n
-        # attributes: SEQUENCE OF PartialAttribute
-        n = data[p + 1]
-        if n < 0x80:
-            p += 2
-        else:
-            k = n & 0x7F
-            n = from_bytes(data[p + 2:p + 2 + k], "big")
-            p += 2 + k
-        attrs_end = p + n
-        while p < attrs_end:
+    bad = _Malformed
+    for _s, p, op_end in spans:
+        if data[p] != 0x64:
+            raise bad(p, f"protocolOp 0x{data[p]:02x} where a searchResEntry (0x64) was "
+                         "expected")
+        at = p
+        try:
+            n = data[p + 1]
+            p = p + 2 if n < 0x80 else p + 2 + (n & 0x7F)
+            # objectName: LDAPDN (OCTET STRING)
+            if data[p] != 0x04:
+                raise bad(p, "a searchResEntry whose first element is not its DN")
             n = data[p + 1]
             if n < 0x80:
                 p += 2
             else:
                 k = n & 0x7F
+                if not k or k > 4:
+                    raise bad(p, "a bad length of the entry's DN")
                 n = from_bytes(data[p + 2:p + 2 + k], "big")
                 p += 2 + k
-            pa_end = p + n
-            n = data[p + 1]  # the type: short
-            if n >= 0x80:
-                k = n & 0x7F
-                n = from_bytes(data[p + 2:p + 2 + k], "big")
-                p += k
-            name = data[p + 2:p + 2 + n]
-            p += 2 + n
-            n = data[p + 1]  # SET OF value
+            if p + n > op_end:
+                raise bad(p, f"a {n}-byte DN that runs {p + n - op_end} bytes past its entry")
+            raw_dn = data[p:p + n]
+            try:
+                dn = raw_dn.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise bad(p + exc.start, f"a DN that is not UTF-8 ({raw_dn[:40]!r})") from None
+            p += n
+            # attributes: SEQUENCE OF PartialAttribute, ending where the entry ends
+            at = p
+            if data[p] != 0x30:
+                raise bad(p, "a searchResEntry whose attribute list is not a SEQUENCE")
+            n = data[p + 1]
             if n < 0x80:
                 p += 2
             else:
                 k = n & 0x7F
+                if not k or k > 4:
+                    raise bad(p, "a bad length of the attribute list")
                 n = from_bytes(data[p + 2:p + 2 + k], "big")
                 p += 2 + k
-            set_end = p + n
-            n = data[p + 1] if n else 0
-            if n < 0x80 and p + 2 + n == set_end:  # one short value: the common case
-                vals = [data[p + 2:set_end]]
-                p = set_end
-            else:
-                vals = []
-            add = vals.append
-            while p < set_end:
+            attrs_end = p + n
+            if attrs_end != op_end:
+                raise bad(at, f"an attribute list that ends {attrs_end - op_end:+d} bytes from "
+                              "where its entry ends")
+            add_dn(dn)
+            while p < attrs_end:
+                # PartialAttribute: SEQUENCE { type, vals }
+                at = p
+                if data[p] != 0x30:
+                    raise bad(p, "an attribute that is not a SEQUENCE")
                 n = data[p + 1]
                 if n < 0x80:
                     p += 2
                 else:
                     k = n & 0x7F
+                    if not k or k > 4:
+                        raise bad(p, "a bad length of an attribute")
                     n = from_bytes(data[p + 2:p + 2 + k], "big")
                     p += 2 + k
-                add(data[p:p + n])
-                p += n
-            p = pa_end
-            col = cols.get(name)
-            if col is None:
-                col = cols[name] = [empty] * row if row else []
-                col.append(vals)
-            else:
-                m = len(col)
-                if m == row:
+                pa_end = p + n
+                # type: AttributeDescription (OCTET STRING)
+                if data[p] != 0x04:
+                    raise bad(p, "an attribute whose type is not an OCTET STRING")
+                n = data[p + 1]
+                if n >= 0x80:
+                    k = n & 0x7F
+                    if not k or k > 4:
+                        raise bad(p, "a bad length of an attribute type")
+                    n = from_bytes(data[p + 2:p + 2 + k], "big")
+                    p += k
+                name_at = p + 2
+                p = name_at + n
+                name = data[name_at:p]
+                # vals: SET OF value, ending where the attribute ends
+                if data[p] != 0x31:
+                    raise bad(p, "an attribute whose values are not a SET")
+                n = data[p + 1]
+                if n < 0x80:
+                    p += 2
+                else:
+                    k = n & 0x7F
+                    if not k or k > 4:
+                        raise bad(p, "a bad length of a value set")
+                    n = from_bytes(data[p + 2:p + 2 + k], "big")
+                    p += 2 + k
+                set_end = p + n
+                if set_end != pa_end:
+                    raise bad(at, f"an attribute whose values end {set_end - pa_end:+d} bytes "
+                                  "from where the attribute ends")
+                if n >= 2 and data[p] == 0x04 and data[p + 1] < 0x80 and \
+                        p + 2 + data[p + 1] == set_end:
+                    vals = [data[p + 2:set_end]]  # one short value: the common case
+                    p = set_end
+                else:
+                    vals = []
+                    add = vals.append
+                    while p < set_end:
+                        if data[p] != 0x04:
+                            raise bad(p, "a value that is not an OCTET STRING")
+                        n = data[p + 1]
+                        if n < 0x80:
+                            p += 2
+                        else:
+                            k = n & 0x7F
+                            if not k or k > 4:
+                                raise bad(p, "a bad length of a value")
+                            n = from_bytes(data[p + 2:p + 2 + k], "big")
+                            p += 2 + k
+                        add(data[p:p + n])
+                        p += n
+                    if p != set_end:
+                        raise bad(at, f"a value that runs {p - set_end} bytes past its set")
+                col = cols.get(name)
+                if col is None:
+                    try:
+                        name.decode("utf-8")
+                    except UnicodeDecodeError:
+                        raise bad(name_at, f"an attribute type that is not UTF-8 "
+                                           f"({name[:40]!r})") from None
+                    col = cols[name] = [empty] * row if row else []
                     col.append(vals)
-                elif m < row:
-                    col.extend([empty] * (row - m))
-                    col.append(vals)
-                else:  # the same description twice in one entry: one list
-                    col[-1] = [*col[-1], *vals]
+                else:
+                    m = len(col)
+                    if m == row:
+                        col.append(vals)
+                    elif m < row:
+                        col.extend([empty] * (row - m))
+                        col.append(vals)
+                    else:  # the same description twice in one entry: one list
+                        col[-1] = [*col[-1], *vals]
+            if p != attrs_end:
+                raise bad(at, f"an attribute that runs {p - attrs_end} bytes past its entry")
+        except (_Malformed, IndexError) as exc:
+            if len(dns) > row:
+                dns.pop()
+            for col in cols.values():  # drop what this entry added
+                if len(col) > row:
+                    del col[row:]
+            if isinstance(exc, IndexError):
+                raise bad(at, "an element that runs past the end of the data") from None
+            raise
         row += 1
+
+
+class _OtherMessage(Exception):
+    """A well-formed message that answers another request (or is a notice)."""
+
+    def __init__(self, message_id: int, op: int) -> None:
+        super().__init__(f"message {message_id}, protocolOp 0x{op:02x}")
+        self.message_id = message_id
+        self.op = op
+
+
+def _take_message(data: bytes | bytearray, p: int, end: int, message_id: int,
+                  spans: list[tuple[int, int, int]], refs: list[str]) -> _Done | None:
+    """Sort the message ``data[p:end]`` of a search's answer: an entry (its span noted), a
+    continuation reference (its URLs noted), the searchResDone (returned), an intermediate
+    response (skipped).  Raises _Malformed, or _OtherMessage for another message id."""
+    msg_id, op, me, op_end = _message_header(data, p, end)
+    if msg_id != message_id:
+        raise _OtherMessage(msg_id, op)
+    if op_end != end and op != 0x65:  # searchResDone reads its controls itself
+        _controls(data, op_end, end)
+    if op == 0x64:
+        spans.append((p, me, op_end))
+    elif op == 0x73:  # searchResRef: URLs, reported not followed
+        q = _tl(data, me, op_end)[1]
+        while q < op_end:
+            tag, us, ue = _tl(data, q, op_end)
+            if tag != 0x04:
+                raise _Malformed(q, "a referral URL that is not an OCTET STRING")
+            refs.append(_strict(data[us:ue], us, "a referral URL"))
+            q = ue
+    elif op == 0x65:
+        return _parse_done(data, me, end)
+    elif op != 0x79:  # intermediateResponse: skipped; anything else is wrong
+        raise _Malformed(me, f"protocolOp 0x{op:02x} in the answer to a search")
+    return None
+
+
+def _message_start(spans: list[tuple[int, int, int]], offset: int) -> int:
+    return max((s[0] for s in spans if s[0] <= offset), default=0)
+
+
+def _malformed_error(exc: _Malformed, data: bytes | bytearray, start: int, host: Any = None,
+                     port: Any = None, during: str = "", received: int = 0) -> MalformedResponse:
+    """The typed error for the malformed message starting at ``start`` of ``data``."""
+    msg_id = message_id_at(data, start)
+    offset = exc.offset - start
+    which = f"message {msg_id}" if msg_id is not None else "a message"
+    who = f"{host}:{port}" if host else "the server"
+    closed = " and the connection was closed" if host else ""
+    _log.debug("malformed LDAP message at offset %d: %s", exc.offset, exc.what)
+    return MalformedResponse(
+        f"{who} sent a malformed answer{during}: {which}, byte {offset}: {exc.what}. Nothing "
+        f"of this search was returned (after {received} entries){closed}; the server, or "
+        "something between, sent bytes that are not valid LDAP (RFC 4511)",
+        message_id=msg_id, offset=offset, host=host, port=port)
+
+
+def decode_search_answer(data: bytes, message_id: int) -> tuple[RawPage, _Done]:
+    """Decode one page of a search's answer, ``data`` being every message of it up to and
+    including its searchResDone: what the fast search does with the bytes it receives.
+
+    Returns the page (DNs and columns of raw values) and the searchResDone.  Raises
+    :class:`~ldapnb.errors.MalformedResponse` (message id, byte offset) when any message is
+    not valid LDAP, or an answer to another request is in it, or the searchResDone is missing
+    or followed by more bytes: nothing is returned then.
+
+    Examples
+    --------
+    >>> done = bytes.fromhex("300c02010765070a010004000400")
+    >>> page, result = decode_search_answer(done, 7)
+    >>> len(page), result.code
+    (0, 0)
+    >>> overrun = bytes.fromhex("300c02010765070a010004050400")  # matchedDN: 5 bytes?
+    >>> try:
+    ...     decode_search_answer(overrun, 7)
+    ... except MalformedResponse as exc:
+    ...     print(exc.message_id, exc.offset, str(exc).split(": ")[2].split(".")[0])
+    7 10 a 5-byte element runs 3 bytes past its container
+    """
+    spans: list[tuple[int, int, int]] = []
+    refs: list[str] = []
+    p = 0
+    done = None
+    try:
+        while p < len(data):
+            if done is not None:
+                raise _Malformed(p, "bytes after the searchResDone")
+            end = _frame_end(data, p)  # type: ignore[arg-type]
+            if end < 0 or end > len(data):
+                raise _Malformed(p, "a message cut short")
+            try:
+                done = _take_message(data, p, end, message_id, spans, refs)
+            except _OtherMessage as exc:
+                raise _Malformed(p, f"an answer to another request ({exc})") from None
+            p = end
+        if done is None:
+            raise _Malformed(p, "no searchResDone")
+    except _Malformed as exc:
+        raise _malformed_error(exc, data, p) from None
+    dns: list[str] = []
+    raw: dict[bytes, list[Any]] = {}
+    try:
+        _decode_entries(data, spans, raw, dns)
+    except _Malformed as exc:
+        raise _malformed_error(exc, data, _message_start(spans, exc.offset)) from None
+    n = len(dns)
+    columns: dict[str, list[Any]] = {}
+    for key, col in raw.items():
+        col.extend([_EMPTY] * (n - len(col)))
+        columns[key.decode("utf-8")] = col
+    return RawPage(dns, columns, list(columns), refs, last=not done.cookie), done
 
 
 _RESULT_NAMES: dict[int, str] = {}
@@ -506,6 +812,16 @@ class _FastSearch:
         _ldap3.drop_stream(self.conn)  # the stream is in an unknown state: never reuse it
         return err
 
+    def _malformed(self, exc: _Malformed, data: bytes | bytearray,
+                   start: int) -> MalformedResponse:
+        """The typed error for a malformed message starting at ``start`` of ``data``; the
+        connection is closed (its stream cannot be trusted any more)."""
+        server = self.conn.server
+        err = _malformed_error(exc, data, start, server.host, server.port,
+                               f" during a search of {self.base!r}", self.received)
+        _ldap3.drop_stream(self.conn)
+        return err
+
     def _send(self, cookie: bytes | None) -> int:
         message_id = _ldap3.next_message_id(self.conn)
         message = _search_message(message_id, self.base, self.scope, self.filter_ber,
@@ -529,57 +845,45 @@ class _FastSearch:
             raise self._unavailable("the server closed the connection")
         self.pending += chunk
 
-    def _receive_page(self, message_id: int) -> tuple[bytes, list[int], list[str], _Done]:
+    def _receive_page(self, message_id: int) -> tuple[bytes, list[Any], list[str], _Done]:
         """Read until the searchResDone of ``message_id``; entry message starts, references."""
-        spans: list[int] = []
+        spans: list[tuple[int, int, int]] = []
         refs: list[str] = []
         p = 0
         while True:
             data = self.pending
-            end = _frame_end(data, p)
+            try:
+                end = _frame_end(data, p)
+            except _Malformed as exc:
+                raise self._malformed(exc, data, p) from None
             if end < 0 or end > len(data):
                 self._recv()
                 continue
             try:
-                _, s, _e = _tl(data, p)
-                _, ms, me = _tl(data, s)
-                msg_id = int.from_bytes(data[ms:me], "big")
-                op = data[me]
-            except (IndexError, ValueError) as exc:
-                raise self._unavailable(f"a malformed message ({exc})", exc) from exc
-            if msg_id != message_id:
-                if msg_id == 0 and op == 0x78:  # notice of disconnection (RFC 4511 4.4.1)
+                done = _take_message(data, p, end, message_id, spans, refs)
+            except _OtherMessage as exc:
+                if exc.message_id == 0 and exc.op == 0x78:  # notice of disconnection (4.4.1)
                     raise self._unavailable("the server ended the session (notice of "
-                                            "disconnection)")
-                raise self._unavailable(f"an answer to another request (message {msg_id})")
-            if op == 0x64:
-                spans.append(p)
-            elif op == 0x73:  # searchResRef: URLs, reported not followed
-                _, q, qe = _tl(data, me)
-                while q < qe:
-                    _, us, ue = _tl(data, q)
-                    refs.append(bytes(data[us:ue]).decode("utf-8", "replace"))
-                    q = ue
-            elif op == 0x65:
-                try:
-                    done = _parse_done(data, me, end)
-                except (IndexError, ValueError) as exc:
-                    raise self._unavailable(f"a malformed result ({exc})", exc) from exc
+                                            "disconnection)") from None
+                raise self._unavailable(f"an answer to another request (message "
+                                        f"{exc.message_id})") from None
+            except _Malformed as exc:
+                raise self._malformed(exc, data, p) from None
+            if done is not None:
                 page = bytes(data[:end])
                 del self.pending[:end]
                 self.outstanding = None
                 return page, spans, refs, done
-            # intermediateResponse (0x79) and anything else: skipped
             p = end
 
     # -- pages --------------------------------------------------------------------------------
-    def _page(self, data: bytes, spans: list[int], refs: list[str]) -> RawPage:
+    def _page(self, data: bytes, spans: list[Any], refs: list[str]) -> RawPage:
         dns: list[str] = []
         raw: dict[bytes, list[Any]] = {}
         try:
             _decode_entries(data, spans, raw, dns)
-        except (IndexError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
-            raise self._unavailable(f"a malformed entry ({exc})", exc) from exc
+        except _Malformed as exc:
+            raise self._malformed(exc, data, _message_start(spans, exc.offset)) from None
         n = len(dns)
         columns: dict[str, list[Any]] = {}
         for key, col in raw.items():
@@ -587,7 +891,7 @@ class _FastSearch:
                 col.extend([_EMPTY] * (n - len(col)))
             name = self._decoded.get(key)
             if name is None:
-                name = self._decoded[key] = key.decode("utf-8", "replace")
+                name = self._decoded[key] = key.decode("utf-8")  # checked: UTF-8
                 self.names.append(name)
             columns[name] = col
         return RawPage(dns, columns, list(self.names), refs)
