@@ -98,15 +98,23 @@ class DnError(LdapnbError, ValueError):
 
 
 class SchemaError(LdapnbError):
-    """A schema definition that cannot be read, or an entry that breaks a schema rule."""
+    """A schema definition that cannot be read, or an entry that breaks a schema rule.
+
+    ``code`` is the LDAP result code a server answers with (17 undefinedAttributeType, 21
+    invalidAttributeSyntax, 65 objectClassViolation ...), None when not said.
+    """
+
+    def __init__(self, message: str = "", *, code: int | None = None):
+        self.code = code
+        super().__init__(message)
 
 
 class ObjectClassViolation(SchemaError):
     """An entry that breaks the rules of its object classes (a MUST missing, ...)."""
 
-    def __init__(self, message: str, *, dn: str | None = None):
+    def __init__(self, message: str, *, dn: str | None = None, code: int | None = None):
         self.dn = dn
-        super().__init__(f"{dn}: {message}" if dn else message)
+        super().__init__(f"{dn}: {message}" if dn else message, code=code)
 
 
 class NoSuchEntry(LdapnbError, LookupError):
@@ -159,7 +167,15 @@ class NotAllowedOnNonLeaf(LdapnbError):
 
 
 class BindError(LdapnbError):
-    """A bind the server refused: wrong credentials, or an unsupported mechanism."""
+    """A bind the server refused: wrong credentials, or an unsupported mechanism.
+
+    ``code`` is the LDAP result code (49 invalidCredentials, 7 authMethodNotSupported, 53
+    unwillingToPerform ...), None when the bind was refused before anything was sent.
+    """
+
+    def __init__(self, message: str = "", *, code: int | None = None):
+        self.code = code
+        super().__init__(message)
 
 
 class TlsError(LdapnbError):

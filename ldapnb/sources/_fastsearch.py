@@ -29,11 +29,10 @@ from ..errors import (
     DirectoryUnavailable,
     FilterError,
     LdapnbError,
-    LimitExceeded,
     MalformedResponse,
-    NoSuchEntry,
     OperationError,
 )
+from ..results import error_for_result
 from . import _ldap3
 
 if TYPE_CHECKING:
@@ -745,39 +744,14 @@ def decode_search_answer(data: bytes, message_id: int) -> tuple[RawPage, _Done]:
     return RawPage(dns, columns, list(columns), refs, last=not done.cookie), done
 
 
-_RESULT_NAMES: dict[int, str] = {}
-
-
-def _result_name(code: int) -> str:
-    if not _RESULT_NAMES:
-        from ldap3.core.results import RESULT_CODES
-        _RESULT_NAMES.update(RESULT_CODES)
-    return _RESULT_NAMES.get(code, f"result {code}")
-
-
 def _raise_for_result(code: int, matched: str, message: str, referrals: list[str], base: str,
                       size_limit: int, time_limit: int, returned: int, partial: Any) -> None:
-    """Turn a searchResDone that is not success into ldapnb's error."""
+    """Turn a searchResDone that is not success into ldapnb's error (:mod:`ldapnb.results`)."""
     if code == 0:
         return
-    if code in (3, 4):
-        kind = "size" if code == 4 else "time"
-        limit = size_limit if code == 4 else time_limit
-        said = f" (server: {message})" if message else ""
-        raise LimitExceeded(
-            f"the {kind} limit was hit after {returned} entries{said}: the result is "
-            f"incomplete; narrow the filter or base, or ask for a higher limit",
-            kind=kind, limit=limit or None, returned=returned, partial=partial)
-    if code == 32:
-        raise NoSuchEntry(base, matched=matched or None,
-                          message=f"no entry {base!r} on the server (noSuchObject)")
-    if code == 10:
-        raise OperationError(
-            f"the server refers this search elsewhere (referral, not followed): "
-            f"{', '.join(referrals) or message or 'no URL given'}", result="referral", code=10)
-    name = _result_name(code)
-    raise OperationError(f"search of {base!r} failed: {name}"
-                         + (f" ({message})" if message else ""), result=name, code=code)
+    raise error_for_result(code, message, doing=f"searching {base!r}", dn=base,
+                           matched=matched, referrals=referrals, size_limit=size_limit,
+                           time_limit=time_limit, returned=returned, partial=partial)
 
 
 class _FastSearch:

@@ -29,11 +29,8 @@ from ldap3.core.exceptions import (
 )
 from ldap3.core.results import (
     DO_NOT_RAISE_EXCEPTIONS,
-    RESULT_AUTH_METHOD_NOT_SUPPORTED,
     RESULT_COMPARE_FALSE,
     RESULT_COMPARE_TRUE,
-    RESULT_INVALID_CREDENTIALS,
-    RESULT_NO_SUCH_OBJECT,
     RESULT_OPERATIONS_ERROR,
     RESULT_PROTOCOL_ERROR,
     RESULT_SIZE_LIMIT_EXCEEDED,
@@ -56,17 +53,12 @@ from .. import filters as flt
 from ..entry import Entry, Value
 from ..errors import (
     BindError,
-    EntryAlreadyExists,
     FilterError,
     LdapnbError,
     LimitExceeded,
-    NoSuchEntry,
-    NotAllowedOnNonLeaf,
-    ObjectClassViolation,
-    OperationError,
-    SchemaError,
     TlsError,
 )
+from ..results import result_for_error
 from .embedded import Change, EmbeddedDirectory
 
 __all__ = ["EmbeddedStrategy", "embedded_connection"]
@@ -132,25 +124,10 @@ def _result(code: int, message: str = "", matched: str = "", **extra: Any) -> di
 
 
 def _error_result(exc: LdapnbError) -> dict[str, Any]:
-    """The LDAP result a server would send for one of ldapnb's errors."""
-    if isinstance(exc, NoSuchEntry):
-        return _result(RESULT_NO_SUCH_OBJECT, str(exc), exc.matched or "")
-    if isinstance(exc, EntryAlreadyExists):
-        return _result(68, str(exc))
-    if isinstance(exc, NotAllowedOnNonLeaf):
-        return _result(66, str(exc))
-    if isinstance(exc, ObjectClassViolation):
-        return _result(getattr(exc, "code", 65), str(exc))
-    if isinstance(exc, OperationError):
-        return _result(exc.code or 80, str(exc))
-    if isinstance(exc, SchemaError):
-        text = str(exc)
-        code = 17 if "undefinedAttributeType" in text else 21 if "invalidAttributeSyntax" in text \
-            else 65
-        return _result(code, text)
-    if isinstance(exc, FilterError):
-        return _result(RESULT_PROTOCOL_ERROR, str(exc))
-    return _result(80, str(exc))
+    """The LDAP result a server would send for one of ldapnb's errors
+    (:func:`ldapnb.results.result_for_error`)."""
+    code, text = result_for_error(exc)
+    return _result(code, text, getattr(exc, "matched", None) or "")
 
 
 class EmbeddedStrategy(MockSyncStrategy):
@@ -203,11 +180,8 @@ class EmbeddedStrategy(MockSyncStrategy):
                 creds = bytes(sasl["credentials"]) if sasl["credentials"].hasValue() else None
                 self.bound = self.directory.bind_sasl(str(sasl["mechanism"]), creds)
         except BindError as exc:
-            text = str(exc)
-            code = (RESULT_AUTH_METHOD_NOT_SUPPORTED if "authMethodNotSupported" in text
-                    else RESULT_UNWILLING_TO_PERFORM if "unauthenticated" in text
-                    else RESULT_INVALID_CREDENTIALS)
             self.bound = None
+            code, text = result_for_error(exc)
             return _result(code, text, serverSaslCreds=None)
         return _result(RESULT_SUCCESS, serverSaslCreds=None)
 

@@ -578,7 +578,7 @@ class EmbeddedDirectory:
         if dn and not password:
             raise BindError(
                 f"unauthenticated bind refused for {dn!r}: a DN with an empty password is "
-                "not a login (RFC 4513 5.1.2); slapd answers unwillingToPerform")
+                "not a login (RFC 4513 5.1.2); slapd answers unwillingToPerform", code=53)
         pw = password.decode("utf-8") if isinstance(password, bytes) else password
         ndn = self._ndn(dn)
         entry = self._entries.get(ndn)
@@ -588,7 +588,7 @@ class EmbeddedDirectory:
             for stored in entry.get("userPassword", []):
                 if verify(pw, stored):
                     return entry.dn
-        raise BindError(f"invalidCredentials: wrong DN or password for {dn!r}")
+        raise BindError(f"invalidCredentials: wrong DN or password for {dn!r}", code=49)
 
     def bind_sasl(self, mechanism: str, credentials: bytes | None) -> str:
         """SASL bind.  PLAIN (``authzid\\0authcid\\0password``, authcid being a uid or
@@ -597,15 +597,17 @@ class EmbeddedDirectory:
             raise BindError(
                 f"authMethodNotSupported: SASL mechanism {mechanism!r} is not offered by the "
                 f"embedded directory (it offers {', '.join(SASL_MECHANISMS)}); a real slapd "
-                "offers what its Cyrus SASL set-up provides")
+                "offers what its Cyrus SASL set-up provides", code=7)
         parts = (credentials or b"").split(b"\0")
         if len(parts) != 3:
-            raise BindError("SASL PLAIN credentials must be authzid\\0authcid\\0password")
+            raise BindError("SASL PLAIN credentials must be authzid\\0authcid\\0password",
+                            code=49)
         authcid, password = parts[1].decode("utf-8", "replace"), parts[2]
         hits = self.search_dns("", "sub", flt.Or((flt.Equality("uid", authcid),
                                                   flt.Equality("sAMAccountName", authcid))))
         if len(hits) != 1:
-            raise BindError(f"invalidCredentials: wrong user name or password for {authcid!r}")
+            raise BindError(f"invalidCredentials: wrong user name or password for {authcid!r}",
+                            code=49)
         return self.bind(self._entries[hits[0]].dn, password)
 
     # =========================================================================================
@@ -1190,7 +1192,7 @@ class EmbeddedDirectory:
             self.warnings.append(f"{dn}{where}: {message}")
             return
         exc = ObjectClassViolation(message + where, dn=dn)
-        exc.code = 64 if naming else 65  # type: ignore[attr-defined]
+        exc.code = 64 if naming else 65
         raise exc
 
     def _check(self, entry: Entry, ndn: str, *, where: str) -> Entry:
@@ -1388,7 +1390,8 @@ class EmbeddedDirectory:
                         if not self.lenient:
                             raise SchemaError(
                                 f"{entry.dn}{where}: {v!r} is not a valid value for {a.name!r} "
-                                f"({a.rule.name}) (invalidAttributeSyntax)")  # type: ignore[union-attr]
+                                f"({a.rule.name}) (invalidAttributeSyntax)",  # type: ignore[union-attr]
+                                code=21)
                         self.warnings.append(f"{entry.dn}{where}: {v!r} is not valid for "
                                              f"{a.name!r}")
             if not a.binary and a.at is not None:
@@ -1484,7 +1487,7 @@ class EmbeddedDirectory:
         if at is None:
             if not self.lenient:
                 raise SchemaError(f"{dn}{where}: attribute type {base!r} is not in the schema "
-                                  "(undefinedAttributeType)")
+                                  "(undefinedAttributeType)", code=17)
             if base.lower() not in self._unknown_types:
                 self._unknown_types[base.lower()] = base
                 self.warnings.append(f"{dn}{where}: unknown attribute type {base!r} kept, "

@@ -51,16 +51,14 @@ from ..entry import Entry, Value
 from ..errors import (
     BindError,
     DirectoryUnavailable,
-    EntryAlreadyExists,
     LdapnbError,
     LimitExceeded,
     NoSuchEntry,
-    NotAllowedOnNonLeaf,
-    ObjectClassViolation,
     OperationError,
     ReadOnlyError,
     TlsError,
 )
+from ..results import bind_message, error_for_result
 from ..tls import certificate_names, name_matches
 from .base import scope_name
 
@@ -84,21 +82,6 @@ __all__ = [
 _PAGED = "1.2.840.113556.1.4.319"
 _DEFAULT_PORTS = {"ldap": 389, "ldaps": 636}
 _AUTHENTICATIONS = ("anonymous", "simple", "sasl", "ntlm")
-# Active Directory's sub-codes in an invalidCredentials message ("... data 52e, v4563").
-_AD_BIND_CODES = {
-    "525": "no such user",
-    "52e": "wrong user name or password",
-    "530": "not permitted to log on at this time",
-    "531": "not permitted to log on from this workstation",
-    "532": "the password has expired",
-    "533": "the account is disabled",
-    "568": "too many security IDs in the token",
-    "701": "the account has expired",
-    "773": "the user must change the password before logging on",
-    "775": "the account is locked out",
-}
-
-
 # =============================================================================================
 # small public helpers
 # =============================================================================================
@@ -368,58 +351,16 @@ def _communication_error(exc: BaseException, host: str | None, port: int | None,
         f"running?", host=host, port=port)
 
 
-_RESULT_HINTS = {
-    "insufficientAccessRights": "the bound user may not do this (an access rule refuses it)",
-    "unwillingToPerform": "the server refuses this operation",
-    "strongerAuthRequired": "the server wants TLS or a stronger bind (try ldaps:// or "
-                            "start_tls=True)",
-    "confidentialityRequired": "the server wants an encrypted connection (try ldaps:// or "
-                               "start_tls=True)",
-    "busy": "the server is busy: try again later",
-    "unavailable": "the server is unavailable",
-}
-
-
 def _result_error(result: dict[str, Any], doing: str, *, dn: str | None = None,
                   naming_contexts: tuple[str, ...] = ()) -> LdapnbError:
-    """The ldapnb error for a non-success LDAP result of a write, a read or a bind."""
+    """The ldapnb error for a non-success LDAP result of a write, a read or a bind (ldap3's
+    ``conn.result``), from the one table in :mod:`ldapnb.results`."""
     code = result.get("result")
-    name = str(result.get("description") or code)
-    message = (result.get("message") or "").strip()
-    said = f": {message}" if message else ""
-    if code == 32:
-        return NoSuchEntry(dn or "", matched=result.get("dn") or None,
-                           naming_contexts=naming_contexts)
-    if code == 68:
-        return EntryAlreadyExists(dn or "")
-    if code == 66:
-        error = NotAllowedOnNonLeaf(dn or "", 1)
-        error.args = (f"{dn!r} has child entries: delete or move them first "
-                      f"(notAllowedOnNonLeaf{said})",)
-        return error
-    if code == 65:
-        return ObjectClassViolation(f"objectClassViolation while {doing}{said}", dn=dn)
-    if code == 49:
-        return BindError(_bind_message(message))
-    if code == 10:
-        urls = result.get("referrals") or []
-        return OperationError(
-            f"the server does not hold {dn!r} and refers you to {', '.join(urls) or 'elsewhere'}"
-            f"; ldapnb does not follow referrals: connect to that server yourself",
-            result="referral", code=10)
-    hint = _RESULT_HINTS.get(name, "")
-    return OperationError(f"{name} while {doing}{said}" + (f" ({hint})" if hint else ""),
-                          result=name, code=code if isinstance(code, int) else None)
-
-
-def _bind_message(message: str, user: str | None = None) -> str:
-    who = f" as {user!r}" if user else ""
-    text = f"the server refused the bind{who}: invalid credentials (wrong user name or password)"
-    low = message.lower()
-    for sub, meaning in _AD_BIND_CODES.items():
-        if f"data {sub}," in low or low.endswith(f"data {sub}"):
-            text = f"the server refused the bind{who}: {meaning} (Active Directory code {sub})"
-    return text + (f"; the server said: {message}" if message else "")
+    return error_for_result(code if isinstance(code, int) else None,
+                            result.get("message") or "", doing=doing, dn=dn,
+                            matched=result.get("dn") or None,
+                            referrals=result.get("referrals") or (),
+                            naming_contexts=naming_contexts)
 
 
 # =============================================================================================
@@ -694,7 +635,7 @@ class LiveSource:
                     result = conn.result or {}
                     code = result.get("result")
                     if code == 49:
-                        raise BindError(_bind_message(result.get("message") or "", user))
+                        raise BindError(bind_message(result.get("message") or "", user), code=49)
                     raise BindError(
                         f"the server refused the {self.sasl_mechanism or auth} bind as "
                         f"{user!r}: {result.get('description')} "

@@ -54,6 +54,7 @@ from html import escape as h
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DnError, FilterError, LdapnbError
+from ..results import result_name
 
 if TYPE_CHECKING:
     from ..directory import Directory
@@ -497,9 +498,7 @@ def check_filter_extensible(filter: Any) -> Verdict:
 # =============================================================================================
 # 03 bind and authentication
 # =============================================================================================
-_RESULTS = {0: "success", 7: "authMethodNotSupported", 32: "noSuchObject",
-            48: "inappropriateAuthentication", 49: "invalidCredentials",
-            50: "insufficientAccessRights", 53: "unwillingToPerform"}
+_RESULTS = {code: result_name(code) for code in (0, 7, 32, 48, 49, 50, 53)}
 
 
 def _result_code(answer: Any) -> tuple[int | None, str]:

@@ -55,6 +55,7 @@ from ..errors import (
     OperationError,
     TlsError,
 )
+from ..results import RESULTS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -510,21 +511,7 @@ OID_NAMES: dict[str, str] = {
     "1.3.6.1.1.13.2": "Post-Read",
 }
 
-_RESULT_CODES: dict[int, str] = {
-    0: "success", 1: "operationsError", 2: "protocolError", 3: "timeLimitExceeded",
-    4: "sizeLimitExceeded", 5: "compareFalse", 6: "compareTrue", 7: "authMethodNotSupported",
-    8: "strongerAuthRequired", 10: "referral", 11: "adminLimitExceeded",
-    12: "unavailableCriticalExtension", 13: "confidentialityRequired",
-    14: "saslBindInProgress", 16: "noSuchAttribute", 17: "undefinedAttributeType",
-    18: "inappropriateMatching", 19: "constraintViolation", 20: "attributeOrValueExists",
-    21: "invalidAttributeSyntax", 32: "noSuchObject", 33: "aliasProblem",
-    34: "invalidDNSyntax", 36: "aliasDereferencingProblem", 48: "inappropriateAuthentication",
-    49: "invalidCredentials", 50: "insufficientAccessRights", 51: "busy", 52: "unavailable",
-    53: "unwillingToPerform", 54: "loopDetect", 64: "namingViolation",
-    65: "objectClassViolation", 66: "notAllowedOnNonLeaf", 67: "notAllowedOnRDN",
-    68: "entryAlreadyExists", 69: "objectClassModsProhibited", 71: "affectsMultipleDSAs",
-    80: "other",
-}
+_RESULT_CODES: dict[int, str] = {code: r.name for code, r in RESULTS.items()}
 _SCOPES = {0: "baseObject", 1: "singleLevel", 2: "wholeSubtree", 3: "subordinateSubtree"}
 _DEREF = {0: "neverDerefAliases", 1: "derefInSearching", 2: "derefFindingBaseObj",
           3: "derefAlways"}
