@@ -61,7 +61,7 @@ from ..errors import (
 from ..results import result_for_error
 from .embedded import Change, EmbeddedDirectory
 
-__all__ = ["EmbeddedStrategy", "embedded_connection"]
+__all__ = ["EmbeddedStrategy", "embedded_connection", "SafeConnection"]
 
 _PAGED = "1.2.840.113556.1.4.319"
 _WHOAMI = "1.3.6.1.4.1.4203.1.11.3"
@@ -335,8 +335,37 @@ def _value_range(name: str, values: list[Value], lo: int, hi: int | None,
     return f"{name};range={lo}-{last}", values[lo:end]
 
 
-class _Connection(Connection):
-    """ldap3's Connection, whose repr does not show the password (ldap3's does)."""
+class SafeConnection(Connection):
+    """ldap3's Connection that forgets the bind password once a bind is done.
+
+    ldap3 keeps the password on the connection (``conn.password``, DIGEST-MD5's
+    ``sasl_credentials``) and the last bind request with it in clear (``conn.request``), and
+    shows it in its repr.  Every connection ldapnb hands out (embedded and live) is this class:
+    after each bind (``bind``, ``rebind``, ``auto_bind``) the password is dropped and the request
+    masked, and the repr never shows it.  A later ``conn.bind()`` without ``rebind`` then needs
+    the password again, as it should.
+    """
+
+    def bind(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().bind(*args, **kwargs)
+        finally:
+            self.forget_secrets()
+
+    def forget_secrets(self) -> None:
+        """Drop the password and mask it in the last request (ldap3 keeps both)."""
+        self.password = None
+        creds = getattr(self, "sasl_credentials", None)
+        if isinstance(creds, tuple | list) and len(creds) >= 3 and creds[2] is not None:
+            self.sasl_credentials = (*creds[:2], None, *creds[3:])
+        request = getattr(self, "request", None)
+        if isinstance(request, dict) and request.get("type") == "bindRequest":
+            masked = dict(request)
+            auth = masked.get("authentication")
+            if isinstance(auth, dict):
+                masked["authentication"] = {k: ("********" if v and k == "simple" else v)
+                                            for k, v in auth.items()}
+            self.request = masked
 
     def __repr__(self) -> str:
         text = super().__repr__()
@@ -346,6 +375,9 @@ class _Connection(Connection):
         return text
 
     __str__ = __repr__
+
+
+_Connection = SafeConnection
 
 
 def context_tls(context: ssl.SSLContext, server_hostname: str | None) -> Any:

@@ -616,10 +616,12 @@ class LiveSource:
                 creds = (None, None, None) if user is None else (None, user, None)
             options = {"authentication": ldap3.SASL, "sasl_mechanism": self.sasl_mechanism,
                        "sasl_credentials": creds}
-        conn = ldap3.Connection(server, read_only=not self.writable, auto_referrals=False,
-                                auto_range=False, receive_timeout=_seconds(self.timeout),
-                                raise_exceptions=False, check_names=False,
-                                return_empty_attributes=False, **options)
+        from ._ldap3 import SafeConnection
+
+        conn = SafeConnection(server, read_only=not self.writable, auto_referrals=False,
+                              auto_range=False, receive_timeout=_seconds(self.timeout),
+                              raise_exceptions=False, check_names=False,
+                              return_empty_attributes=False, **options)
         step = "connecting"
         try:
             conn.open(read_server_info=False)
@@ -647,9 +649,9 @@ class LiveSource:
             _quietly_close(conn)
             raise self._connect_error(exc, step) from exc
         finally:
-            # ldap3 keeps the password on the Connection and shows it in its repr: drop it.
-            conn.password = None
-            conn.sasl_credentials = None
+            # ldap3 keeps the password on the Connection (and in conn.request): drop it.
+            conn.forget_secrets()
+            conn.sasl_credentials = None  # type: ignore[assignment]
         return conn
 
     def _check_mechanism(self, conn: ldap3.Connection) -> None:
@@ -724,9 +726,11 @@ class LiveSource:
         tls = self._new_tls() if self.encrypted else None
         server = ldap3.Server(self.host, port=self.port, use_ssl=self.scheme == "ldaps",
                               tls=tls, get_info=ldap3.NONE, connect_timeout=self.timeout)
-        conn = ldap3.Connection(server, user=user, password=password, read_only=not writable,
-                                auto_referrals=False, receive_timeout=_seconds(self.timeout),
-                                raise_exceptions=raise_exceptions)
+        from ._ldap3 import SafeConnection
+
+        conn = SafeConnection(server, user=user, password=password, read_only=not writable,
+                              auto_referrals=False, receive_timeout=_seconds(self.timeout),
+                              raise_exceptions=raise_exceptions)
         self._tls = tls
         try:
             conn.open(read_server_info=False)
@@ -738,7 +742,7 @@ class LiveSource:
             _quietly_close(conn)
             raise self._connect_error(exc, "connecting") from exc
         finally:
-            conn.password = None
+            conn.forget_secrets()
         return conn
 
     def bind(self, dn: str, password: str | bytes) -> str:
@@ -1086,8 +1090,9 @@ class LiveSource:
         self._refuse_write("rename")
         self._write("renaming", dn, lambda c: c.modify_dn(
             dn, new_rdn, delete_old_dn=delete_old_rdn, new_superior=new_superior))
-        parent = new_superior if new_superior is not None else dn.split(",", 1)[1] \
-            if "," in dn else ""
+        from ..dn import parent as parent_of
+
+        parent = new_superior if new_superior is not None else (parent_of(dn) or "")
         return f"{new_rdn},{parent}" if parent else new_rdn
 
     def load(self, records: Iterable[object], *, source: str = "<entries>") -> int:
