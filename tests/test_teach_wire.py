@@ -364,3 +364,36 @@ def test_ports_and_urls():
     for bad in ("http://example.org", "ldap://", "ldap://h:99999"):
         with pytest.raises(LdapnbError):
             explain_url(bad)
+
+
+def _client_hello(server_hostname: str | None) -> bytes:
+    """The first record a real TLS client (Python's ssl, OpenSSL) sends."""
+    import ssl
+
+    context = ssl.create_default_context()
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = context.wrap_bio(incoming, outgoing, server_hostname=server_hostname)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+def test_client_hello_says_the_sni_is_visible_and_the_record_version_is_legacy():
+    [hello] = wire.decode_stream(_client_hello("ldap.example.test"),
+                                 direction=CLIENT_TO_SERVER)
+    assert "ClientHello" in hello.summary and "TLS 1.3" in hello.summary
+    assert "(SNI) is visible in clear: 'ldap.example.test'" in hello.summary
+    [record_version] = [f for f in hello.fields if f.path.endswith("legacy_record_version")]
+    assert record_version.value.startswith("TLS 1.0 (a fixed legacy value, not the version")
+    [by_ip] = wire.decode_stream(_client_hello(None), direction=CLIENT_TO_SERVER)
+    assert "no server name (SNI) sent" in by_ip.summary
+
+
+def test_capture_reports_the_negotiated_tls_version(tiny_slapd):
+    cap = capture_bind(tiny_slapd, mode="ldaps", user=ALICE, password=ALICE_PW)
+    [server_hello] = [m for m in cap.messages if "ServerHello" in m.summary]
+    assert server_hello.direction == SERVER_TO_CLIENT
+    assert "negotiated version: TLS 1.3" in server_hello.summary  # OpenSSL 3 and slapd: 1.3
+    assert cap.tls_version == "TLS 1.3" and "(TLS 1.3)" in repr(cap)

@@ -663,7 +663,8 @@ def _need(t: _Tlv, count: int, what: str, at_least: bool = False) -> list[_Tlv]:
 # ==========================================================================================
 _TLS_TYPES = {20: "change_cipher_spec", 21: "alert", 22: "handshake", 23: "application_data",
               24: "heartbeat"}
-_TLS_VERSIONS = {0x0300: "SSL 3.0", 0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2"}
+_TLS_VERSIONS = {0x0300: "SSL 3.0", 0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2",
+                 0x0304: "TLS 1.3"}
 _HANDSHAKE_TYPES = {1: "ClientHello", 2: "ServerHello", 4: "NewSessionTicket",
                     8: "EncryptedExtensions", 11: "Certificate", 12: "ServerKeyExchange",
                     13: "CertificateRequest", 14: "ServerHelloDone", 15: "CertificateVerify",
@@ -675,6 +676,54 @@ _ALERTS = {0: "close_notify", 10: "unexpected_message", 20: "bad_record_mac",
            51: "decrypt_error", 70: "protocol_version", 80: "internal_error",
            112: "unrecognized_name", 116: "certificate_required"}
 ENCRYPTED = "encrypted - unreadable"
+
+
+def _hello(fragment: bytes) -> dict[str, Any]:
+    """What a ClientHello or ServerHello says in clear (RFC 8446 4.1.2, 4.1.3): the versions
+    offered or chosen (``supported_versions``, else the legacy version field) and the server
+    name the client asked for (SNI, RFC 6066).  Empty when it is not a whole hello.
+
+    Examples
+    --------
+    >>> body = (b"\\x03\\x03" + bytes(32) + b"\\x00" + b"\\x13\\x01" + b"\\x00"
+    ...         + b"\\x00\\x06" + b"\\x00\\x2b\\x00\\x02\\x03\\x04")
+    >>> _hello(b"\\x02" + len(body).to_bytes(3, "big") + body)
+    {'kind': 'ServerHello', 'versions': ['TLS 1.3']}
+    """
+    if len(fragment) < 4 or fragment[0] not in (1, 2):
+        return {}
+    client = fragment[0] == 1
+    body = fragment[4:4 + int.from_bytes(fragment[1:4], "big")]
+    try:
+        p = 2 + 32
+        p += 1 + body[p]                                      # session id
+        if client:
+            p += 2 + int.from_bytes(body[p:p + 2], "big")     # cipher suites
+            p += 1 + body[p]                                  # compression methods
+        else:
+            p += 2 + 1                                        # cipher suite, compression
+        info: dict[str, Any] = {"kind": "ClientHello" if client else "ServerHello",
+                                "versions": [_TLS_VERSIONS.get(int.from_bytes(body[:2], "big"),
+                                                               body[:2].hex())]}
+        end = p + 2 + int.from_bytes(body[p:p + 2], "big") if p + 2 <= len(body) else p
+        p += 2
+        while p + 4 <= min(end, len(body)):
+            kind = int.from_bytes(body[p:p + 2], "big")
+            size = int.from_bytes(body[p + 2:p + 4], "big")
+            data = body[p + 4:p + 4 + size]
+            if kind == 43:  # supported_versions
+                raw = data[1:] if client else data
+                info["versions"] = [_TLS_VERSIONS.get(int.from_bytes(raw[i:i + 2], "big"),
+                                                      raw[i:i + 2].hex())
+                                    for i in range(0, len(raw) - 1, 2)
+                                    if raw[i] != 0x0A or raw[i + 1] != 0x0A]  # GREASE
+            elif kind == 0 and client and len(data) >= 5:  # server_name
+                info["sni"] = data[5:5 + int.from_bytes(data[3:5], "big")].decode(
+                    "ascii", "replace")
+            p += 4 + size
+    except IndexError:
+        return {}
+    return info
 
 
 def _looks_like_tls(data: bytes) -> bool:
@@ -711,6 +760,17 @@ def _tls_records(data: bytes, start: int, direction: str, where: _Where) -> list
             hs = _HANDSHAKE_TYPES.get(fragment[0], f"handshake type {fragment[0]}")
             note = f"handshake {hs} (in clear: TLS set-up, no LDAP data)"
             shown = f"{hs} (TLS set-up, readable, holds no LDAP data)"
+            hello = _hello(fragment)
+            if hello.get("kind") == "ClientHello":
+                offered = ", ".join(hello["versions"])
+                sni = hello.get("sni")
+                note += f"; offers {offered}"
+                note += (f"; the server name it asks for (SNI) is visible in clear: {sni!r}"
+                         if sni else "; no server name (SNI) sent (connecting by IP address)")
+                shown = note
+            elif hello.get("kind") == "ServerHello":
+                note += f"; negotiated version: {hello['versions'][0]}"
+                shown = note
         elif kind == 21 and len(fragment) == 2:
             alert = _ALERTS.get(fragment[1], str(fragment[1]))
             level = "fatal" if fragment[0] == 2 else "warning"
@@ -721,8 +781,11 @@ def _tls_records(data: bytes, start: int, direction: str, where: _Where) -> list
         fields = [
             Field("TLSPlaintext.type", f"{kind:02x}", "TLS content type", 1, type_name,
                   f"{kind:02x}", 0, 1),
-            Field("TLSPlaintext.legacy_record_version", raw[1:3].hex(" "), "TLS version", 2,
-                  _TLS_VERSIONS.get(version, f"0x{version:04x}"), raw[1:3].hex(" "), 1, 1),
+            Field("TLSPlaintext.legacy_record_version", raw[1:3].hex(" "),
+                  "record-layer version", 2,
+                  f"{_TLS_VERSIONS.get(version, f'0x{version:04x}')} (a fixed legacy value, "
+                  "not the version in use: that is negotiated in the hello messages)",
+                  raw[1:3].hex(" "), 1, 1),
             Field("TLSPlaintext.length", raw[3:5].hex(" "), "TLS length", 2, str(length),
                   raw[3:5].hex(" "), 3, 1),
             Field("TLSPlaintext.fragment", "", "TLS payload", length, shown,

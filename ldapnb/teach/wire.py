@@ -116,6 +116,14 @@ class Capture:
     def server_bytes(self) -> bytes:
         return b"".join(r.data for r in self.records if r.direction == SERVER_TO_CLIENT)
 
+    @property
+    def tls_version(self) -> str | None:
+        """The TLS version the server chose (its ServerHello), None without TLS."""
+        for m in self.messages:
+            if m.protocol == "TLS" and "negotiated version: " in m.summary:
+                return m.summary.split("negotiated version: ", 1)[1].split(";")[0]
+        return None
+
     def find(self, operation: str) -> list[Message]:
         """The messages whose operation is ``operation`` (``"bindRequest"``, ...)."""
         return [m for m in self.messages if m.operation == operation]
@@ -125,8 +133,9 @@ class Capture:
         return messages_frame(self.messages)
 
     def __repr__(self) -> str:
+        tls = f" ({self.tls_version})" if self.tls_version else ""
         return (f"<Capture {self.mode} via {self.url}: {len(self.records)} records, "
-                f"{len(self.messages)} messages, {self.tls_records} TLS records, "
+                f"{len(self.messages)} messages, {self.tls_records} TLS records{tls}, "
                 f"password visible: {self.password_visible}>")
 
     def _repr_html_(self) -> str:
