@@ -20,10 +20,11 @@ $(STAMP): $(PY) pyproject.toml
 	touch $(STAMP)
 
 # Debian packages: only as root on a Debian-like machine, and only what is missing:
-# binder/apt.txt (slapd, ldap-utils: what Binder installs too) and chromium (browser tests).
+# binder/apt.txt (slapd, ldap-utils: what Binder installs too) and chromium (browser tests);
+# nftables: lesson 09's firewall lab sets real rules in a private network namespace (root only).
 system:
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-	  missing=""; for p in $$(cat binder/apt.txt) chromium; do \
+	  missing=""; for p in $$(cat binder/apt.txt) chromium nftables; do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	  if [ -n "$$missing" ]; then \
 	    echo "installing Debian packages:$$missing"; \

@@ -1,0 +1,425 @@
+"""Active Directory on port 389: hardening, the DC locator, the Global Catalog.
+
+What a real domain controller answers, recorded from a private Samba AD DC (Samba 4.17 on
+loopback, realm CONTOSO.TEST, ``ldap server require strong auth`` at its provisioned
+setting) and replayed by the lesson when no Samba can run:
+
+- simple binds on 389 (refused: ``strongerAuthRequired``, code 8), on 636 and after StartTLS;
+- SASL GSSAPI / GSS-SPNEGO (Kerberos) on plain 389 with signing and sealing (SSF 256), and
+  without them (refused), and without them inside StartTLS (accepted);
+- the DNS SRV records of the DC locator (``_ldap._tcp.dc._msdcs.<domain>``) from the DC's own
+  DNS server, and the raw DNS answer (replayed by :class:`DnsReplay`);
+- the CLDAP "LDAP ping" on **UDP** 389 and its Netlogon answer (:func:`cldap_ping`,
+  :func:`decode_netlogon`);
+- the same search on 389 and on the Global Catalog 3268 (partial attribute set).
+
+:func:`record` makes the recording (``python -m ldapnb.teach.adlab record DIR IP``, as root,
+with a Samba started by the project's ``samba-ad-dc.sh`` recipe); :func:`recording` reads the
+one shipped in ``ldapnb/teach/data/``.  :func:`srv_step` is a doctor step (an
+:class:`ldapnb.diagnose.Step`) that asks a given DNS server for the DC locator's SRV records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import struct
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from ..errors import DirectoryUnavailable
+
+__all__ = ["DATA", "recording", "cldap_request", "cldap_ping", "decode_netlogon",
+           "NETLOGON_FLAGS", "srv_step", "DnsReplay", "record"]
+
+DATA = Path(__file__).with_name("data") / "samba-ad-hardening.json"
+
+#: DS_* flags of a Netlogon answer (MS-ADTS 6.3.1.2, NETLOGON_SAM_LOGON_RESPONSE_EX).
+NETLOGON_FLAGS = {
+    0x1: "PDC", 0x4: "GC (Global Catalog)", 0x8: "LDAP", 0x10: "DS (a DC)",
+    0x20: "KDC", 0x40: "TIMESERV", 0x80: "CLOSEST (same site)", 0x100: "WRITABLE",
+    0x200: "GOOD_TIMESERV", 0x400: "NDNC", 0x800: "SELECT_SECRET_DOMAIN_6 (RODC)",
+    0x1000: "FULL_SECRET_DOMAIN_6", 0x2000: "WS (web services)", 0x4000: "DS_8",
+    0x8000: "DS_9", 0x10000: "DS_10",
+}
+
+
+def recording() -> dict[str, Any]:
+    """The recorded exchanges shipped with ldapnb (see :func:`record` for how they were made).
+
+    >>> r = recording()
+    >>> r["how"].startswith("Recorded")
+    True
+    """
+    data: dict[str, Any] = json.loads(DATA.read_text(encoding="utf-8"))
+    return data
+
+
+# -- CLDAP ------------------------------------------------------------------------------------
+def cldap_request(domain: str, message_id: int = 1) -> bytes:
+    """The BER of a DC locator "LDAP ping": a base search of the rootDSE for ``Netlogon`` with
+    the filter ``(&(DnsDomain=<domain>)(NtVer=\\06\\00\\00\\00))``, encoded by ldap3.
+
+    >>> cldap_request("contoso.test")[:1].hex()   # an LDAPMessage: a SEQUENCE
+    '30'
+    """
+    from ldap3 import BASE
+    from ldap3.operation.search import search_operation
+    from ldap3.protocol.rfc4511 import LDAPMessage, MessageID, ProtocolOp
+    from pyasn1.codec.ber import encoder
+
+    request = search_operation("", f"(&(DnsDomain={domain})(NtVer=\\06\\00\\00\\00))", BASE, 0,
+                               ["Netlogon"], 0, 0, False, auto_escape=False,
+                               auto_encode=False, schema=None, validator=None,
+                               check_names=False)
+    message = LDAPMessage()
+    message["messageID"] = MessageID(message_id)
+    message["protocolOp"] = ProtocolOp().setComponentByName("searchRequest", request)
+    return bytes(encoder.encode(message))
+
+
+def cldap_ping(host: str, domain: str, *, port: int = 389, timeout: float = 2.0) -> bytes:
+    """Send :func:`cldap_request` over **UDP** to ``host:port`` and return the answer's bytes.
+
+    Raises
+    ------
+    DirectoryUnavailable
+        No answer within ``timeout`` (UDP 389 blocked, or no DC there).
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        s.sendto(cldap_request(domain), (host, port))
+        try:
+            data, _ = s.recvfrom(65535)
+        except TimeoutError as exc:
+            raise DirectoryUnavailable(
+                f"no CLDAP answer from {host} UDP {port} within {timeout:g} s: UDP 389 may be "
+                "blocked by a firewall (the DC locator needs it)", host=host, port=port) from exc
+    return data
+
+
+def _netlogon_value(answer: bytes) -> bytes:
+    from .wire import SERVER_TO_CLIENT, decode_stream
+
+    for message in decode_stream(answer, direction=SERVER_TO_CLIENT):
+        for f in message.fields:
+            if f.path.endswith("vals[0]") or f.path.endswith("vals.0") or "vals" in f.path:
+                if f.tag == "04" and len(bytes.fromhex(f.raw.replace(" ", ""))) > 24:
+                    raw = bytes.fromhex(f.raw.replace(" ", ""))
+                    return _strip_tl(raw)
+    raise ValueError("no Netlogon value in this answer")
+
+
+def _strip_tl(raw: bytes) -> bytes:
+    """An OCTET STRING TLV -> its value."""
+    length = raw[1]
+    if length < 0x80:
+        return raw[2:2 + length]
+    n = length & 0x7F
+    size = int.from_bytes(raw[2:2 + n], "big")
+    return raw[2 + n:2 + n + size]
+
+
+def _dns_name(data: bytes, position: int) -> tuple[str, int]:
+    """A DNS name with compression (offsets from the start of ``data``); (name, next)."""
+    labels: list[str] = []
+    end = -1
+    seen = 0
+    while True:
+        length = data[position]
+        if length == 0:
+            position += 1
+            break
+        if length & 0xC0 == 0xC0:
+            if end < 0:
+                end = position + 2
+            position = ((length & 0x3F) << 8) | data[position + 1]
+            seen += 1
+            if seen > 32:
+                raise ValueError("DNS name pointer loop")
+            continue
+        labels.append(data[position + 1:position + 1 + length].decode("utf-8", "replace"))
+        position += 1 + length
+    return ".".join(labels), (end if end >= 0 else position)
+
+
+def decode_netlogon(answer: bytes) -> dict[str, Any]:
+    """The Netlogon answer of a CLDAP ping (NETLOGON_SAM_LOGON_RESPONSE_EX, MS-ADTS 6.3.1.9),
+    from the answer datagram's bytes or from the Netlogon value itself.
+
+    Returns the opcode, the DS_* flags (as names), the domain GUID and the names: forest,
+    domain, DC host, NetBIOS domain and DC names, the DC's site and the client's site.
+    """
+    value = answer if answer[:1] != b"\x30" else _netlogon_value(answer)
+    opcode, _sbz, flags = struct.unpack_from("<HHI", value, 0)
+    guid = uuid.UUID(bytes_le=value[8:24])
+    names = []
+    position = 24
+    for _ in range(8):
+        name, position = _dns_name(value, position)
+        names.append(name)
+    keys = ["forest", "domain", "dc host", "netbios domain", "netbios dc", "user", "dc site",
+            "client site"]
+    return {"opcode": opcode, "flags": f"0x{flags:08x}",
+            "flag names": [n for bit, n in NETLOGON_FLAGS.items() if flags & bit],
+            "domain guid": str(guid), **dict(zip(keys, names, strict=True))}
+
+
+# -- DNS SRV: the DC locator ------------------------------------------------------------------
+def srv_step(domain: str, nameserver: str, *, port: int = 53, timeout: float = 2.0,
+             record: str = "_ldap._tcp.dc._msdcs") -> Any:
+    """A doctor step: ask ``nameserver`` (never the machine's resolver) for the SRV records a
+    client uses to find the domain's controllers.
+
+    Parameters
+    ----------
+    domain
+        The AD DNS domain (``contoso.test``).
+    nameserver, port
+        The DNS server to ask (an AD DC's DNS, or the one your clients use).
+    record
+        The SRV owner name before the domain (default: the DC locator's
+        ``_ldap._tcp.dc._msdcs``; ``_gc._tcp`` for Global Catalogs, ``_kerberos._tcp``).
+
+    Returns
+    -------
+    ldapnb.diagnose.Step
+        ``pass`` with the targets (priority weight port host), or ``fail`` with a hint.
+    """
+    import dns.exception
+    import dns.message
+    import dns.query
+    import dns.rcode
+    import dns.rdatatype
+
+    from ..diagnose import Step
+
+    name = f"{record}.{domain}".rstrip(".") + "."
+    began = time.perf_counter()
+    query = dns.message.make_query(name, dns.rdatatype.SRV)
+    step_name = "DNS SRV (DC locator)"
+    try:
+        answer = dns.query.udp(query, nameserver, port=port, timeout=timeout)
+    except dns.exception.Timeout:
+        return Step(step_name, "fail", f"no answer from {nameserver}:{port} for {name}",
+                    "the DNS server did not answer: is UDP/TCP 53 open between the client and "
+                    "it, and is it the right server?", round(time.perf_counter() - began, 3))
+    except OSError as exc:
+        return Step(step_name, "fail", f"{nameserver}:{port}: {exc.strerror or exc}",
+                    "nothing answers DNS there (ICMP port unreachable): wrong server or port",
+                    round(time.perf_counter() - began, 3))
+    seconds = round(time.perf_counter() - began, 3)
+    code = dns.rcode.to_text(answer.rcode())
+    targets = [f"{r.priority} {r.weight} {r.port} {r.target}" for rrset in answer.answer
+               if rrset.rdtype == dns.rdatatype.SRV for r in rrset]
+    if code == "NXDOMAIN":
+        return Step(step_name, "fail", f"{name}: NXDOMAIN (no such name) from {nameserver}",
+                    "this DNS server does not hold the AD zone's _msdcs records: point the "
+                    "client at the domain's DNS servers (or a forwarder to them), or check "
+                    "that the DC registered its records (netlogon / samba_dnsupdate)", seconds)
+    if code != "NOERROR" or not targets:
+        return Step(step_name, "fail", f"{name}: {code}, {len(targets)} SRV records",
+                    "the name exists but holds no SRV records: the DC did not register them",
+                    seconds)
+    return Step(step_name, "pass", f"{name}: " + "; ".join(targets), "", seconds)
+
+
+class DnsReplay:
+    """A DNS server on 127.0.0.1 (UDP, a free port) that answers every query with a recorded
+    answer (its transaction ID set to the query's), to run :func:`srv_step` on a recording.
+
+    Parameters
+    ----------
+    answers
+        Query name (lower case, with the final dot) -> the recorded answer's bytes.  A name
+        not recorded gets NXDOMAIN.
+    """
+
+    def __init__(self, answers: dict[str, bytes]) -> None:
+        self.answers = {k.lower(): v for k, v in answers.items()}
+        self.host = "127.0.0.1"
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._socket.bind((self.host, 0))
+        self.port: int = self._socket.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        import dns.message
+        import dns.rcode
+
+        while True:
+            try:
+                data, peer = self._socket.recvfrom(4096)
+            except OSError:
+                return
+            try:
+                query = dns.message.from_wire(data)
+            except Exception:  # noqa: BLE001,S112 - not DNS: ignore it as a server would
+                continue
+            name = str(query.question[0].name).lower() if query.question else ""
+            recorded = self.answers.get(name)
+            if recorded is not None:
+                reply = data[:2] + recorded[2:]
+            else:
+                response = dns.message.make_response(query)
+                response.set_rcode(dns.rcode.NXDOMAIN)
+                reply = response.to_wire()
+            self._socket.sendto(reply, peer)
+
+    def close(self) -> None:
+        self._socket.close()
+
+    def __enter__(self) -> DnsReplay:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# -- making the recording ---------------------------------------------------------------------
+def _ns(folder: Path, command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` where dc1.<realm> resolves to the DC (private /etc/hosts, as the
+    samba-ad-dc.sh recipe does): Kerberos needs the host name."""
+    script = ('mount --bind "$0/ns/hosts" /etc/hosts && mount --bind "$0/ns/resolv.conf" '
+              '/etc/resolv.conf && exec "$@"')
+    return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                           script, str(folder), *command], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=60)
+
+
+def _attribute_names(ldif: str) -> list[str]:
+    names = []
+    for line in ldif.splitlines():
+        m = re.match(r"^([A-Za-z0-9-]+)::? ", line)
+        if m and m.group(1).lower() != "dn" and m.group(1) not in names:
+            names.append(m.group(1))
+    return names
+
+
+def record(folder: str | os.PathLike[str], ip: str, *, password: str = "Passw0rd!Samba2024",
+           out: Path = DATA) -> dict[str, Any]:
+    """Record the lesson's exchanges from a running private Samba AD DC (root: Kerberos
+    clients run in a private mount namespace).  Writes ``out`` and returns the recording."""
+    import dns.message
+    import dns.query
+    import dns.rdatatype
+    import ldap3
+
+    folder = Path(folder)
+    realm, domain, base = "CONTOSO.TEST", "contoso.test", "DC=contoso,DC=test"
+    host = f"dc1.{domain}"
+    ca = str(folder / "tls" / "ca.pem")
+    env = {"KRB5_CONFIG": str(folder / "krb5.conf"), "KRB5CCNAME": f"FILE:{folder}/krb5cc",
+           "LDAPTLS_CACERT": ca}
+    admin = f"Administrator@{domain}"
+    exchanges: list[dict[str, Any]] = []
+
+    def simple(title: str, port: int, use_ssl: bool, start_tls: bool) -> None:
+        tls = ldap3.Tls(validate=2, ca_certs_file=ca)  # ssl.CERT_REQUIRED
+        server = ldap3.Server(ip, port=port, use_ssl=use_ssl, tls=tls, get_info=ldap3.NONE)
+        conn = ldap3.Connection(server, user=admin, password=password)
+        conn.open()
+        if start_tls:
+            conn.start_tls()
+        conn.bind()
+        result = dict(conn.result)
+        exchanges.append({"title": title, "client": "ldap3 2.9.1", "port": port,
+                          "command": f"Connection(Server('{ip}', port={port}, use_ssl={use_ssl}"
+                                     f"), user='{admin}', password=...)"
+                                     + (".start_tls()" if start_tls else "") + ".bind()",
+                          "result": result.get("result"), "description": result.get(
+                              "description"), "message": result.get("message"),
+                          "output": ""})
+        conn.unbind()
+
+    simple("simple bind on plain 389", 389, False, False)
+    simple("simple bind after StartTLS on 389", 389, False, True)
+    simple("simple bind on LDAPS 636", 636, True, False)
+
+    kinit = _ns(folder, ["sh", "-c", f"echo '{password}' | kinit Administrator@{realm}"], env)
+    if kinit.returncode != 0:
+        raise DirectoryUnavailable(f"kinit failed: {kinit.stderr.strip()}")
+    search = ["-H", f"ldap://{host}", "-b", base, "-LLL", "(sAMAccountName=Administrator)",
+              "dn"]
+    for title, options in [
+            ("GSSAPI (Kerberos) on 389, signed and sealed", ["-Y", "GSSAPI"]),
+            ("GSS-SPNEGO (what Windows uses) on 389, signed and sealed", ["-Y", "GSS-SPNEGO"]),
+            ("GSSAPI on 389 without signing or sealing (maxssf=0)",
+             ["-Y", "GSSAPI", "-O", "maxssf=0"]),
+            ("GSSAPI without signing or sealing, inside StartTLS",
+             ["-ZZ", "-Y", "GSSAPI", "-O", "maxssf=0"])]:
+        done = _ns(folder, ["ldapsearch", *options, *search], env)
+        exchanges.append({"title": title, "client": "ldapsearch (OpenLDAP 2.5, Cyrus SASL)",
+                          "port": 389, "command": "ldapsearch " + " ".join(
+                              o if " " not in o and "(" not in o else repr(o)
+                              for o in [*options, *search]),
+                          "result": done.returncode, "description": "", "message": "",
+                          "output": re.sub(r"\n# refldap://[^\n]*\n", "\n",
+                                           done.stdout + done.stderr).strip()})
+
+    gc: dict[str, Any] = {}
+    for port, gc_base in ((389, base), (3268, "")):
+        done = _ns(folder, ["ldapsearch", "-Y", "GSSAPI", "-Q", "-H", f"ldap://{host}:{port}",
+                            "-b", gc_base, "-LLL", "(sAMAccountName=Administrator)", "*"], env)
+        count = _ns(folder, ["ldapsearch", "-Y", "GSSAPI", "-Q", "-H",
+                             f"ldap://{host}:{port}", "-b", gc_base, "-LLL",
+                             "(objectClass=user)", "1.1"], env)
+        gc[str(port)] = {"command": f"ldapsearch -Y GSSAPI -H ldap://{host}:{port} -b "
+                                    f"'{gc_base}' '(sAMAccountName=Administrator)' '*'",
+                         "attributes": _attribute_names(done.stdout),
+                         "users": count.stdout.count("\ndn: ") + count.stdout.startswith(
+                             "dn: "),
+                         "returncode": done.returncode}
+
+    pas = _ns(folder, ["ldapsearch", "-Y", "GSSAPI", "-Q", "-H", f"ldap://{host}", "-b",
+                       f"CN=Schema,CN=Configuration,{base}", "-LLL",
+                       "(&(objectClass=attributeSchema)(isMemberOfPartialAttributeSet=TRUE))",
+                       "lDAPDisplayName"], env)
+    gc["partial attribute set"] = sorted(
+        m.group(1) for m in re.finditer(r"^lDAPDisplayName: (\S+)", pas.stdout, re.M))
+
+    dns_answers: dict[str, str] = {}
+    dig: list[dict[str, str]] = []
+    for owner in ("_ldap._tcp.dc._msdcs", "_gc._tcp", "_kerberos._tcp"):
+        name = f"{owner}.{domain}."
+        answer = dns.query.udp(dns.message.make_query(name, dns.rdatatype.SRV), ip, timeout=2)
+        dns_answers[name] = answer.to_wire().hex()
+        done = subprocess.run(["dig", f"@{ip}", name, "SRV", "+noall", "+answer"],
+                              capture_output=True, text=True, timeout=10)
+        dig.append({"command": f"dig @{ip} {name} SRV +noall +answer",
+                    "output": done.stdout.strip()})
+
+    cldap = cldap_ping(ip, domain)
+    version = subprocess.run(["samba", "--version"], capture_output=True, text=True).stdout
+    strong = ""
+    for line in (folder / "etc" / "smb.conf").read_text().splitlines():
+        if "strong auth" in line:
+            strong = line.strip()
+    data = {
+        "how": (f"Recorded {time.strftime('%Y-%m-%d')} from a private Samba AD DC "
+                f"({version.strip()}, realm {realm}) on {ip}, started with the project's "
+                "samba-ad-dc.sh recipe, by `python -m ldapnb.teach.adlab record DIR IP`."),
+        "setting": strong, "ip": ip, "realm": realm, "domain": domain,
+        "exchanges": exchanges, "global_catalog": gc, "dig": dig, "dns": dns_answers,
+        "cldap": {"request": cldap_request(domain).hex(), "answer": cldap.hex()},
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return data
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) == 4 and sys.argv[1] == "record":
+        print(json.dumps(record(sys.argv[2], sys.argv[3]), indent=1)[:3000])
+    else:
+        print("usage: python -m ldapnb.teach.adlab record SAMBA_DIR IP", file=sys.stderr)
+        raise SystemExit(2)
