@@ -46,12 +46,14 @@ def tiny_server(slapd_factory):
 
 # -- the registry and the verdict ------------------------------------------------------------
 def test_every_exercise_is_registered_with_a_question():
-    checks = [n for n in x.__all__ if n.startswith("check_")]
-    assert len(x.EXERCISES) == len(checks) == 26
+    from ldapnb.teach import net_exercises as net
+
+    checks = [n for n in (*x.__all__, *net.__all__) if n.startswith("check_")]
+    assert len(x.EXERCISES) == len(checks) == 26 + 9
     for id, ex in x.EXERCISES.items():
         assert ex.id == id and ex.question.endswith(("?", "."))
         assert ex.check.__name__.startswith("check_")
-        assert ex.check.__name__ in x.__all__
+        assert ex.check.__name__ in (*x.__all__, *net.__all__)
 
 
 @pytest.mark.parametrize("id", sorted(x.EXERCISES))

@@ -12,7 +12,9 @@ import pytest
 from ldapnb.directory import fixture_path
 from ldapnb.sources.slapd import Slapd
 from ldapnb.teach import adlab, firewall, tools
+from ldapnb.teach import exercises as x
 from ldapnb.teach import net_exercises as ex
+from ldapnb.teach.solutions import solve
 
 ALICE = "uid=alice,ou=People,dc=example,dc=com"
 
@@ -67,10 +69,16 @@ def test_lab_outcomes(real: bool) -> None:
     assert set(truth) == set(lab.evidence().site)
     assert "cause" not in lab.evidence().columns
     wrong = {s: "drop" for s in truth}
-    v = ex.check_outage(lab, wrong)
+    v = x.check("09.2", lab, wrong)
     assert not v and v.hint
-    assert ex.check_outage(lab, ex.SOLUTIONS["09.3"](lab))
-    assert not ex.check_outage(lab, {"site A": "firewall"})
+    assert x.check("09.2", *solve("09.2", lab))
+    assert not x.check("09.2", lab, {"site A": "firewall"})
+    swapped = dict(truth)
+    reset = [s for s, c in truth.items() if c in ("not listening", "reject tcp-reset")]
+    if len(reset) == 2:
+        swapped[reset[0]], swapped[reset[1]] = truth[reset[1]], truth[reset[0]]
+        v = x.check("09.2", lab, swapped)
+        assert v and "same reset" in v.message
 
 
 def test_lab_refuses_real_when_impossible(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,12 +120,12 @@ def test_tools_missing_program_is_a_readable_error() -> None:
 @pytest.mark.slapd
 def test_whoami_exercise(server, alice_pw) -> None:
     base = ["ldapwhoami", "-x", "-H", server.urls["ldap"], "-D", ALICE]
-    assert not ex.check_whoami_command([*base, "-Z", "-y", str(alice_pw)], server, alice_pw)
-    v = ex.check_whoami_command([*base, "-ZZ", "-w", "alice-pw"], server, alice_pw)
+    v = x.check("09.3", server, alice_pw, [*base, "-Z", "-y", str(alice_pw)])
+    assert not v and "-ZZ" in v.hint
+    v = x.check("09.3", server, alice_pw, [*base, "-ZZ", "-w", "alice-pw"])
     assert not v and "-y" in v.hint
-    assert not ex.check_whoami_command([*base, "-y", str(alice_pw)], server, alice_pw)
-    assert ex.check_whoami_command(ex.SOLUTIONS["09.4"](server, ALICE, alice_pw), server,
-                                   alice_pw)
+    assert not x.check("09.3", server, alice_pw, [*base, "-y", str(alice_pw)])
+    assert x.check("09.3", *solve("09.3", server, alice_pw))
 
 
 # -- lesson 05-07 exercises against the real slapd -------------------------------------------
@@ -125,18 +133,19 @@ def test_whoami_exercise(server, alice_pw) -> None:
 def test_sniffed_password(server) -> None:
     capture = ex.secret_bind_capture(server, ALICE)
     assert not capture.bound                    # refused, yet it crossed
-    assert not ex.check_sniffed_password(capture, "alice-pw")
-    assert not ex.check_sniffed_password(capture, "")
-    assert ex.check_sniffed_password(capture, ex.SOLUTIONS["05.3"](capture))
+    assert not x.check("05.3", capture, "alice-pw")
+    assert not x.check("05.3", capture, "")
+    v = x.check("05.3", *solve("05.3", capture))
+    assert v and "refused" in v.message
 
 
 @pytest.mark.slapd
 def test_verifying_tls_exercise(server) -> None:
-    v = ex.check_verifying_tls(lambda ca: ldap3.Tls(), server)
+    v = x.check("06.3", server, lambda ca: ldap3.Tls())
     assert not v and "CERT_NONE" in v.hint
-    v = ex.check_verifying_tls(lambda ca: ldap3.Tls(validate=ssl.CERT_REQUIRED), server)
-    assert not v
-    assert ex.check_verifying_tls(ex.SOLUTIONS["06.3"](), server)
+    v = x.check("06.3", server, lambda ca: ldap3.Tls(validate=ssl.CERT_REQUIRED))
+    assert not v and "ca_certs_file" in v.hint
+    assert x.check("06.3", *solve("06.3", server))
 
 
 @pytest.mark.slapd
@@ -158,26 +167,27 @@ def test_starttls_exercise(server) -> None:
         conn.bind()
         return conn
 
-    v = ex.check_starttls_connect(bind_first, server, ALICE, "alice-pw")
+    v = x.check("07.3", server, bind_first)
     assert not v and "BEFORE" in v.hint
-    v = ex.check_starttls_connect(unverified, server, ALICE, "alice-pw")
+    v = x.check("07.3", server, unverified)
     assert not v and "CERT_REQUIRED" in v.hint
-    assert ex.check_starttls_connect(ex.SOLUTIONS["07.3"](), server, ALICE, "alice-pw")
+    assert x.check("07.3", *solve("07.3", server))
 
 
 def test_knowledge_checks() -> None:
-    assert ex.check_cldap_transport(ex.SOLUTIONS["05.4"]())
-    assert not ex.check_cldap_transport("tcp")
-    assert ex.check_bind_result_code(ex.SOLUTIONS["12.1"]())
-    assert ex.check_bind_result_code("strongerAuthRequired")
-    assert not ex.check_bind_result_code(49)
-    assert ex.check_entra_ports(ex.SOLUTIONS["12.2"]())
-    v = ex.check_entra_ports({389, 443})
+    assert x.check("05.4", *solve("05.4"))
+    assert not x.check("05.4", "tcp")
+    assert x.check("12.1", *solve("12.1"))
+    assert x.check("12.1", "strongerAuthRequired")
+    assert not x.check("12.1", 49)
+    assert x.check("12.2", *solve("12.2"))
+    v = x.check("12.2", {389, 443})
     assert not v and "Kerberos" in v.message
+    assert not x.check("12.2", {53, 88, 135, 389, 443, 445, 80})     # no dynamic RPC
     rec = adlab.recording()
-    assert ex.check_gc_only(ex.SOLUTIONS["12.3"](rec), rec)
-    assert not ex.check_gc_only("objectSid", rec)        # in the partial attribute set
-    assert not ex.check_gc_only("nonsense", rec)
+    assert x.check("12.3", *solve("12.3", rec))
+    assert not x.check("12.3", rec, "objectSid")        # in the partial attribute set
+    assert not x.check("12.3", rec, "nonsense")
 
 
 # -- AD recording ----------------------------------------------------------------------------

@@ -951,3 +951,7 @@ def check_high_findings(answer: Any) -> Verdict:
     findings = audit.run(_fixture("contoso"), now=REFERENCE_DATE)
     subjects = findings.loc[findings["severity"] == "high", "subject"]
     return _names_check("11.2", answer, _account_names(subjects), "accounts with high findings")
+
+
+# -- the network lessons (05.3-07.3, 09.2-09.3, 12.x) live in their own module ------------------
+from . import net_exercises as _net  # noqa: E402,F401 - registers its checks in EXERCISES

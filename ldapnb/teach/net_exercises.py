@@ -4,8 +4,10 @@
 
 Several are *build-or-debug* exercises: the student writes code (a verifying ldap3 ``Tls``, a
 StartTLS connection, an ``ldapwhoami`` command line) and the check **runs it** against the
-lesson's real server, and against an impostor where that is the point.  The answers are in
-:data:`SOLUTIONS` (functions the tests run; the lessons never display them).
+lesson's real server, and against an impostor where that is the point.  The answers are the
+teacher's side, in :mod:`ldapnb.teach.net_solutions` (run by the tests, never imported by a
+lesson).  These checks register in :data:`ldapnb.teach.exercises.EXERCISES`, so a lesson calls
+them as ``exercises.check("06.3", ...)``.
 
 >>> bool(check_cldap_transport("udp")), bool(check_cldap_transport("TCP"))
 (True, False)
@@ -26,14 +28,16 @@ from .exercises import Verdict, _exercise, _no, _text, _words, _yes
 
 __all__ = ["check_sniffed_password", "check_cldap_transport", "check_verifying_tls",
            "check_starttls_connect", "check_outage", "check_whoami_command",
-           "check_bind_result_code", "check_entra_ports", "check_gc_only", "SOLUTIONS",
-           "secret_bind_capture"]
+           "check_bind_result_code", "check_entra_ports", "check_gc_only",
+           "secret_bind_capture", "simple_password"]
 
 
 #: The host name the checks connect with: the lesson's certificates name ``localhost`` (and
 #: 127.0.0.1); ldap3 2.9.1 checks names itself with ``ssl.match_hostname``, whose fallback on
 #: Python 3.12+ rejects an IP address in the certificate, so a name is the portable choice.
 HOST = "localhost"
+ALICE = "uid=alice,ou=People,dc=example,dc=com"
+ALICE_PASSWORD = "alice-pw"  # the tiny fixture's documented demo password
 
 
 @contextmanager
@@ -58,7 +62,7 @@ def _close(conn: Any) -> None:
 
 
 # -- 05 -------------------------------------------------------------------------------------
-def _simple_password(capture_or_messages: Any) -> str | None:
+def simple_password(capture_or_messages: Any) -> str | None:
     messages = getattr(capture_or_messages, "messages", capture_or_messages)
     for m in messages:
         if getattr(m, "operation", "") == "bindRequest":
@@ -82,11 +86,11 @@ def secret_bind_capture(server: Any, user: str) -> Any:
 
 
 @_exercise("05.3", "Someone bound over plain 389 while you captured the traffic: what password "
-                   "did they send? (Read it from the capture.)")
+                   "did they send? Read it from the capture.", "debug")
 def check_sniffed_password(capture: Any, answer: Any) -> Verdict:
     """The password of the mystery bind, read from the wire."""
     id = "05.3"
-    sent = _simple_password(capture)
+    sent = simple_password(capture)
     if sent is None:
         return _no(id, "that capture holds no simple bind.",
                    "pass the capture the lesson made (mystery = secret_bind_capture(...)).")
@@ -105,7 +109,7 @@ def check_sniffed_password(capture: Any, answer: Any) -> Verdict:
 
 
 @_exercise("05.4", "Active Directory's DC locator sends its 'LDAP ping' to port 389 over which "
-                   "transport?")
+                   "transport?", "recall")
 def check_cldap_transport(answer: Any) -> Verdict:
     """UDP (CLDAP)."""
     id = "05.4"
@@ -147,10 +151,13 @@ def _other_ca() -> str:
 
 
 @_exercise("06.3", "Write make_tls(ca_file) returning an ldap3 Tls that verifies the server "
-                   "(connects to the lesson's slapd, refuses a server signed by another CA).")
-def check_verifying_tls(make_tls: Callable[[str], Any], server: Any) -> Verdict:
+                   "(connects to the lesson's slapd, refuses a server signed by another CA).", "debug")
+def check_verifying_tls(server: Any, make_tls: Callable[[str], Any]) -> Verdict:
     """Runs the student's ``make_tls`` against the real slapd, then with another CA."""
     id = "06.3"
+    if not hasattr(server, "ldaps_port"):
+        return _no(id, "pass the lesson's server first, then your function.",
+                   "exercises.check('06.3', server, make_tls)")
     if not callable(make_tls):
         return _no(id, "make_tls must be a function: def make_tls(ca_file): return Tls(...)",
                    "define it with def, then pass the function itself (no parentheses).")
@@ -169,13 +176,18 @@ def check_verifying_tls(make_tls: Callable[[str], Any], server: Any) -> Verdict:
 # -- 07 -------------------------------------------------------------------------------------
 @_exercise("07.3", "Fix connect(host, port, ca_file, user, password): StartTLS on the plain "
                    "port, the certificate verified, the password never in clear; return the "
-                   "bound ldap3 Connection.")
-def check_starttls_connect(connect: Callable[..., Any], server: Any, user: str,
-                           password: str) -> Verdict:
-    """Runs the student's ``connect`` through a tap to the real slapd, then with a wrong CA."""
+                   "bound ldap3 Connection.", "build")
+def check_starttls_connect(server: Any, connect: Callable[..., Any]) -> Verdict:
+    """Runs the student's ``connect`` through a tap to the real slapd (as Alice, with the tiny
+    fixture's demo password), then with a wrong CA."""
     from .wire import Tap
 
+    user, password = ALICE, ALICE_PASSWORD
+
     id = "07.3"
+    if not hasattr(server, "ca_file"):
+        return _no(id, "pass the lesson's server first, then your function.",
+                   "exercises.check('07.3', server, connect)")
     if not callable(connect):
         return _no(id, "connect must be a function.", "def connect(host, port, ca_file, user, "
                    "password): ... return conn")
@@ -240,13 +252,13 @@ _CAUSE_HINTS = {
 }
 
 
-@_exercise("09.3", "Mystery outage: for each site of lab.evidence(), name the cause "
-                   "(one of firewall.CAUSES).")
+@_exercise("09.2", "Mystery outage: for each site of lab.evidence(), name the cause "
+                   "(one of firewall.CAUSES).", "debug")
 def check_outage(lab: Any, answers: Any) -> Verdict:
     """``answers``: a dict {"site A": "drop", ...} covering every site of the evidence."""
     from .firewall import CAUSES
 
-    id = "09.3"
+    id = "09.2"
     truth = lab.truth()
     if not isinstance(answers, dict) or not answers:
         return _no(id, "answer with a dict: {'site A': 'drop', 'site B': ...}.",
@@ -275,14 +287,14 @@ def check_outage(lab: Any, answers: Any) -> Verdict:
     return _yes(id, "every site diagnosed from what its client saw.")
 
 
-@_exercise("09.4", "Write the ldapwhoami command (a list of arguments) that binds as Alice "
+@_exercise("09.3", "Write the ldapwhoami command (a list of arguments) that binds as Alice "
                    "over StartTLS and stops if TLS cannot be set up, reading her password from "
-                   "a file.")
-def check_whoami_command(command: Any, server: Any, password_file: str) -> Verdict:
+                   "a file.", "build")
+def check_whoami_command(server: Any, password_file: Any, command: Any) -> Verdict:
     """Runs the student's command with ``LDAPTLS_CACERT`` set to the lesson's CA."""
     from .tools import run
 
-    id = "09.4"
+    id = "09.3"
     if isinstance(command, str):
         command = shlex.split(command)
     words = [str(c) for c in command] if command else []
@@ -311,7 +323,7 @@ def check_whoami_command(command: Any, server: Any, password_file: str) -> Verdi
 
 # -- 12 -------------------------------------------------------------------------------------
 @_exercise("12.1", "A DC that requires LDAP signing refuses a simple bind on plain 389: with "
-                   "which LDAP result (number or name)?")
+                   "which LDAP result (number or name)?", "recall")
 def check_bind_result_code(answer: Any) -> Verdict:
     """8, strongerAuthRequired (RFC 4511 4.1.9)."""
     id = "12.1"
@@ -330,7 +342,7 @@ def check_bind_result_code(answer: Any) -> Verdict:
 
 
 @_exercise("12.2", "Which destination ports must a firewall allow from the Entra Connect "
-                   "server so that every one of its flows works?")
+                   "server so that every one of its flows works?", "build")
 def check_entra_ports(allowed: Any) -> Verdict:
     """A set of ports (ranges as range(...)) or {destination: ports}."""
     from .firewall import blocked_flows
@@ -365,8 +377,8 @@ def _ports(value: Any) -> set[int]:
 
 
 @_exercise("12.3", "Name an attribute the DC returned for Administrator on 389 that a Windows "
-                   "Global Catalog (3268) would leave out.")
-def check_gc_only(answer: Any, recording: dict[str, Any]) -> Verdict:
+                   "Global Catalog (3268) would leave out.", "recall")
+def check_gc_only(recording: dict[str, Any], answer: Any) -> Verdict:
     """An attribute returned on 389 that is not in the partial attribute set."""
     id = "12.3"
     gc = recording["global_catalog"]
@@ -382,39 +394,3 @@ def check_gc_only(answer: Any, recording: dict[str, Any]) -> Verdict:
                    "['partial attribute set'].")
     return _no(id, f"{answer!r} was not returned on 389.",
                "pick one of recording['global_catalog']['389']['attributes'].")
-
-
-# -- the answers (run by the tests, never shown in a lesson) ---------------------------------
-def _solution_tls(ca_file: str) -> Any:
-    import ldap3
-
-    return ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_file)
-
-
-def _solution_connect(host: str, port: int, ca_file: str, user: str, password: str) -> Any:
-    import ldap3
-
-    server = ldap3.Server(host, port=port, tls=_solution_tls(ca_file), get_info=ldap3.NONE)
-    conn = ldap3.Connection(server, user=user, password=password)
-    conn.open()
-    conn.start_tls()
-    conn.bind()
-    return conn
-
-
-SOLUTIONS: dict[str, Callable[..., Any]] = {
-    "05.3": lambda capture: _simple_password(capture),
-    "05.4": lambda: "UDP",
-    "06.3": lambda: _solution_tls,
-    "07.3": lambda: _solution_connect,
-    "09.3": lambda lab: lab.truth(),
-    "09.4": lambda server, user, password_file: ["ldapwhoami", "-x", "-ZZ", "-H",
-                                                 server.urls["ldap"], "-D", user, "-y",
-                                                 str(password_file)],
-    "12.1": lambda: 8,
-    "12.2": lambda: {53, 88, 135, 389, 443, 445, 80, *range(49152, 65536)},
-    "12.3": lambda recording: next(
-        a for a in recording["global_catalog"]["389"]["attributes"]
-        if a.lower() not in {p.lower() for p in recording["global_catalog"][
-            "partial attribute set"]}),
-}

@@ -193,3 +193,7 @@ def _nested_only() -> tuple[Any, ...]:
 @_solution("11.2")
 def _high() -> tuple[Any, ...]:
     return (["henry.adams", "svc_backup", "APP02$"],)
+
+
+# -- the network lessons' solutions live in their own module ------------------------------------
+from . import net_solutions as _net  # noqa: E402,F401 - registers them in SOLUTIONS
