@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import ssl
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator
@@ -151,7 +150,8 @@ def _other_ca() -> str:
 
 
 @_exercise("06.3", "Write make_tls(ca_file) returning an ldap3 Tls that verifies the server "
-                   "(connects to the lesson's slapd, refuses a server signed by another CA).", "debug")
+                   "(connects to the lesson's slapd, refuses a server signed by another CA).",
+           "debug")
 def check_verifying_tls(server: Any, make_tls: Callable[[str], Any]) -> Verdict:
     """Runs the student's ``make_tls`` against the real slapd, then with another CA."""
     id = "06.3"
