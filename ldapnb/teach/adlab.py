@@ -35,7 +35,8 @@ from typing import Any
 
 from ..errors import DirectoryUnavailable
 
-__all__ = ["DATA", "recording", "cldap_request", "cldap_ping", "decode_netlogon",
+__all__ = ["DATA", "recording", "hardening_frame", "events_frame", "managed_ldap_frame",
+           "auditor_frame", "cldap_request", "cldap_ping", "decode_netlogon",
            "NETLOGON_FLAGS", "srv_step", "DnsReplay", "record"]
 
 DATA = Path(__file__).with_name("data") / "samba-ad-hardening.json"
@@ -59,6 +60,117 @@ def recording() -> dict[str, Any]:
     """
     data: dict[str, Any] = json.loads(DATA.read_text(encoding="utf-8"))
     return data
+
+
+# -- what Microsoft documents (not runnable on Samba) ------------------------------------------
+#: (setting, where, values, what it does); sources: ADV190023, KB 4520412 and KB 935834.
+HARDENING = [
+    ("Domain controller: LDAP server signing requirements", "GPO (DC) / registry "
+     "NTDS\\Parameters LDAPServerIntegrity", "None (1) / Require signing (2)",
+     "2: a simple bind on plain 389 and a SASL bind without signing are refused with "
+     "strongerAuthRequired (8)"),
+    ("Domain controller: LDAP server channel binding token requirements", "GPO (DC) / registry "
+     "NTDS\\Parameters LdapEnforceChannelBinding", "Never (0) / When supported (1) / "
+     "Always (2)", "an LDAPS (or StartTLS) bind must carry a token tied to THIS TLS channel "
+     "(RFC 5929 tls-server-endpoint); refused: invalidCredentials (49), data 80090346"),
+    ("Network security: LDAP client signing requirements", "GPO (clients)", "None / Negotiate "
+     "signing / Require signing", "Windows clients sign and seal by default (Negotiate)"),
+    ("Samba: ldap server require strong auth", "smb.conf", "no / allow_sasl_over_tls / yes "
+     "(default)", "yes: simple binds need TLS, SASL needs signing/sealing; "
+     "allow_sasl_over_tls: SASL over TLS without its own signing is accepted too"),
+]
+
+#: Directory Service event log, source ActiveDirectory_DomainService (KB 935834, KB 4520412).
+EVENTS = [
+    (2886, "at start-up / daily", "the DC does not require LDAP signing (a warning while it "
+     "accepts unsigned binds)"),
+    (2887, "every 24 h", "how many unsigned SASL binds and cleartext simple binds it accepted"),
+    (2888, "every 24 h, when signing is required", "how many such binds it refused"),
+    (2889, "per bind, with '16 LDAP Interface Events' = 2", "the client's IP address and the "
+     "identity it bound as, for each unsigned or cleartext bind: the list of clients to fix"),
+    (3039, "per bind, with logging raised", "a client bound over TLS without a valid channel "
+     "binding token"),
+    (3040, "every 24 h", "how many binds without channel binding tokens it accepted"),
+    (3041, "at start-up / daily", "the DC does not enforce channel binding tokens"),
+]
+
+
+def hardening_frame() -> Any:
+    """The settings that harden LDAP on a domain controller (documented, not run here).
+
+    >>> "LdapEnforceChannelBinding" in hardening_frame().to_string()
+    True
+    """
+    import pandas as pd
+
+    return pd.DataFrame(HARDENING, columns=["setting", "where", "values", "effect"])
+
+
+def events_frame() -> Any:
+    """The Directory Service events that tell who binds unsafely (documented, not run here).
+
+    >>> sorted(events_frame().event)[:3]
+    [2886, 2887, 2888]
+    """
+    import pandas as pd
+
+    return pd.DataFrame(EVENTS, columns=["event", "when", "says"])
+
+
+#: (service, LDAP offered, how secure LDAP is set up, what you cannot do)
+MANAGED_LDAP = [
+    ("Microsoft Entra Domain Services", "LDAP 389 inside the virtual network; secure LDAP 636 "
+     "when enabled", "upload a PFX certificate (private key) naming the managed domain "
+     "(e.g. *.aaddscontoso.com), enable secure LDAP; for internet access an NSG rule allowing "
+     "TCP 636 from chosen source addresses only; binds use user accounts (synced users need "
+     "password hash sync), not client certificates", "no Domain/Enterprise Admins, no schema "
+     "changes of your own, no control of replication, DC ACLs or DC settings"),
+    ("AWS Managed Microsoft AD", "LDAP / LDAPS to AWS-run DCs", "server-side LDAPS with a "
+     "certificate from an enterprise CA in the domain", "no Domain Admins; delegated OU only"),
+    ("Google Cloud Managed Service for Microsoft AD", "LDAP / LDAPS to Google-run DCs",
+     "LDAPS with a certificate you provide", "delegated administration only"),
+    ("Google Workspace Secure LDAP", "LDAPS 636 only", "each LDAP client has a certificate "
+     "issued by Google (client-certificate TLS) plus optional access credentials",
+     "read-only view of the Workspace directory; no writes, no schema"),
+]
+
+
+def managed_ldap_frame() -> Any:
+    """Managed LDAP services and what each leaves to you (check each provider's current docs).
+
+    >>> len(managed_ldap_frame()) >= 3
+    True
+    """
+    import pandas as pd
+
+    return pd.DataFrame(MANAGED_LDAP, columns=["service", "LDAP", "secure LDAP set-up",
+                                               "what you cannot control"])
+
+
+AUDITOR = [
+    ("who can read the directory", "ACLs on your DCs", "on-premises ACLs, plus the Entra "
+     "Connect account (it reads every synced object) and cloud roles (Entra ID roles)"),
+    ("where passwords live", "NT hashes in AD (unicodePwd)", "also a hash of the hash in Entra "
+     "ID with password hash sync; the Entra Connect account has replication rights "
+     "(DS-Replication-Get-Changes-All): treat its server as tier 0"),
+    ("which network paths matter", "clients to DCs (389/636/88...)", "plus the Entra Connect "
+     "server to DCs (389 sign/seal, 88, 135 + RPC) and to Entra ID (443 outbound)"),
+    ("what is logged", "DC event logs (2887/2889...)", "plus Entra sign-in and audit logs, "
+     "Entra Connect sync logs; managed domains: only what the provider exposes"),
+    ("what you can fix yourself", "everything on your DCs", "managed services: only what "
+     "their portal allows (no DC-level ACLs or replication settings)"),
+]
+
+
+def auditor_frame() -> Any:
+    """What changes for an auditor when a directory goes hybrid or managed.
+
+    >>> list(auditor_frame().columns)
+    ['question', 'on premises only', 'hybrid / managed']
+    """
+    import pandas as pd
+
+    return pd.DataFrame(AUDITOR, columns=["question", "on premises only", "hybrid / managed"])
 
 
 # -- CLDAP ------------------------------------------------------------------------------------

@@ -158,3 +158,46 @@ def log_lines(server: Slapd, *, contains: str = "") -> list[str]:
     """
     lines = [m.group(0) for m in _OPERATION.finditer(server.log)]
     return [line for line in lines if contains in line]
+
+
+def tls_in_clear(host: str, port: int, ca_file: str | os.PathLike[str], *,
+                 server_name: str = "localhost", version: str = "1.3") -> dict[str, object]:
+    """What a TLS handshake leaves readable on the wire, measured through a tap.
+
+    A real TLS client (Python's ``ssl``, verifying with ``ca_file``, asking for
+    ``server_name``) connects to ``host:port`` (an LDAPS port) through a
+    :class:`~ldapnb.teach.wire.Tap`; the bytes that crossed are searched for the server name
+    (SNI, sent in clear in the ClientHello) and for the server's certificate (in clear under
+    TLS 1.2, encrypted under TLS 1.3).
+
+    Parameters
+    ----------
+    version
+        ``"1.2"`` or ``"1.3"``: the highest version the client offers.
+
+    Returns
+    -------
+    dict
+        ``negotiated`` (the version both sides agreed), ``sni in clear``, ``certificate in
+        clear`` (bool each), ``client bytes``, ``server bytes``.
+    """
+    import socket
+    import ssl
+
+    from .wire import CLIENT_TO_SERVER, Tap
+
+    context = ssl.create_default_context(cafile=str(ca_file))
+    top = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[version]
+    context.maximum_version = top
+    with Tap(host, port) as tap:
+        with socket.create_connection((tap.host, tap.port), timeout=5) as raw:
+            with context.wrap_socket(raw, server_hostname=server_name) as tls:
+                negotiated = tls.version()
+                der = tls.getpeercert(binary_form=True) or b""
+        tap.wait_closed()
+        client = b"".join(r.data for r in tap.records if r.direction == CLIENT_TO_SERVER)
+        server = b"".join(r.data for r in tap.records if r.direction != CLIENT_TO_SERVER)
+    return {"offered up to": f"TLS {version}", "negotiated": negotiated,
+            "sni in clear": server_name.encode() in client,
+            "certificate in clear": bool(der) and der in server,
+            "client bytes": len(client), "server bytes": len(server)}
