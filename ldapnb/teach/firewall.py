@@ -358,7 +358,7 @@ def _inside(spec: dict[str, Any]) -> list[dict[str, Any]]:
                   {"host": "127.0.0.1", "port": server.ldaps_port, "source": None,
                    "cause": "wrong protocol",
                    "rule": "(no rule: plain LDAP sent to the LDAPS port)", "real": True}]
-        rows = _probe_all(cases, spec["timeout"], spec["idle"] + 1.0)
+        rows = _probe_all(cases, spec["timeout"], spec["idle"] + 0.6)
     return [{**r, "rules": rules} for r in rows]
 
 
@@ -454,7 +454,7 @@ def _simulated(timeout: float, idle: float) -> list[dict[str, Any]]:
                  "cause": "wrong protocol",
                  "rule": "(no rule: plain LDAP sent to the LDAPS port)", "real": True},
             ]
-            rows = _probe_all(cases, timeout, idle + 1.0)
+            rows = _probe_all(cases, timeout, idle + 0.6)
         finally:
             relay.close()
             filler.close()
