@@ -74,7 +74,8 @@ HARDENING = [
      "Always (2)", "an LDAPS (or StartTLS) bind must carry a token tied to THIS TLS channel "
      "(RFC 5929 tls-server-endpoint); refused: invalidCredentials (49), data 80090346"),
     ("Network security: LDAP client signing requirements", "GPO (clients)", "None / Negotiate "
-     "signing / Require signing", "Windows clients sign and seal by default (Negotiate)"),
+     "signing / Require signing", "default Negotiate: Windows' LDAP client asks for signing "
+     "whenever TLS is not used"),
     ("Samba: ldap server require strong auth", "smb.conf", "no / allow_sasl_over_tls / yes "
      "(default)", "yes: simple binds need TLS, SASL needs signing/sealing; "
      "allow_sasl_over_tls: SASL over TLS without its own signing is accepted too"),
