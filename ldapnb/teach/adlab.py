@@ -37,7 +37,7 @@ from ..errors import DirectoryUnavailable
 
 __all__ = ["DATA", "recording", "hardening_frame", "events_frame", "managed_ldap_frame",
            "auditor_frame", "cldap_request", "cldap_ping", "decode_netlogon",
-           "NETLOGON_FLAGS", "srv_step", "DnsReplay", "record"]
+           "NETLOGON_FLAGS", "srv_step", "DnsReplay", "record", "record_dc"]
 
 DATA = Path(__file__).with_name("data") / "samba-ad-hardening.json"
 
@@ -397,14 +397,15 @@ class DnsReplay:
 
 
 # -- making the recording ---------------------------------------------------------------------
-def _ns(folder: Path, command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _ns(folder: Path, command: list[str], env: dict[str, str], input: str | None = None
+        ) -> subprocess.CompletedProcess[str]:
     """Run ``command`` where dc1.<realm> resolves to the DC (private /etc/hosts, as the
     samba-ad-dc.sh recipe does): Kerberos needs the host name."""
     script = ('mount --bind "$0/ns/hosts" /etc/hosts && mount --bind "$0/ns/resolv.conf" '
               '/etc/resolv.conf && exec "$@"')
     return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
                            script, str(folder), *command], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=60)
+                          env={**os.environ, **env}, timeout=60, input=input)
 
 
 def _attribute_names(ldif: str) -> list[str]:
@@ -416,17 +417,34 @@ def _attribute_names(ldif: str) -> list[str]:
     return names
 
 
+def record_dc(dc: Any, *, out: Path | None = None) -> dict[str, Any]:
+    """Record the lesson's exchanges from a running :class:`ldapnb.sources.samba.SambaDC`
+    (its folder, address, realm and Administrator's password); see :func:`record`."""
+    return record(dc.folder, dc.ip, password=dc.admin_password, realm=dc.realm, out=out)
+
+
 def record(folder: str | os.PathLike[str], ip: str, *, password: str = "Passw0rd!Samba2024",
-           out: Path = DATA) -> dict[str, Any]:
+           realm: str = "CONTOSO.TEST", out: Path | None = DATA) -> dict[str, Any]:
     """Record the lesson's exchanges from a running private Samba AD DC (root: Kerberos
-    clients run in a private mount namespace).  Writes ``out`` and returns the recording."""
+    clients run in a private mount namespace).
+
+    ``folder`` is laid out as the ``samba-ad-dc.sh`` recipe and :class:`SambaDC` lay it out
+    (``etc/smb.conf``, ``tls/ca.pem``, ``krb5.conf``, ``ns/hosts``); the DC is ``dc1.<realm>``
+    at ``ip``.  Writes ``out`` (unless None) and returns the recording.
+    """
+    import ssl
+
     import dns.message
     import dns.query
     import dns.rdatatype
     import ldap3
 
+    from ..sources._ldap3 import context_tls
+
     folder = Path(folder)
-    realm, domain, base = "CONTOSO.TEST", "contoso.test", "DC=contoso,DC=test"
+    realm = realm.upper()
+    domain = realm.lower()
+    base = ",".join(f"DC={label}" for label in domain.split("."))
     host = f"dc1.{domain}"
     ca = str(folder / "tls" / "ca.pem")
     env = {"KRB5_CONFIG": str(folder / "krb5.conf"), "KRB5CCNAME": f"FILE:{folder}/krb5cc",
@@ -435,7 +453,8 @@ def record(folder: str | os.PathLike[str], ip: str, *, password: str = "Passw0rd
     exchanges: list[dict[str, Any]] = []
 
     def simple(title: str, port: int, use_ssl: bool, start_tls: bool) -> None:
-        tls = ldap3.Tls(validate=2, ca_certs_file=ca)  # ssl.CERT_REQUIRED
+        context = ssl.create_default_context(cafile=ca)   # chain and name (the IP) verified
+        tls = context_tls(context, ip)
         server = ldap3.Server(ip, port=port, use_ssl=use_ssl, tls=tls, get_info=ldap3.NONE)
         conn = ldap3.Connection(server, user=admin, password=password)
         conn.open()
@@ -456,7 +475,8 @@ def record(folder: str | os.PathLike[str], ip: str, *, password: str = "Passw0rd
     simple("simple bind after StartTLS on 389", 389, False, True)
     simple("simple bind on LDAPS 636", 636, True, False)
 
-    kinit = _ns(folder, ["sh", "-c", f"echo '{password}' | kinit Administrator@{realm}"], env)
+    # the password on standard input: a command line is visible to every user in ps
+    kinit = _ns(folder, ["kinit", f"Administrator@{realm}"], env, input=password + "\n")
     if kinit.returncode != 0:
         raise DirectoryUnavailable(f"kinit failed: {kinit.stderr.strip()}")
     search = ["-H", f"ldap://{host}", "-b", base, "-LLL", "(sAMAccountName=Administrator)",
@@ -523,8 +543,9 @@ def record(folder: str | os.PathLike[str], ip: str, *, password: str = "Passw0rd
         "exchanges": exchanges, "global_catalog": gc, "dig": dig, "dns": dns_answers,
         "cldap": {"request": cldap_request(domain).hex(), "answer": cldap.hex()},
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return data
 
 
