@@ -48,9 +48,11 @@ from ..errors import (
     SchemaError,
 )
 from ..schema import Schema, default_schema
-from .base import scope_name
+from .base import DEFAULT_PAGE_SIZE, ColumnPage, pages_from_entries, scope_name
 
 if TYPE_CHECKING:
+    import ldap3
+
     from ..ldif import Record as LdifRecord
 
 __all__ = ["EmbeddedDirectory", "Change"]
@@ -256,6 +258,36 @@ class EmbeddedDirectory:
         self._compiled: dict[str, object] = {}
 
     # =========================================================================================
+    # what it is (see ldapnb.sources.base.Source)
+    # =========================================================================================
+    #: In memory: counting, ``repr`` and writes are cheap and private.
+    is_live = False
+    #: No server: no certificate, no base beyond the naming context.
+    ca_file = None
+    default_base = None
+
+    @property
+    def urls(self) -> dict[str, str]:
+        """No server, nothing to reach: ``{}``."""
+        return {}
+
+    def close(self) -> None:
+        """Nothing to close (the entries live as long as the object)."""
+
+    def connection(self, user: str | None = None, password: str | None = None, *,
+                   writable: bool | None = None, raise_exceptions: bool = False,
+                   max_val_range: int | None = None) -> ldap3.Connection:
+        """A real ``ldap3.Connection`` answered by this directory (see
+        :func:`ldapnb.sources._ldap3.embedded_connection`); writable unless
+        ``writable=False``: the directory is a private in-memory copy."""
+        from ._ldap3 import embedded_connection
+
+        return embedded_connection(self, user, password,
+                                   writable=True if writable is None else writable,
+                                   raise_exceptions=raise_exceptions,
+                                   max_val_range=max_val_range)
+
+    # =========================================================================================
     # reading
     # =========================================================================================
     def __len__(self) -> int:
@@ -306,6 +338,24 @@ class EmbeddedDirectory:
         select = self._selector(attributes)
         return (self._present_entry(n, self._entries.get(n), select, types_only)
                 for n in matches)
+
+    def search_pages(
+        self,
+        base: str,
+        scope: str | int = "sub",
+        filter: str | flt.Filter = "(objectClass=*)",
+        attributes: Sequence[str] | None = None,
+        *,
+        size_limit: int = 0,
+        page_size: int | None = None,
+    ) -> Iterator[ColumnPage]:
+        """The answer of :meth:`search` as column pages of ``page_size`` entries (default
+        :data:`~ldapnb.sources.base.DEFAULT_PAGE_SIZE`, 0: one page), the shape every
+        source yields.  Errors (no such base, the size limit) are raised here, before any
+        page."""
+        entries = self.search(base, scope, filter, attributes, size_limit=size_limit)
+        return pages_from_entries(entries, DEFAULT_PAGE_SIZE if page_size is None
+                                  else page_size)
 
     def search_dns(
         self, base: str, scope: str | int, filter: str | flt.Filter, *, size_limit: int = 0
