@@ -337,8 +337,9 @@ def frame_from_pages(
     >>> df.columns.tolist(), df["n"].tolist()
     (['dn', 'cn', 'n'], [<NA>, 7])
     """
-    dns, columns = columns_from_pages(pages, attributes=attributes)
-    return frame_from_columns(dns, columns, schema=schema, show_secrets=show_secrets)
+    with _no_gc():  # the pages may be made as they are read (see _no_gc)
+        dns, columns = columns_from_pages(pages, attributes=attributes)
+        return frame_from_columns(dns, columns, schema=schema, show_secrets=show_secrets)
 
 
 def columns_from_pages(pages: Iterable[Page], *, attributes: Sequence[str] | None = None

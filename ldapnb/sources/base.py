@@ -117,10 +117,10 @@ def pages_from_entries(entries: Iterable[Entry],
     for entry in entries:
         row = len(dns)
         dns.append(entry.dn)
-        for name, values in entry.items():
-            col = seen.get(name.lower())
+        for key, values in entry.attribute_lists().items():
+            col = seen.get(key)
             if col is None:
-                col = seen[name.lower()] = (name, [], [])
+                col = seen[key] = (entry.name_of(key), [], [])
             col[1].append(row)
             col[2].append(values)
         if size and len(dns) == size:
