@@ -98,6 +98,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import oids
 from .entry import MASK, Entry, is_secret
 from .errors import LdapnbError
 from .schema import BINARY_ATTRIBUTES, SYNTAX, Schema
@@ -109,7 +110,7 @@ __all__ = ["to_frame", "frame_from_pages", "columns_from_pages", "frame_from_col
            "parse_generalized_time"]
 
 #: Syntaxes typed as integers (RFC 4517 INTEGER, and AD's LargeInteger).
-INTEGER_SYNTAXES = frozenset({SYNTAX["integer"], "1.2.840.113556.1.4.906"})
+INTEGER_SYNTAXES = frozenset({SYNTAX["integer"], oids.AD_LARGE_INTEGER})
 BOOLEAN_SYNTAX = SYNTAX["boolean"]
 TIME_SYNTAX = SYNTAX["generalizedtime"]
 

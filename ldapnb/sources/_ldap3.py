@@ -50,6 +50,7 @@ from pyasn1.codec.ber import decoder
 from pyasn1.type.univ import OctetString
 
 from .. import filters as flt
+from .. import oids
 from ..entry import Entry, Value
 from ..errors import (
     BindError,
@@ -64,9 +65,9 @@ from .embedded import Change
 
 __all__ = ["EmbeddedStrategy", "embedded_connection", "SafeConnection"]
 
-_PAGED = "1.2.840.113556.1.4.319"
-_WHOAMI = "1.3.6.1.4.1.4203.1.11.3"
-_STARTTLS = "1.3.6.1.4.1.1466.20037"
+_PAGED = oids.PAGED_RESULTS
+_WHOAMI = oids.WHO_AM_I
+_STARTTLS = oids.STARTTLS
 _MOD_OPS = {0: "add", 1: "delete", 2: "replace", 3: "increment"}
 
 
@@ -310,7 +311,7 @@ class EmbeddedStrategy(MockSyncStrategy):
         return _result(RESULT_PROTOCOL_ERROR, message, responseName=None, responseValue=None)
 
 
-_CRITICAL_OK = {_PAGED, "2.16.840.1.113730.3.4.2"}
+_CRITICAL_OK = {_PAGED, oids.MANAGE_DSA_IT}
 
 
 def _requested_ranges(attributes: list[str]) -> dict[str, tuple[int, int | None]]:

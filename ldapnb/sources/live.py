@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from .. import filters as flt
+from .. import oids
 from ..entry import Entry, Value
 from ..errors import (
     BindError,
@@ -75,7 +76,7 @@ __all__ = [
     "md4_available",
 ]
 
-_PAGED = "1.2.840.113556.1.4.319"
+_PAGED = oids.PAGED_RESULTS
 _DEFAULT_PORTS = {"ldap": 389, "ldaps": 636}
 _AUTHENTICATIONS = ("anonymous", "simple", "sasl", "ntlm")
 # =============================================================================================

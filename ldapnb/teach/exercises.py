@@ -53,6 +53,7 @@ from datetime import UTC, datetime
 from html import escape as h
 from typing import TYPE_CHECKING, Any
 
+from .. import oids
 from ..errors import DnError, FilterError, LdapnbError
 from ..results import result_name
 
@@ -874,7 +875,7 @@ def check_in_chain_filter(filter: Any) -> Verdict:
 
     def need(parsed: Any) -> str | None:
         for node in _walk(parsed):
-            if getattr(node, "rule", None) == "1.2.840.113556.1.4.1941":
+            if getattr(node, "rule", None) == oids.IN_CHAIN:
                 return None
         return "use the in-chain rule: memberOf:1.2.840.113556.1.4.1941:=<group DN>."
 
