@@ -18,6 +18,11 @@ and from real servers, with the same methods::
         d.urls, d.ca_file, d.slapd
     d = Directory.connect("ldaps://dc1.example.org", user=..., password=..., ca_file=...)
     for chunk in d.search_chunks("(objectClass=user)", page_size=1000): ...
+
+``Directory`` depends only on the protocols of :mod:`ldapnb.sources.base` (``Source``,
+``Writable``, ``Bindable``): any object satisfying them works with every method they cover
+(``tests/memsource.py`` is one in a few lines).  Every source yields the same column pages,
+which :func:`ldapnb.frames.frame_from_pages` turns into a DataFrame: one ``search`` for all.
 """
 
 from __future__ import annotations

@@ -365,13 +365,6 @@ class Checker:
                 return out
         return self.full_check(entry, ndn, where=where)
 
-    def plan_for(self, names: tuple[str, ...], entry: Entry) -> FastPlan | None:
-        """The cached :class:`FastPlan` for an entry's attribute names (as ``tuple(entry)``)."""
-        plan = self._fast_plans.get(names, _NO_PLAN)
-        if plan is _NO_PLAN:
-            return self.fast_plan(entry)
-        return plan  # type: ignore[return-value]
-
     def fast_plan(self, entry: Entry) -> FastPlan | None:
         """The :class:`FastPlan` for ``entry``'s attribute names (None: there is none)."""
         names = tuple(entry)

@@ -33,11 +33,17 @@ if TYPE_CHECKING:
     from ..filters import Trace
 
 __all__ = ["Source", "Writable", "Bindable", "Servable", "Page", "ColumnPage", "pages_from_entries",
-           "SCOPES", "scope_name", "scope_number", "DEFAULT_PAGE_SIZE"]
+           "SCOPES", "SCOPE_NAMES", "SCOPE_PROTOCOL_NAMES", "scope_name", "scope_number",
+           "DEFAULT_PAGE_SIZE"]
 
 #: Search scopes by the names ldapnb accepts, to their RFC 4511 numbers (the one scope table).
 SCOPES = {"base": 0, "one": 1, "onelevel": 1, "level": 1, "sub": 2, "subtree": 2}
 _NAMES = {0: "base", 1: "one", 2: "sub"}
+#: ldapnb's name of each scope, in RFC 4511 order (what widgets and lessons offer).
+SCOPE_NAMES = tuple(_NAMES.values())
+#: RFC 4511's own names of the scope numbers (and RFC 4516's subordinate), as on the wire.
+SCOPE_PROTOCOL_NAMES = {0: "baseObject", 1: "singleLevel", 2: "wholeSubtree",
+                        3: "subordinateSubtree"}
 
 #: Entries per page when a caller does not say (the live source's default too).
 DEFAULT_PAGE_SIZE = 1000

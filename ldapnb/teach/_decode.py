@@ -21,6 +21,7 @@ from ..errors import (
     OperationError,
 )
 from ..results import RESULTS
+from ..sources.base import SCOPE_PROTOCOL_NAMES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -191,7 +192,7 @@ _OPS: dict[int, str] = {
 OID_NAMES: dict[str, str] = dict(oids.NAMES)
 
 _RESULT_CODES: dict[int, str] = {code: r.name for code, r in RESULTS.items()}
-_SCOPES = {0: "baseObject", 1: "singleLevel", 2: "wholeSubtree", 3: "subordinateSubtree"}
+_SCOPES = SCOPE_PROTOCOL_NAMES
 _DEREF = {0: "neverDerefAliases", 1: "derefInSearching", 2: "derefFindingBaseObj",
           3: "derefAlways"}
 _MOD_OPS = {0: "add", 1: "delete", 2: "replace", 3: "increment"}

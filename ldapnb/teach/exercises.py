@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 from .. import oids
 from ..errors import DnError, FilterError, LdapnbError
 from ..results import result_name
+from ..sources.base import SCOPE_NAMES
 
 if TYPE_CHECKING:
     from ..directory import Directory
@@ -432,7 +433,7 @@ def check_scope_count(answer: Any) -> Verdict:
     d = _fixture("tiny")
     base = f"ou=People,{TINY_BASE}"
     counts = {s: len(d.search(base=base, scope=s, attributes=["1.1"]))
-              for s in ("base", "one", "sub")}
+              for s in SCOPE_NAMES}
     try:
         n = int(answer)
     except (TypeError, ValueError):
