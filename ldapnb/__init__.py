@@ -28,8 +28,6 @@ from .errors import (
     TlsError,
 )
 
-__version__ = "0.1.0"
-
 __all__ = [
     "Directory",
     "Entry",
@@ -53,3 +51,12 @@ __all__ = [
     "ReadOnlyError",
     "OperationError",
 ]
+
+
+def __getattr__(name: str) -> str:
+    """``ldapnb.__version__``, read on first use (importlib.metadata costs ~25 ms)."""
+    if name == "__version__":
+        from ._version import __version__
+
+        return __version__
+    raise AttributeError(f"module 'ldapnb' has no attribute {name!r}")

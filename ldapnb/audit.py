@@ -257,11 +257,6 @@ def check(name: str, severity: str, rule: str, *, needs_entries: bool = False
     return register
 
 
-def _first_int(e: Entry | None, attribute: str) -> str | None:
-    value = e.first(attribute) if e is not None else None
-    return value if isinstance(value, str) else None
-
-
 def _account_evidence(ctx: Context, node: str, **extra: Any) -> dict[str, Any]:
     chain = ctx.privileged_accounts.get(node, [])
     groups = sorted(set(ctx.inventory.loc[ctx.inventory["member"] == node, "group"]))

@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Learn and audit LDAP directories: lessons in JupyterLab, a private "
                     "slapd, snapshots, a connectivity doctor and audits.",
         epilog=EXIT_CODES + "\n`ldapnb COMMAND --help` describes each command.")
-    from . import __version__
+    from ._version import __version__
 
     parser.add_argument("--version", action="version", version=f"ldapnb {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

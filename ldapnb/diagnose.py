@@ -47,6 +47,8 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from . import oids
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -58,7 +60,7 @@ STEPS = ("URL", "DNS", "TCP connect", "rootDSE (anonymous)", "StartTLS offered",
          "TLS handshake", "certificate", "chain trusted", "name match", "bind")
 STATUSES = ("pass", "fail", "warn", "skip")
 
-STARTTLS_OID = "1.3.6.1.4.1.1466.20037"
+STARTTLS_OID = oids.STARTTLS
 _LDAPS_PLAN = ("URL", "DNS", "TCP connect", "TLS handshake", "certificate", "chain trusted",
                "name match", "rootDSE (anonymous)", "bind")
 _LDAP_PLAN = ("URL", "DNS", "TCP connect", "rootDSE (anonymous)", "StartTLS offered",
@@ -702,7 +704,7 @@ def _vendor(attrs: dict[str, list[str]]) -> str:
     classes = {c.lower() for c in attrs.get("objectclass", [])}
     if "openldaprootdse" in classes:
         return "OpenLDAP (rootDSE class OpenLDAProotDSE)"
-    if "domainfunctionality" in attrs or "1.2.840.113556.1.4.800" in attrs.get(
+    if "domainfunctionality" in attrs or oids.AD_CAPABILITY in attrs.get(
             "supportedcapabilities", []):
         return "Active Directory"
     return "not said"

@@ -18,6 +18,11 @@ and from real servers, with the same methods::
         d.urls, d.ca_file, d.slapd
     d = Directory.connect("ldaps://dc1.example.org", user=..., password=..., ca_file=...)
     for chunk in d.search_chunks("(objectClass=user)", page_size=1000): ...
+
+``Directory`` depends only on the protocols of :mod:`ldapnb.sources.base` (``Source``,
+``Writable``, ``Bindable``): any object satisfying them works with every method they cover
+(``tests/memsource.py`` is one in a few lines).  Every source yields the same column pages,
+which :func:`ldapnb.frames.frame_from_pages` turns into a DataFrame: one ``search`` for all.
 """
 
 from __future__ import annotations
@@ -31,9 +36,9 @@ from typing import TYPE_CHECKING, Any
 
 from . import dn as dnlib
 from .entry import Entry
-from .errors import NoSuchEntry
+from .errors import NoSuchEntry, OperationError, ReadOnlyError
 from .schema import Schema
-from .sources.base import Source
+from .sources.base import Bindable, Source, Writable
 from .sources.embedded import Change, EmbeddedDirectory
 
 if TYPE_CHECKING:
@@ -41,6 +46,7 @@ if TYPE_CHECKING:
     import networkx as nx
     import pandas as pd
 
+    from .filters import Trace
     from .sources.slapd import Slapd
 
 __all__ = ["Directory", "fixtures"]
@@ -160,8 +166,8 @@ class Directory:
     True
     """
 
-    def __init__(self, source: Source | EmbeddedDirectory, *, name: str = "directory"):
-        self.source: Any = source
+    def __init__(self, source: Source, *, name: str = "directory"):
+        self.source: Source = source
         self.name = name
         self._slapd: Slapd | None = None
 
@@ -215,28 +221,26 @@ class Directory:
     @property
     def is_live(self) -> bool:
         """True when the entries come from a server over the network (slapd or live)."""
-        return not isinstance(self.source, EmbeddedDirectory)
+        return self.source.is_live
 
     @property
     def urls(self) -> dict[str, str]:
         """How to reach the server: ``{'ldap': ..., 'ldaps': ...}`` ({} when embedded)."""
         if self._slapd is not None:
             return self._slapd.urls
-        return dict(getattr(self.source, "urls", {}))
+        return dict(self.source.urls)
 
     @property
     def ca_file(self) -> Path | None:
         """The CA certificate trusted for the server's TLS certificate, when there is one."""
         if self._slapd is not None:
             return self._slapd.ca_file
-        ca = getattr(self.source, "ca_file", None)
+        ca = self.source.ca_file
         return Path(ca) if ca else None
 
     def close(self) -> None:
         """Close the connection and stop a private slapd (nothing to do when embedded)."""
-        close = getattr(self.source, "close", None)
-        if close is not None:
-            close()
+        self.source.close()
         if self._slapd is not None:
             self._slapd.stop()
 
@@ -244,9 +248,7 @@ class Directory:
         return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        close = getattr(self.source, "close", None)
-        if close is not None:
-            close()
+        self.source.close()
         if self._slapd is not None:
             self._slapd.__exit__(exc_type, exc, tb)  # keeps its folder when the block failed
 
@@ -325,7 +327,7 @@ class Directory:
     def base(self) -> str:
         """The default search base: the naming context, when there is one (a live server:
         the URL's base DN, else its ``defaultNamingContext``)."""
-        default = getattr(self.source, "default_base", None)
+        default = self.source.default_base
         if default:
             return str(default)
         ncs = self.naming_contexts
@@ -383,23 +385,12 @@ class Directory:
         """Like :meth:`entries`, as a DataFrame: one row per entry, ``dn`` first, typed
         columns (see :func:`ldapnb.frames.to_frame`); passwords masked unless
         ``show_secrets=True``."""
-        from .frames import to_frame
+        from .frames import frame_from_pages
 
-        pages = getattr(self.source, "search_pages", None)
-        if pages is not None:
-            from .sources.live import frame_from_pages
-
-            return frame_from_pages(
-                pages(self.base if base is None else base, scope, filter, attributes,
-                      size_limit=size_limit),
-                attributes=attributes, schema=self.schema, show_secrets=show_secrets)
-        found = self.entries(filter, base=base, scope=scope, attributes=attributes,
-                             size_limit=size_limit)
-        columns = None
-        if attributes and not any(a in ("*", "+") for a in attributes):
-            columns = [a for a in attributes if a != "1.1"]
-        return to_frame(found, attributes=columns, schema=self.schema,
-                        show_secrets=show_secrets)
+        pages = self.source.search_pages(self.base if base is None else base, scope, filter,
+                                         attributes, size_limit=size_limit)
+        return frame_from_pages(pages, attributes=attributes, schema=self.schema,
+                                show_secrets=show_secrets)
 
     def search_chunks(
         self,
@@ -412,33 +403,19 @@ class Directory:
     ) -> Iterator[pd.DataFrame]:
         """The answer of :meth:`search` as a stream of DataFrames of ``page_size`` rows
         (from a server: one DataFrame per page the server sends, paged search RFC 2696)."""
-        from .frames import to_frame
+        from .frames import frame_from_pages
 
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
-        pages = getattr(self.source, "search_pages", None)
-        if pages is not None:
-            from .sources.live import frame_from_pages
-
-            for page in pages(self.base if base is None else base, scope, filter, attributes,
-                              page_size=page_size):
-                yield frame_from_pages([page], attributes=attributes, schema=self.schema)
-            return
-        columns = list(attributes) if attributes and "*" not in attributes else None
-        chunk: list[Entry] = []
-        for e in self.entries(filter, base=base, scope=scope, attributes=attributes):
-            chunk.append(e)
-            if len(chunk) == page_size:
-                yield to_frame(chunk, attributes=columns, schema=self.schema)
-                chunk = []
-        if chunk:
-            yield to_frame(chunk, attributes=columns, schema=self.schema)
+        for page in self.source.search_pages(self.base if base is None else base, scope,
+                                             filter, attributes, page_size=page_size):
+            yield frame_from_pages([page], attributes=attributes, schema=self.schema)
 
     def get(self, dn: str, attributes: Sequence[str] | None = None) -> Entry:
         """The entry at ``dn`` or :class:`~ldapnb.errors.NoSuchEntry`.  ``""`` is the rootDSE."""
         return self.source.get(dn, attributes)
 
-    def trace(self, filter: str, dn: str) -> Any:
+    def trace(self, filter: str, dn: str) -> Trace:
         """Why ``filter`` matches the entry at ``dn`` or not: a :class:`ldapnb.filters.Trace`,
         a tree of the filter's parts with True/False/Undefined and, for each comparison, the
         values examined and which one matched.
@@ -449,12 +426,7 @@ class Directory:
         >>> t.result
         False
         """
-        from . import filters
-
-        own = getattr(self.source, "trace", None)
-        if own is not None:
-            return own(filter, dn)
-        return filters.trace(filters.parse(filter), self.get(dn, ["*", "+"]), None)
+        return self.source.trace(filter, dn)
 
     def member_of(self, dn: str) -> list[str]:
         """The groups that list ``dn`` directly (what a server's memberOf shows)."""
@@ -499,16 +471,9 @@ class Directory:
         (check ``conn.bound`` and ``conn.result``).  The embedded directory is a private
         in-memory copy, so writes are allowed unless ``writable=False``.  ``max_val_range``
         (AD: 1500) makes it return long attributes in ranges, as Active Directory does."""
-        if self.is_live:  # a new connection to the server, with the same TLS settings
-            return self.source.connection(
-                user, password, raise_exceptions=raise_exceptions,
-                writable=bool(writable) if writable is not None else self.source.writable)
-        from .sources._ldap3 import embedded_connection
-
-        return embedded_connection(self.source, user, password,
-                                   writable=True if writable is None else writable,
-                                   raise_exceptions=raise_exceptions,
-                                   max_val_range=max_val_range)
+        return self.source.connection(user, password, writable=writable,
+                                      raise_exceptions=raise_exceptions,
+                                      max_val_range=max_val_range)
 
     # -- writing (the embedded directory is a private copy) ------------------------------------
     def add(self, dn: str, attributes: dict[str, Any]) -> None:
@@ -517,7 +482,7 @@ class Directory:
         for k, v in attributes.items():
             values = [v] if isinstance(v, (str, bytes, int)) else list(v)
             entry.add(k, [str(x) if isinstance(x, int) else x for x in values])
-        self.source.add(entry, new_root=not self.is_live and len(self.source) == 0)
+        self._writable("add").add(entry, new_root=not self.is_live and len(self.source) == 0)
 
     def modify(self, dn: str, changes: Iterable[tuple[str, str, Any]]) -> None:
         """Modify an entry: ``changes`` are ``(op, attribute, values)`` with op one of
@@ -526,31 +491,40 @@ class Directory:
         for op, attr, values in changes:
             vals = [values] if isinstance(values, (str, bytes, int)) else list(values or [])
             out.append(Change(op, attr, [str(v) if isinstance(v, int) else v for v in vals]))
-        self.source.modify(dn, out)
+        self._writable("modify").modify(dn, out)
 
     def delete(self, dn: str) -> None:
-        self.source.delete(dn)
+        self._writable("delete").delete(dn)
 
     def rename(self, dn: str, new_rdn: str, *, new_superior: str | None = None,
                delete_old_rdn: bool = True) -> str:
-        return self.source.modify_dn(dn, new_rdn, new_superior=new_superior,
+        return self._writable("rename").modify_dn(dn, new_rdn, new_superior=new_superior,
                                      delete_old_rdn=delete_old_rdn)
 
     def apply_ldif(self, path: str | os.PathLike[str]) -> int:
         """Apply an LDIF file of change records (or content records, as adds) in order."""
         from . import ldif
 
-        return self.source.load(ldif.read_records(path), source=str(path))
+        return self._writable("apply_ldif").load(ldif.read_records(path), source=str(path))
 
     def bind(self, dn: str, password: str) -> bool:
         """True when ``dn``/``password`` is a valid simple bind (no connection kept)."""
         from .errors import BindError
 
+        if not isinstance(self.source, Bindable):
+            raise OperationError(f"{self.name} cannot check binds (its source has no bind)",
+                                 result="unwillingToPerform", code=53)
         try:
             self.source.bind(dn, password)
             return True
         except BindError as exc:
-            if getattr(exc, "sent", True) is False:  # refused locally (a password in clear)
+            if not exc.sent:  # refused locally (a password in clear)
                 raise
             return False
 
+    def _writable(self, what: str) -> Writable:
+        """The source, when it can be written to (the :class:`Writable` protocol)."""
+        if not isinstance(self.source, Writable):
+            raise ReadOnlyError(f"{self.name} is read-only: its source has no writes, so the "
+                                f"{what} was not made")
+        return self.source

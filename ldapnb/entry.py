@@ -72,6 +72,31 @@ class Entry(Mapping[str, list[Value]]):
             for name, values in attributes.items():
                 self.add(name, values)
 
+    @classmethod
+    def from_lists(cls, dn: str, lists: dict[str, list[Value]], names: dict[str, str],
+                   options: int | None = None) -> Entry:
+        """An entry made of ready parts, without copying them: ``lists`` maps each lower-case
+        attribute description to its value list, ``names`` the same keys to their spellings
+        (a :class:`SharedNames` may be shared by many entries: it is copied on change).  The
+        caller vouches that the keys agree; ``options`` (how many keys carry ``;``) is
+        counted when not given.  For bulk loaders; everyone else uses ``Entry(dn, attrs)``.
+
+        >>> e = Entry.from_lists("cn=a", {"cn": ["a"]}, {"cn": "cn"})
+        >>> e["CN"], e.attribute_lists() == {"cn": ["a"]}
+        (['a'], True)
+        """
+        new = cls.__new__(cls)
+        new.dn = dn
+        new._attrs = lists
+        new._names = names
+        new._options = sum(";" in k for k in lists) if options is None else options
+        return new
+
+    def attribute_lists(self) -> Mapping[str, list[Value]]:
+        """Lower-case attribute description -> the entry's own value list, in order (no copy,
+        for bulk readers: change the entry through :meth:`set`, :meth:`add`, :meth:`remove`)."""
+        return self._attrs
+
     # -- Mapping -----------------------------------------------------------------------------
     def __getitem__(self, name: str) -> list[Value]:
         return self._attrs[name.lower()]

@@ -170,8 +170,11 @@ class BindError(LdapnbError):
     """A bind the server refused: wrong credentials, or an unsupported mechanism.
 
     ``code`` is the LDAP result code (49 invalidCredentials, 7 authMethodNotSupported, 53
-    unwillingToPerform ...), None when the bind was refused before anything was sent.
+    unwillingToPerform ...), None when the bind was refused before anything was sent;
+    ``sent`` is then False too (a password ldapnb would not send in clear).
     """
+
+    sent = True
 
     def __init__(self, message: str = "", *, code: int | None = None):
         self.code = code

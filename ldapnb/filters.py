@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast, runtime_checkable
 
-from ldapnb import matching
+from ldapnb import matching, oids
 from ldapnb.entry import MASK, Entry, is_secret
 from ldapnb.errors import FilterError
 from ldapnb.matching import MatchingRule
@@ -1041,7 +1041,7 @@ def _extensible(x: Extensible, entry: Entry, ctx: EvalContext) -> _LeafOutcome:
     if r is None:
         return why  # type: ignore[return-value]
     shown = _show(x.value, x.attr)
-    if r.oid == matching.IN_CHAIN_OID:
+    if r.oid == oids.IN_CHAIN:
         if x.attr is None:
             return _LeafOutcome(None, "the in-chain rule needs an attribute to follow, as in "
                                 "(memberOf:1.2.840.113556.1.4.1941:=cn=G,dc=x): Undefined")

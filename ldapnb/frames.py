@@ -62,8 +62,10 @@ Speed: :func:`to_frame` makes one pass over the entries collecting per-column va
 hands them to :func:`frame_from_columns`, which converts each column with one bulk call
 (pyarrow for text, integers, booleans and the common time form; Python only for what is
 left).  The cyclic garbage collector is paused while a frame is built (no cycles are made;
-its full-heap passes were most of the time).  The live-server source builds the raw columns
-straight from the wire and calls :func:`frame_from_columns` itself.
+its full-heap passes were most of the time).  ``Directory.search`` reads every source the same
+way: the source yields column pages (:class:`ldapnb.sources.base.Page`, straight from the wire
+for a server) and :func:`frame_from_pages` gathers them (:func:`columns_from_pages`, the one
+page-gathering function) and types them with :func:`frame_from_columns`.
 
 Examples
 --------
@@ -89,21 +91,26 @@ import gc
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import oids
 from .entry import MASK, Entry, is_secret
 from .errors import LdapnbError
 from .schema import BINARY_ATTRIBUTES, SYNTAX, Schema
 
-__all__ = ["to_frame", "frame_from_columns", "parse_generalized_time"]
+if TYPE_CHECKING:
+    from .sources.base import Page
+
+__all__ = ["to_frame", "frame_from_pages", "columns_from_pages", "frame_from_columns",
+           "parse_generalized_time"]
 
 #: Syntaxes typed as integers (RFC 4517 INTEGER, and AD's LargeInteger).
-INTEGER_SYNTAXES = frozenset({SYNTAX["integer"], "1.2.840.113556.1.4.906"})
+INTEGER_SYNTAXES = frozenset({SYNTAX["integer"], oids.AD_LARGE_INTEGER})
 BOOLEAN_SYNTAX = SYNTAX["boolean"]
 TIME_SYNTAX = SYNTAX["generalizedtime"]
 
@@ -309,6 +316,112 @@ def _requested(attributes: Sequence[str]) -> dict[str, str]:
         if key != "dn":
             out.setdefault(key, name)
     return out
+
+
+# -- pages -----------------------------------------------------------------------------------
+def frame_from_pages(
+    pages: Iterable[Page],
+    *,
+    attributes: Sequence[str] | None = None,
+    schema: Schema | None = None,
+    show_secrets: bool = False,
+) -> pd.DataFrame:
+    """One typed DataFrame from a source's column pages, like :func:`to_frame` on the same
+    entries: the columns are named and ordered as ``attributes`` asks (see
+    :func:`columns_from_pages`) and typed by :func:`frame_from_columns`.
+
+    Examples
+    --------
+    >>> from ldapnb.sources.base import ColumnPage
+    >>> df = frame_from_pages([ColumnPage(["cn=a"], {"cn": [[b"a"]]}),
+    ...                        ColumnPage(["cn=b"], {"CN": [[b"b"]], "n": [[b"7"]]})])
+    >>> df.columns.tolist(), df["n"].tolist()
+    (['dn', 'cn', 'n'], [<NA>, 7])
+    """
+    with _no_gc():  # the pages may be made as they are read (see _no_gc)
+        dns, columns = columns_from_pages(pages, attributes=attributes)
+        return frame_from_columns(dns, columns, schema=schema, show_secrets=show_secrets)
+
+
+def columns_from_pages(pages: Iterable[Page], *, attributes: Sequence[str] | None = None
+                       ) -> tuple[list[str], dict[str, Any]]:
+    """Gather column pages into ``(dns, columns)`` for :func:`frame_from_columns`.
+
+    Each page's columns are turned into Arrow ``list<binary>`` arrays as the page arrives, so
+    the page's Python values are freed before the next one is read: memory stays near the
+    size of the values themselves.  Column names that differ only in case are merged under
+    the first spelling.
+
+    Parameters
+    ----------
+    pages : iterable of Page
+        A source's ``search_pages`` (values ``bytes`` or ``str``).
+    attributes : sequence of str, optional
+        As for :func:`to_frame`: the named columns first, in this order and spelling (one
+        no entry has is still a column, all missing; ``dn`` and ``1.1`` are not columns);
+        ``"*"`` or ``"+"`` among them, or None, adds every other column seen, in order of
+        first appearance.
+
+    Returns
+    -------
+    tuple
+        The DNs (list of str) and a dict of attribute description -> ``pyarrow`` array of
+        ``list<binary>``, one row per DN (an empty list where the entry lacks it).
+
+    Examples
+    --------
+    >>> from ldapnb.sources.base import ColumnPage
+    >>> page = ColumnPage(["cn=a", "cn=b"], {"cn": [[b"a"], ()], "CN": [(), [b"b"]]})
+    >>> dns, cols = columns_from_pages([page], attributes=["sn", "*"])
+    >>> dns, list(cols), cols["cn"].to_pylist()
+    (['cn=a', 'cn=b'], ['sn', 'cn'], [[b'a'], [b'b']])
+    """
+    dns: list[str] = []
+    chunks: dict[str, list[tuple[int, Any]]] = {}  # lower name -> (first row, array)
+    spelling: dict[str, str] = {}
+    for page in pages:
+        start = len(dns)
+        dns.extend(page.dns)
+        for name, col in page.columns.items():
+            key = name.lower()
+            arr = pa.array(col, type=_LIST_BIN)
+            have = chunks.get(key)
+            if have is None:
+                spelling[key] = name
+                chunks[key] = [(start, arr)]
+            elif have[-1][0] == start:  # another spelling on this page: merge row by row
+                old = have[-1][1].to_pylist()
+                merged = [[*a, *b] for a, b in zip(old, arr.to_pylist(), strict=True)]
+                have[-1] = (start, pa.array(merged, type=_LIST_BIN))
+            else:
+                have.append((start, arr))
+    n = len(dns)
+    order: dict[str, str] = {}
+    if attributes is not None:
+        for name in attributes:
+            if name not in ("*", "+", "1.1") and name.lower() != "dn":
+                order.setdefault(name.lower(), name)
+    if attributes is None or any(a in ("*", "+") for a in attributes):
+        for key in chunks:
+            order.setdefault(key, spelling[key])
+    columns: dict[str, Any] = {}
+    for key, name in order.items():
+        pieces = []
+        row = 0
+        for first, arr in chunks.get(key, ()):
+            if first > row:
+                pieces.append(_empty_lists(first - row))
+            pieces.append(arr)
+            row = first + len(arr)
+        if row < n or not pieces:
+            pieces.append(_empty_lists(n - row))
+        columns[name] = pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
+    return dns, columns
+
+
+def _empty_lists(count: int) -> pa.Array:
+    return pa.ListArray.from_arrays(pa.array(np.zeros(count + 1, dtype=np.int32)),
+                                    pa.array([], type=pa.binary())).cast(_LIST_BIN)
 
 
 # -- the typing ------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from types import MappingProxyType
 
+from ldapnb import oids
 from ldapnb.dn import normalize as _dn_normalize
 from ldapnb.errors import DnError
 
@@ -647,14 +648,14 @@ _ALL: list[MatchingRule] = [
                  "UUIDs in their string form, hex case ignored", _uuid),
     MatchingRule("UUIDOrderingMatch", "1.3.6.1.1.16.3", "ordering", UUID_SYNTAX,
                  "UUIDs ordered by their string form", _uuid),
-    MatchingRule("integerBitAndMatch", "1.2.840.113556.1.4.803", "extensible", INTEGER,
+    MatchingRule("integerBitAndMatch", oids.BIT_AND, "extensible", INTEGER,
                  "every bit of the assertion is set in the value (AD signed 32-bit values "
                  "read as their bit pattern)", _bitwise_integer, None, _bit_and,
                  ("LDAP_MATCHING_RULE_BIT_AND",)),
-    MatchingRule("integerBitOrMatch", "1.2.840.113556.1.4.804", "extensible", INTEGER,
+    MatchingRule("integerBitOrMatch", oids.BIT_OR, "extensible", INTEGER,
                  "at least one bit of the assertion is set in the value",
                  _bitwise_integer, None, _bit_or, ("LDAP_MATCHING_RULE_BIT_OR",)),
-    MatchingRule("inChainMatch", "1.2.840.113556.1.4.1941", "extensible", DN_SYNTAX,
+    MatchingRule("inChainMatch", oids.IN_CHAIN, "extensible", DN_SYNTAX,
                  "the entry reaches the assertion DN by following the attribute's DN values "
                  "transitively (AD's LDAP_MATCHING_RULE_IN_CHAIN)",
                  _dn, None, _in_chain_unusable,
@@ -668,9 +669,6 @@ for _r in _ALL:
 
 #: Every known rule by lower-cased name, alias and OID.
 RULES: Mapping[str, MatchingRule] = MappingProxyType(_table)
-
-IN_CHAIN_OID = "1.2.840.113556.1.4.1941"
-
 
 def rule(name_or_oid: str) -> MatchingRule | None:
     """The matching rule called ``name_or_oid`` (case-insensitive), or None if unknown.

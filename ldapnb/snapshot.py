@@ -214,7 +214,7 @@ def _select(
     what: Any, filter: str, base: str | None, attributes: Sequence[str] | None,
     source: str | None,
 ) -> tuple[Iterable[Entry], dict[str, Any]]:
-    from . import __version__
+    from ._version import __version__
 
     meta: dict[str, Any] = {"ldapnb_snapshot": FORMAT_VERSION, "ldapnb_version": __version__}
     if hasattr(what, "entries") and callable(what.entries):

@@ -12,7 +12,7 @@ import pytest
 import ldapnb
 from ldapnb import Directory, Entry, fixtures
 from ldapnb import dn as dnlib
-from ldapnb.errors import LdifError, NoSuchEntry
+from ldapnb.errors import LdifError, LimitExceeded, NoSuchEntry, OperationError, ReadOnlyError
 from ldapnb.schema import DEFAULT_FILES, load_schema
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "openldap"
@@ -254,3 +254,79 @@ def test_import_time() -> None:
 def test_public_names() -> None:
     assert "Directory" in ldapnb.__all__ and "LdapnbError" in ldapnb.__all__
     assert all(hasattr(ldapnb, n) for n in ldapnb.__all__)
+
+
+# -- the seam: a source in a few lines works with every Directory method ------------------------
+def _mem(writable: bool = False) -> tuple[Directory, Directory]:
+    from memsource import MemSource, WritableMemSource
+
+    embedded = Directory.embedded("tiny")
+    cls = WritableMemSource if writable else MemSource
+    return embedded, Directory(cls(embedded.entries()), name="mem")
+
+
+def test_memsource_satisfies_the_protocols() -> None:
+    from memsource import MemSource, WritableMemSource
+
+    from ldapnb.sources.base import Bindable, Source, Writable
+    from ldapnb.sources.embedded import EmbeddedDirectory
+
+    assert isinstance(MemSource(), Source) and isinstance(MemSource(), Bindable)
+    assert not isinstance(MemSource(), Writable)
+    assert isinstance(WritableMemSource(), Writable)
+    assert isinstance(EmbeddedDirectory(), Source) and isinstance(EmbeddedDirectory(), Writable)
+
+
+def test_memsource_reads_like_the_embedded_directory() -> None:
+    embedded, mem = _mem()
+    assert not mem.is_live and mem.urls == {} and mem.ca_file is None
+    assert mem.base == embedded.base == T and mem.naming_contexts == (T,)
+    assert mem.root_dse["namingContexts"] == [T] and mem.schema is not None
+    assert len(mem) == len(embedded) == 11 and ALICE in mem and "cn=nobody" not in mem
+    assert repr(mem).startswith("<Directory mem: 11 entries")
+    for attributes in (None, ["cn", "mail", "uidNumber"], ["uid", "*"], ["1.1"]):
+        pd.testing.assert_frame_equal(mem.search("(objectClass=person)", attributes=attributes),
+                                      embedded.search("(objectClass=person)",
+                                                      attributes=attributes))
+    chunks = list(mem.search_chunks(page_size=4, attributes=["cn"]))
+    assert [len(c) for c in chunks] == [4, 4, 3]
+    assert pd.concat(chunks, ignore_index=True).equals(embedded.search(attributes=["cn"]))
+    assert [e.dn for e in mem.entries("(uid=alice)")] == [ALICE]
+    assert mem.get(ALICE)["uid"] == ["alice"]
+    assert mem.trace("(uid=alice)", ALICE).result is True
+    assert sorted(mem.member_of(ALICE)) == sorted(embedded.member_of(ALICE))
+    assert set(mem.tree().edges) == set(embedded.tree().edges)
+    assert set(mem.graph().edges) == set(embedded.graph().edges)
+    assert mem.warnings == []
+    with pytest.raises(NoSuchEntry):
+        mem.search(base=f"ou=Nowhere,{T}")
+    with pytest.raises(LimitExceeded):
+        mem.search(size_limit=2)
+
+
+def test_memsource_binds_closes_and_has_no_connection() -> None:
+    from memsource import MemSource
+
+    _, mem = _mem()
+    assert mem.bind(ALICE, "alice-pw") is True and mem.bind(ALICE, "wrong") is False
+    with pytest.raises(OperationError, match="no ldap3 connection"):
+        mem.connection()
+    source = MemSource()
+    with Directory(source) as d:
+        assert len(d) == 0
+    assert source.closed
+
+
+def test_writes_need_a_writable_source() -> None:
+    _, read_only = _mem()
+    with pytest.raises(ReadOnlyError, match="read-only"):
+        read_only.add(f"cn=x,{T}", {"objectClass": "person", "cn": "x", "sn": "x"})
+    with pytest.raises(ReadOnlyError):
+        read_only.delete(ALICE)
+    _, mem = _mem(writable=True)
+    mem.add(f"cn=x,{T}", {"objectClass": "person", "cn": "x", "sn": "x"})
+    mem.modify(f"cn=x,{T}", [("replace", "sn", "y")])
+    assert mem.search("(sn=y)", attributes=["cn"]).cn.tolist() == [["x"]]
+    assert mem.rename(f"cn=x,{T}", "cn=z") == f"cn=z,{T}"
+    mem.delete(f"cn=z,{T}")
+    assert len(mem) == 11 and f"cn=z,{T}" not in mem

@@ -39,7 +39,7 @@ from ldapnb.errors import (
     LimitExceeded,
     NoSuchEntry,
 )
-from ldapnb.frames import frame_from_columns
+from ldapnb.frames import columns_from_pages, frame_from_columns
 from ldapnb.sources import _ldap3
 from ldapnb.sources._fastsearch import (
     RawPage,
@@ -48,7 +48,7 @@ from ldapnb.sources._fastsearch import (
     entry_spans,
     raw_search,
 )
-from ldapnb.sources._ldap3 import PINNED_LDAP3, columns_from_pages, fast_path_available
+from ldapnb.sources._ldap3 import PINNED_LDAP3, fast_path_available
 from ldapnb.sources.slapd import Slapd
 from ldapnb.synthetic import write_ldif
 

@@ -28,14 +28,14 @@ from ldapnb.errors import (
     ReadOnlyError,
     TlsError,
 )
+from ldapnb.frames import frame_from_pages
 from ldapnb.ldif import Record
+from ldapnb.sources.base import ColumnPage as Page
 from ldapnb.sources.live import (
     LiveSource,
-    Page,
     _range_option,
     certificate_names,
     complete_ranges,
-    frame_from_pages,
     md4_available,
     name_matches,
 )

@@ -36,3 +36,14 @@ def test_ruff_is_clean() -> None:
     done = subprocess.run([sys.executable, "-m", "ruff", "check", "ldapnb", "tests",
                            "benchmarks", "scripts"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_top_level_fixtures_is_the_bundled_data() -> None:
+    # the design card's top level: fixtures/ holds (a link to) the bundled data sets
+    top = ROOT / "fixtures"
+    assert (top / "contoso.ldif").is_file()
+    assert (top / "contoso.ldif").read_bytes() == (ROOT / "ldapnb" / "fixtures" /
+                                                   "contoso.ldif").read_bytes()
+    from ldapnb import Directory
+
+    assert len(Directory.from_ldif(top / "tiny.ldif")) == 11

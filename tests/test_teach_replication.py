@@ -139,3 +139,30 @@ def test_embedded_changelog_and_latency():
     assert sim.read(BOB).first("title") == "Later" and sim.changelog[0]["delivered"]
     csn = sim.changelog[0]["csn"]
     assert csn.endswith("#000#000000") and len(csn) == 40
+
+
+def test_consumer_len_and_contains_are_never_stale():
+    sim = EmbeddedReplicationLab("tiny", latency=0)
+    consumer = sim.consumer_directory
+    before = len(consumer)
+    new = f"uid=zed,{PEOPLE}"
+    sim.provider_directory.add(new, {"objectClass": ["inetOrgPerson"], "uid": "zed",
+                                     "cn": "Zed", "sn": "Z"})
+    # no get() first: len and `in` alone must see the replicated entry
+    assert new in consumer
+    assert len(consumer) == before + 1
+    sim.provider_directory.delete(new)
+    assert new not in consumer and len(consumer) == before
+
+
+def test_consumer_refuses_writes_through_directory_too():
+    sim = EmbeddedReplicationLab("tiny", latency=0)
+    with pytest.raises(OperationError, match="read-only replica"):
+        sim.consumer_directory.modify(BOB, [("replace", "title", "x")])
+    with pytest.raises(OperationError, match="read-only replica"):
+        sim.consumer_directory.delete(BOB)
+
+
+def test_replication_lab_refuses_unknown_options():
+    with pytest.raises(TypeError, match="latancy"):
+        replication_lab("tiny", prefer="embedded", announce=False, latancy=0)  # type: ignore[call-arg]

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import filters as flt
+from .. import oids
 from ..errors import (
     DirectoryUnavailable,
     FilterError,
@@ -34,6 +35,7 @@ from ..errors import (
 )
 from ..results import error_for_result
 from . import _ldap3
+from .base import SCOPES
 
 if TYPE_CHECKING:
     from ldap3 import Connection
@@ -42,8 +44,8 @@ __all__ = ["RawPage", "raw_search", "encode_filter", "decode_search_answer"]
 
 _log = logging.getLogger(__name__)
 
-_PAGED = "1.2.840.113556.1.4.319"
-_SCOPES = {"base": 0, "one": 1, "onelevel": 1, "level": 1, "sub": 2, "subtree": 2}
+_PAGED = oids.PAGED_RESULTS
+_SCOPES = SCOPES
 _RECV = 1 << 20
 _EMPTY: tuple[bytes, ...] = ()
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 import ssl
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import ldap3 as _ldap3_module
@@ -50,6 +50,7 @@ from pyasn1.codec.ber import decoder
 from pyasn1.type.univ import OctetString
 
 from .. import filters as flt
+from .. import oids
 from ..entry import Entry, Value
 from ..errors import (
     BindError,
@@ -59,13 +60,14 @@ from ..errors import (
     TlsError,
 )
 from ..results import result_for_error
-from .embedded import Change, EmbeddedDirectory
+from .base import Servable
+from .embedded import Change
 
 __all__ = ["EmbeddedStrategy", "embedded_connection", "SafeConnection"]
 
-_PAGED = "1.2.840.113556.1.4.319"
-_WHOAMI = "1.3.6.1.4.1.4203.1.11.3"
-_STARTTLS = "1.3.6.1.4.1.1466.20037"
+_PAGED = oids.PAGED_RESULTS
+_WHOAMI = oids.WHO_AM_I
+_STARTTLS = oids.STARTTLS
 _MOD_OPS = {0: "add", 1: "delete", 2: "replace", 3: "increment"}
 
 
@@ -131,9 +133,10 @@ def _error_result(exc: LdapnbError) -> dict[str, Any]:
 
 
 class EmbeddedStrategy(MockSyncStrategy):
-    """An ldap3 client strategy answered by an :class:`EmbeddedDirectory`."""
+    """An ldap3 client strategy answered by an in-memory directory (the embedded directory,
+    or anything :class:`~ldapnb.sources.base.Servable`)."""
 
-    def __init__(self, connection: Connection, directory: EmbeddedDirectory,
+    def __init__(self, connection: Connection, directory: Servable,
                  writable: bool = True, max_val_range: int | None = None):
         SyncStrategy.__init__(self, connection)  # not MockBaseStrategy's: it seeds its own DIT
         self.directory = directory
@@ -308,7 +311,7 @@ class EmbeddedStrategy(MockSyncStrategy):
         return _result(RESULT_PROTOCOL_ERROR, message, responseName=None, responseValue=None)
 
 
-_CRITICAL_OK = {_PAGED, "2.16.840.1.113730.3.4.2"}
+_CRITICAL_OK = {_PAGED, oids.MANAGE_DSA_IT}
 
 
 def _requested_ranges(attributes: list[str]) -> dict[str, tuple[int, int | None]]:
@@ -481,7 +484,7 @@ def bind_request_bytes(user: str, password: str, message_id: int = 1) -> bytes:
 
 
 def embedded_connection(
-    directory: EmbeddedDirectory,
+    directory: Servable,
     user: str | None = None,
     password: str | None = None,
     *,
@@ -548,7 +551,7 @@ def embedded_connection(
 PINNED_LDAP3 = "2.9.1"
 LDAP3_VERSION: str = getattr(_ldap3_module, "__version__", "unknown")
 
-__all__ += ["fast_path_available", "PINNED_LDAP3", "LDAP3_VERSION", "columns_from_pages"]
+__all__ += ["fast_path_available", "PINNED_LDAP3", "LDAP3_VERSION"]
 
 
 def fast_path_available(conn: Connection) -> bool:
@@ -585,80 +588,6 @@ def drop_stream(conn: Connection) -> None:
         conn.strategy.close()
     except Exception:  # noqa: BLE001,S110 - closing a dead socket may fail in many ways
         pass
-
-
-# -- pages -> Arrow columns -------------------------------------------------------------------
-def columns_from_pages(pages: Iterable[Any]) -> tuple[list[str], dict[str, Any]]:
-    """Gather pages into ``(dns, columns)`` for :func:`ldapnb.frames.frame_from_columns`.
-
-    Each page's columns are turned into Arrow ``list<binary>`` arrays as the page arrives, so
-    the Python ``bytes`` of a page are freed before the next one is read: memory stays near
-    the size of the values themselves.  Column names that differ only in case are merged
-    under the first spelling.
-
-    Parameters
-    ----------
-    pages : iterable of RawPage
-        Typically :func:`ldapnb.sources._fastsearch.raw_search`'s generator.
-
-    Returns
-    -------
-    tuple
-        The DNs (list of str) and a dict of attribute description -> ``pyarrow`` array of
-        ``list<binary>``, one row per DN (an empty list where the entry lacks it).
-
-    Examples
-    --------
-    >>> from ldapnb.sources._fastsearch import RawPage
-    >>> page = RawPage(["cn=a", "cn=b"], {"cn": [[b"a"], ()], "CN": [(), [b"b"]]})
-    >>> dns, cols = columns_from_pages([page])
-    >>> dns, list(cols), cols["cn"].to_pylist()
-    (['cn=a', 'cn=b'], ['cn'], [[b'a'], [b'b']])
-    """
-    import pyarrow as pa
-
-    list_bin = pa.list_(pa.binary())
-    dns: list[str] = []
-    chunks: dict[str, list[tuple[int, Any]]] = {}  # lower name -> (first row, array)
-    spelling: dict[str, str] = {}
-    for page in pages:
-        start = len(dns)
-        dns.extend(page.dns)
-        for name, col in page.columns.items():
-            key = name.lower()
-            arr = pa.array(col, type=list_bin)
-            have = chunks.get(key)
-            if have is None:
-                spelling[key] = name
-                chunks[key] = [(start, arr)]
-            elif have[-1][0] == start:  # another spelling on this page: merge row by row
-                old = have[-1][1].to_pylist()
-                merged = [[*a, *b] for a, b in zip(old, col, strict=True)]
-                have[-1] = (start, pa.array(merged, type=list_bin))
-            else:
-                have.append((start, arr))
-    n = len(dns)
-    columns: dict[str, Any] = {}
-    for key, parts in chunks.items():
-        pieces = []
-        row = 0
-        for first, arr in parts:
-            if first > row:
-                pieces.append(_empty_lists(first - row, list_bin))
-            pieces.append(arr)
-            row = first + len(arr)
-        if row < n:
-            pieces.append(_empty_lists(n - row, list_bin))
-        columns[spelling[key]] = pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
-    return dns, columns
-
-
-def _empty_lists(count: int, typ: Any) -> Any:
-    import numpy as np
-    import pyarrow as pa
-
-    return pa.ListArray.from_arrays(pa.array(np.zeros(count + 1, dtype=np.int32)),
-                                    pa.array([], type=pa.binary())).cast(typ)
 
 
 def close_quietly(conn: Any) -> None:

@@ -41,12 +41,12 @@ import ssl
 import warnings
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from .. import filters as flt
+from .. import oids
 from ..entry import Entry, Value
 from ..errors import (
     BindError,
@@ -64,22 +64,19 @@ from .base import scope_name
 
 if TYPE_CHECKING:
     import ldap3
-    import pandas as pd
 
     from ..schema import Schema
     from ._fastsearch import RawPage
 
 __all__ = [
     "LiveSource",
-    "Page",
     "complete_ranges",
     "certificate_names",
     "name_matches",
-    "frame_from_pages",
     "md4_available",
 ]
 
-_PAGED = "1.2.840.113556.1.4.319"
+_PAGED = oids.PAGED_RESULTS
 _DEFAULT_PORTS = {"ldap": 389, "ldaps": 636}
 _AUTHENTICATIONS = ("anonymous", "simple", "sasl", "ntlm")
 # =============================================================================================
@@ -125,23 +122,6 @@ def md4_available() -> bool:
 # =============================================================================================
 # pages: the one place a search meets the wire
 # =============================================================================================
-@dataclass
-class Page:
-    """One page of search results as columns: ``columns[name][i]`` are the raw values of
-    ``dns[i]`` (an empty sequence where the entry lacks the attribute)."""
-
-    dns: list[str]
-    columns: dict[str, list[Any]]
-    referrals: list[str] = field(default_factory=list)
-
-    @property
-    def names(self) -> list[str]:
-        return list(self.columns)
-
-    def __len__(self) -> int:
-        return len(self.dns)
-
-
 def _fetch_pages(conn: ldap3.Connection, base: str, scope: str, filter: str,
                  attributes: list[str], *, page_size: int, size_limit: int,
                  time_limit: int) -> Iterator[RawPage]:
@@ -277,56 +257,6 @@ def _assemble_ranges(conn: ldap3.Connection, page: RawPage) -> RawPage:
             if values:
                 target[i] = complete_ranges(conn, page.dns[i], {name: values})[plain]
     return page
-
-
-# =============================================================================================
-# DataFrames straight from pages
-# =============================================================================================
-def frame_from_pages(pages: Iterable[Page | RawPage], *, attributes: Sequence[str] | None = None,
-                     schema: Schema | None = None, show_secrets: bool = False) -> pd.DataFrame:
-    """One typed DataFrame from search pages, like :func:`ldapnb.frames.to_frame` on the same
-    entries (columns named and ordered the same way; values typed in bulk from bytes).
-
-    Examples
-    --------
-    >>> df = frame_from_pages([Page(["cn=a"], {"cn": [[b"a"]]}),
-    ...                        Page(["cn=b"], {"CN": [[b"b"]], "n": [[b"7"]]})])
-    >>> df.columns.tolist(), df["n"].tolist()
-    (['dn', 'cn', 'n'], [<NA>, 7])
-    """
-    from ..frames import frame_from_columns
-
-    dns: list[str] = []
-    cols: dict[str, list[Any]] = {}
-    spelling: dict[str, str] = {}
-    for page in pages:
-        start = len(dns)
-        dns.extend(page.dns)
-        for name, values in page.columns.items():
-            key = name.lower()
-            col = cols.get(key)
-            if col is None:
-                col = cols[key] = [()] * start
-                spelling[key] = name
-            if len(col) > start:  # two spellings in one page: merge row by row
-                for i, more in enumerate(values):
-                    col[start + i] = [*col[start + i], *more]
-                continue
-            col.extend([()] * (start - len(col)))
-            col.extend(values)
-    total = len(dns)
-    for col in cols.values():
-        col.extend([()] * (total - len(col)))
-    order: dict[str, str] = {}
-    if attributes is not None:
-        for name in attributes:
-            if name not in ("*", "+", "1.1") and name.lower() != "dn":
-                order.setdefault(name.lower(), name)
-    if attributes is None or any(a in ("*", "+") for a in attributes):
-        for key in cols:
-            order.setdefault(key, spelling[key])
-    columns = {name: cols.get(key, [()] * total) for key, name in order.items()}
-    return frame_from_columns(dns, columns, schema=schema, show_secrets=show_secrets)
 
 
 # =============================================================================================
@@ -483,6 +413,9 @@ class LiveSource:
         return conn
 
     # -- what it is --------------------------------------------------------------------------
+    #: A server over the network (see :class:`ldapnb.sources.base.Source`).
+    is_live = True
+
     @property
     def encrypted(self) -> bool:
         """True when the connection is TLS (``ldaps://`` or StartTLS)."""
@@ -715,10 +648,19 @@ class LiveSource:
         return self._conn
 
     def connection(self, user: str | None = None, password: str | None = None, *,
-                   writable: bool = False, raise_exceptions: bool = False) -> ldap3.Connection:
+                   writable: bool | None = None, raise_exceptions: bool = False,
+                   max_val_range: int | None = None) -> ldap3.Connection:
         """A new ``ldap3.Connection`` to this server with the same TLS settings, bound as
-        ``user`` (simple bind) or anonymous; read-only unless ``writable=True``."""
+        ``user`` (simple bind) or anonymous; writable when ``writable=True`` (None: as this
+        source was opened).  ``max_val_range`` is the embedded directory's imitation of AD's
+        ranged values: a server decides that itself, so it is refused here."""
         import ldap3
+
+        if max_val_range is not None:
+            raise ValueError("max_val_range is for the embedded directory: a live server "
+                             "returns ranged values (AD's MaxValRange) as it is configured")
+        if writable is None:
+            writable = self.writable
 
         if user is not None and password and not self.encrypted and not self.allow_cleartext:
             raise BindError("refusing to send a password over plain ldap:// (see LiveSource); "
@@ -753,7 +695,7 @@ class LiveSource:
         if not self.encrypted and not self.allow_cleartext:
             error = BindError("refusing to send a password over plain ldap:// without "
                               "StartTLS (allow_cleartext=False). Nothing was sent.")
-            error.sent = False  # type: ignore[attr-defined]
+            error.sent = False
             raise error
         if not dn or not secret:
             raise BindError("a simple bind needs a DN and a non-empty password")
@@ -1019,6 +961,12 @@ class LiveSource:
         for entry in self.search(dn, "base", "(objectClass=*)", attributes, page_size=0):
             return entry
         raise NoSuchEntry(dn, naming_contexts=self.naming_contexts)
+
+    def trace(self, filter: str, dn: str) -> flt.Trace:
+        """Why ``filter`` matches the entry at ``dn`` or not, judged by ldapnb's evaluator on
+        the entry as the server sent it (``*`` and ``+``), without the server's own rules
+        for extensible matches (see :func:`ldapnb.filters.trace`)."""
+        return flt.trace(flt.parse(filter), self.get(dn, ["*", "+"]), None)
 
     def __contains__(self, dn: object) -> bool:
         if not isinstance(dn, str):

@@ -16,10 +16,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .. import oids
 from ..errors import (
     OperationError,
 )
 from ..results import RESULTS
+from ..sources.base import SCOPE_PROTOCOL_NAMES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,7 +32,7 @@ __all__ = ["ENCRYPTED", "STARTTLS_OID", "Field", "Message", "decode", "decode_st
            "hexdump", "messages_frame"]
 
 #: The StartTLS extended operation (RFC 4511 section 4.14).
-STARTTLS_OID = "1.3.6.1.4.1.1466.20037"
+STARTTLS_OID = oids.STARTTLS
 
 # ==========================================================================================
 # BER, by hand
@@ -187,28 +189,10 @@ _OPS: dict[int, str] = {
 }
 
 #: Names of object identifiers a lesson is likely to meet on the wire.
-OID_NAMES: dict[str, str] = {
-    STARTTLS_OID: "StartTLS",
-    "1.3.6.1.4.1.4203.1.11.3": "Who am I?",
-    "1.3.6.1.4.1.4203.1.11.1": "Password Modify",
-    "1.3.6.1.4.1.1466.20036": "Notice of Disconnection",
-    "1.3.6.1.1.8": "Cancel",
-    "1.2.840.113556.1.4.319": "Paged Results",
-    "1.2.840.113556.1.4.1941": "LDAP_MATCHING_RULE_IN_CHAIN",
-    "1.2.840.113556.1.4.803": "LDAP_MATCHING_RULE_BIT_AND",
-    "1.2.840.113556.1.4.804": "LDAP_MATCHING_RULE_BIT_OR",
-    "1.3.6.1.4.1.4203.1.9.1.1": "Sync Request (syncrepl)",
-    "1.3.6.1.4.1.4203.1.9.1.2": "Sync State",
-    "1.3.6.1.4.1.4203.1.9.1.3": "Sync Done",
-    "1.3.6.1.4.1.4203.1.9.1.4": "Sync Info",
-    "2.16.840.1.113730.3.4.2": "ManageDsaIT",
-    "1.3.6.1.1.12": "Assertion",
-    "1.3.6.1.1.13.1": "Pre-Read",
-    "1.3.6.1.1.13.2": "Post-Read",
-}
+OID_NAMES: dict[str, str] = dict(oids.NAMES)
 
 _RESULT_CODES: dict[int, str] = {code: r.name for code, r in RESULTS.items()}
-_SCOPES = {0: "baseObject", 1: "singleLevel", 2: "wholeSubtree", 3: "subordinateSubtree"}
+_SCOPES = SCOPE_PROTOCOL_NAMES
 _DEREF = {0: "neverDerefAliases", 1: "derefInSearching", 2: "derefFindingBaseObj",
           3: "derefAlways"}
 _MOD_OPS = {0: "add", 1: "delete", 2: "replace", 3: "increment"}

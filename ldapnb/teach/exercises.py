@@ -53,8 +53,10 @@ from datetime import UTC, datetime
 from html import escape as h
 from typing import TYPE_CHECKING, Any
 
+from .. import oids
 from ..errors import DnError, FilterError, LdapnbError
 from ..results import result_name
+from ..sources.base import SCOPE_NAMES
 
 if TYPE_CHECKING:
     from ..directory import Directory
@@ -431,7 +433,7 @@ def check_scope_count(answer: Any) -> Verdict:
     d = _fixture("tiny")
     base = f"ou=People,{TINY_BASE}"
     counts = {s: len(d.search(base=base, scope=s, attributes=["1.1"]))
-              for s in ("base", "one", "sub")}
+              for s in SCOPE_NAMES}
     try:
         n = int(answer)
     except (TypeError, ValueError):
@@ -874,7 +876,7 @@ def check_in_chain_filter(filter: Any) -> Verdict:
 
     def need(parsed: Any) -> str | None:
         for node in _walk(parsed):
-            if getattr(node, "rule", None) == "1.2.840.113556.1.4.1941":
+            if getattr(node, "rule", None) == oids.IN_CHAIN:
                 return None
         return "use the in-chain rule: memberOf:1.2.840.113556.1.4.1941:=<group DN>."
 

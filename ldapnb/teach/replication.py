@@ -41,10 +41,12 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import dn as dnlib
+from .. import filters as flt
 from ..entry import Entry, Value
 from ..errors import (
     DirectoryUnavailable,
@@ -53,6 +55,7 @@ from ..errors import (
     NoSuchEntry,
     OperationError,
 )
+from ..sources.base import ColumnPage
 from ..sources.embedded import Change, EmbeddedDirectory
 from ..sources.slapd import Slapd, find_program
 from .wire import Tap
@@ -60,6 +63,8 @@ from .wire import Tap
 if TYPE_CHECKING:
     import ldap3
     import pandas as pd
+
+    from ..schema import Schema
 
 __all__ = ["ReplicationLab", "EmbeddedReplicationLab", "replication_lab", "slapd_can_replicate"]
 
@@ -490,87 +495,201 @@ class _LogRecord:
         self.at = time.monotonic()
 
 
-class _Provider(EmbeddedDirectory):
-    """An embedded directory that logs every write with a CSN, as syncprov would."""
+class _Side:
+    """One side of the simulated lab: an :class:`EmbeddedDirectory` behind the seam
+    (:class:`~ldapnb.sources.base.Source`, ``Writable``, ``Bindable``), with hooks the
+    provider and the consumer fill in.  Every read and write goes through these methods,
+    ``len()`` and ``in`` included, so nothing can bypass a hook and read stale data; the lab
+    itself changes ``inner`` directly when it replicates."""
 
-    lab: EmbeddedReplicationLab | None = None
+    is_live = False
+    ca_file = None
+    default_base = None
 
-    def _log(self, kind: str, dn: str, new_dn: str | None = None) -> None:
-        if self.lab is None:  # still loading
-            return
-        entry = None
-        target = new_dn or dn
-        if kind != "delete" and target in self:
-            entry = self.get(target)
-        self.lab._logged(kind, dn, entry, new_dn)
+    def __init__(self, inner: EmbeddedDirectory, lab: EmbeddedReplicationLab):
+        self.inner = inner
+        self.lab = lab
 
-    # Overrides pass every other argument through, so they follow EmbeddedDirectory's own.
-    def add(self, entry: Entry, *args: Any, **kwargs: Any) -> None:
-        super().add(entry, *args, **kwargs)
-        self._log("add", entry.dn)
+    # hooks
+    def _reading(self) -> None:
+        """Before any read."""
 
-    def delete(self, dn: str, *args: Any, **kwargs: Any) -> None:
-        super().delete(dn, *args, **kwargs)
-        self._log("delete", dn)
+    def _writing(self) -> None:
+        """Before any write."""
 
-    def modify(self, dn: str, *args: Any, **kwargs: Any) -> None:
-        super().modify(dn, *args, **kwargs)
-        self._log("modify", dn)
+    def _written(self, kind: str, dn: str, new_dn: str | None = None) -> None:
+        """After a write."""
 
-    def modify_dn(self, dn: str, *args: Any, **kwargs: Any) -> str:
-        new = super().modify_dn(dn, *args, **kwargs)
-        self._log("rename", dn, new)
+    # what it is
+    @property
+    def schema(self) -> Schema:
+        return self.inner.schema
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.inner.warnings
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {}
+
+    @property
+    def root_dse(self) -> Entry:
+        self._reading()
+        return self.inner.root_dse
+
+    @property
+    def subschema(self) -> Entry:
+        return self.inner.subschema
+
+    @property
+    def naming_contexts(self) -> tuple[str, ...]:
+        self._reading()
+        return self.inner.naming_contexts
+
+    def close(self) -> None:
+        """Nothing to close (the lab's :meth:`~EmbeddedReplicationLab.close` stops it)."""
+
+    def connection(self, user: str | None = None, password: str | None = None, *,
+                   writable: bool | None = None, raise_exceptions: bool = False,
+                   max_val_range: int | None = None) -> ldap3.Connection:
+        from ..sources._ldap3 import embedded_connection
+
+        return embedded_connection(self, user, password,
+                                   writable=True if writable is None else writable,
+                                   raise_exceptions=raise_exceptions,
+                                   max_val_range=max_val_range)
+
+    # reading
+    def search_pages(self, base: str, scope: str | int = "sub",
+                     filter: str = "(objectClass=*)", attributes: Sequence[str] | None = None,
+                     *, size_limit: int = 0, page_size: int | None = None
+                     ) -> Iterator[ColumnPage]:
+        self._reading()
+        return self.inner.search_pages(base, scope, filter, attributes, size_limit=size_limit,
+                                       page_size=page_size)
+
+    def search(self, base: str, scope: str | int = "sub", filter: str = "(objectClass=*)",
+               attributes: Sequence[str] | None = None, *, size_limit: int = 0,
+               types_only: bool = False) -> Iterator[Entry]:
+        self._reading()
+        return self.inner.search(base, scope, filter, attributes, size_limit=size_limit,
+                                 types_only=types_only)
+
+    def search_dns(self, base: str, scope: str | int, filter: str | flt.Filter, *,
+                   size_limit: int = 0) -> list[str]:
+        self._reading()
+        return self.inner.search_dns(base, scope, filter, size_limit=size_limit)
+
+    def get(self, dn: str, attributes: Sequence[str] | None = None) -> Entry:
+        self._reading()
+        return self.inner.get(dn, attributes)
+
+    def get_normalized(self, ndn: str, attributes: Sequence[str] | None = None, *,
+                       types_only: bool = False) -> Entry:
+        self._reading()
+        return self.inner.get_normalized(ndn, attributes, types_only=types_only)
+
+    def compare(self, dn: str, attribute: str, value: Value) -> bool:
+        self._reading()
+        return self.inner.compare(dn, attribute, value)
+
+    def member_of(self, dn: str) -> list[str]:
+        self._reading()
+        return self.inner.member_of(dn)
+
+    def trace(self, filter: str, dn: str) -> flt.Trace:
+        self._reading()
+        return self.inner.trace(filter, dn)
+
+    def __len__(self) -> int:
+        self._reading()
+        return len(self.inner)
+
+    def __contains__(self, dn: object) -> bool:
+        self._reading()
+        return dn in self.inner
+
+    def bind(self, dn: str = "", password: str | bytes = "") -> str:
+        self._reading()
+        return self.inner.bind(dn, password)
+
+    def bind_sasl(self, mechanism: str, credentials: bytes | None) -> str:
+        self._reading()
+        return self.inner.bind_sasl(mechanism, credentials)
+
+    # writing
+    def add(self, entry: Entry, *, new_root: bool = True) -> None:
+        self._writing()
+        self.inner.add(entry, new_root=new_root)
+        self._written("add", entry.dn)
+
+    def delete(self, dn: str) -> None:
+        self._writing()
+        self.inner.delete(dn)
+        self._written("delete", dn)
+
+    def modify(self, dn: str, changes: Iterable[Change]) -> None:
+        self._writing()
+        self.inner.modify(dn, changes)
+        self._written("modify", dn)
+
+    def modify_dn(self, dn: str, new_rdn: str, *, delete_old_rdn: bool = True,
+                  new_superior: str | None = None) -> str:
+        self._writing()
+        new = self.inner.modify_dn(dn, new_rdn, delete_old_rdn=delete_old_rdn,
+                                   new_superior=new_superior)
+        self._written("rename", dn, new)
         return new
 
+    def load(self, records: Iterable[object], *, source: str = "<entries>") -> int:
+        """Entries and LDIF records one by one through :meth:`add` and the other writes (so
+        each is logged or refused like a client's write)."""
+        from ..ldif import Record
 
-class _Consumer(EmbeddedDirectory):
-    """An embedded directory that pulls delivered changes before answering any read."""
+        count = 0
+        for rec in records:
+            count += 1
+            if isinstance(rec, Entry):
+                self.add(rec)
+            elif isinstance(rec, Record):
+                self._writing()
+                self.inner.apply(rec, source=source)
+                kind = rec.changetype or "add"
+                new = None
+                if kind in ("modrdn", "moddn") and rec.newrdn is not None:
+                    kind = "rename"
+                    parent = rec.newsuperior if rec.newsuperior is not None else \
+                        (dnlib.parent(rec.dn) or "")
+                    new = dnlib.join(rec.newrdn, parent) if parent else rec.newrdn
+                self._written(kind, rec.dn, new)
+            else:
+                raise TypeError(f"cannot load {type(rec).__name__}: give Entry or ldif.Record")
+        return count
 
-    lab: EmbeddedReplicationLab | None = None
 
-    def _pull(self) -> None:
-        if self.lab is not None:
-            self.lab._deliver()
+class _Provider(_Side):
+    """The provider: every write is logged with a CSN, as syncprov would."""
 
-    def search_dns(self, *args: Any, **kwargs: Any) -> list[str]:
-        self._pull()
-        return super().search_dns(*args, **kwargs)
+    def _written(self, kind: str, dn: str, new_dn: str | None = None) -> None:
+        entry = None
+        target = new_dn or dn
+        if kind != "delete" and target in self.inner:
+            entry = self.inner.get(target)
+        self.lab._logged(kind, dn, entry, new_dn)
 
-    def get(self, *args: Any, **kwargs: Any) -> Entry:
-        self._pull()
-        return super().get(*args, **kwargs)
 
-    def get_normalized(self, *args: Any, **kwargs: Any) -> Entry:
-        self._pull()
-        return super().get_normalized(*args, **kwargs)
+class _Consumer(_Side):
+    """The consumer: delivered changes are applied before any read (``len`` and ``in``
+    too); clients' writes are refused, as slapd's consumer refuses them (result 53)."""
 
-    def compare(self, *args: Any, **kwargs: Any) -> bool:
-        self._pull()
-        return super().compare(*args, **kwargs)
+    def _reading(self) -> None:
+        self.lab._deliver()
 
-    # A replica refuses writes from clients, as slapd's consumer does (result 53); the lab
-    # detaches itself (lab = None) while it applies replicated changes.
-    def _refuse(self) -> None:
-        if self.lab is not None:
-            raise OperationError("shadow context; no update referral: this consumer is a "
-                                 "read-only replica, write on the provider",
-                                 result="unwillingToPerform", code=53)
-
-    def add(self, *args: Any, **kwargs: Any) -> None:
-        self._refuse()
-        super().add(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> None:
-        self._refuse()
-        super().delete(*args, **kwargs)
-
-    def modify(self, *args: Any, **kwargs: Any) -> None:
-        self._refuse()
-        super().modify(*args, **kwargs)
-
-    def modify_dn(self, *args: Any, **kwargs: Any) -> str:
-        self._refuse()
-        return super().modify_dn(*args, **kwargs)
+    def _writing(self) -> None:
+        raise OperationError("shadow context; no update referral: this consumer is a "
+                             "read-only replica, write on the provider",
+                             result="unwillingToPerform", code=53)
 
 
 class EmbeddedReplicationLab(_Lab):
@@ -622,9 +741,9 @@ class EmbeddedReplicationLab(_Lab):
         self._csn: dict[str, dict[str, str]] = {"provider": {}, "consumer": {}}
         self._closed = False
 
-        provider = _Provider(lenient=True)
+        provider = EmbeddedDirectory(lenient=True)
         provider.load(records, source=str(resolved)[:80])
-        consumer = _Consumer(lenient=True)
+        consumer = EmbeddedDirectory(lenient=True)
         entries = list(provider.search("", "sub", "(objectClass=*)"))
         self.suffix = _suffix_of(entries)
         loaded = self._clock.next()
@@ -632,10 +751,11 @@ class EmbeddedReplicationLab(_Lab):
             self._csn["provider"][self._key(e.dn)] = loaded
         consumer.load(e.copy() for e in entries)  # the initial full copy ("refresh")
         self._csn["consumer"] = dict(self._csn["provider"])
-        self.provider_directory = Directory(provider, name="replication provider")
-        self.consumer_directory = Directory(consumer, name="replication consumer")
-        provider.lab = self
-        consumer.lab = self
+        self._consumer = consumer  # what replication writes to, past the consumer's refusal
+        self.provider_directory = Directory(_Provider(provider, self),
+                                            name="replication provider")
+        self.consumer_directory = Directory(_Consumer(consumer, self),
+                                            name="replication consumer")
         self.provider = self.provider_directory.connection()
         # A replica is read-only for clients: _Consumer refuses writes as slapd's consumer does.
         self.consumer = self.consumer_directory.connection()
@@ -671,17 +791,12 @@ class EmbeddedReplicationLab(_Lab):
             if not self._link or self._closed:
                 return
             now = time.monotonic()
-            consumer = self.consumer_directory.source
-            consumer.lab = None  # applying changes must not recurse into _deliver
-            try:
-                while self._delivered < len(self._log_records):
-                    record = self._log_records[self._delivered]
-                    if now - record.at < self.latency:
-                        break
-                    self._apply(consumer, record)
-                    self._delivered += 1
-            finally:
-                consumer.lab = self
+            while self._delivered < len(self._log_records):
+                record = self._log_records[self._delivered]
+                if now - record.at < self.latency:
+                    break
+                self._apply(self._consumer, record)
+                self._delivered += 1
 
     def _apply(self, consumer: EmbeddedDirectory, record: _LogRecord) -> None:
         csns = self._csn["consumer"]
@@ -756,8 +871,9 @@ class EmbeddedReplicationLab(_Lab):
 
 
 def replication_lab(source: str | os.PathLike[str] = "tiny", *, prefer: str = "slapd",
-                    announce: bool = True, **options: Any) -> ReplicationLab | \
-        EmbeddedReplicationLab:
+                    announce: bool = True, latency: float = 0.05, retry: int = 1,
+                    timeout: float = 15.0, schemas: Sequence[str] | None = None,
+                    check_schema: bool = True) -> ReplicationLab | EmbeddedReplicationLab:
     """A replication lab: real slapd when it can run here, else the embedded simulation.
 
     Parameters
@@ -768,9 +884,12 @@ def replication_lab(source: str | os.PathLike[str] = "tiny", *, prefer: str = "s
         ``"slapd"`` (real servers when possible) or ``"embedded"`` (always the simulation).
     announce
         Print one line saying which lab is used and why.
-    options
-        Passed to the chosen lab (``retry``/``timeout`` for slapd, ``latency`` for embedded;
-        options the other lab does not take are dropped).
+    latency
+        The simulation's delay (seconds) between a write and its arrival (see
+        :class:`EmbeddedReplicationLab`); real servers take the time they take.
+    retry, timeout, schemas, check_schema
+        The real lab's options (see :class:`ReplicationLab`); the simulation needs none.
+        Any other keyword is a ``TypeError``, as for any function.
 
     Returns
     -------
@@ -779,22 +898,20 @@ def replication_lab(source: str | os.PathLike[str] = "tiny", *, prefer: str = "s
 
     Examples
     --------
-    >>> lab = replication_lab("tiny", prefer="embedded", announce=False)
-    >>> lab.kind
-    'embedded'
+    >>> lab = replication_lab("tiny", prefer="embedded", announce=False, latency=0)
+    >>> lab.kind, lab.latency
+    ('embedded', 0)
     """
     if prefer not in ("slapd", "embedded"):
         raise LdapnbError(f"prefer must be 'slapd' or 'embedded', not {prefer!r}")
     lab: ReplicationLab | EmbeddedReplicationLab
     ok, why = slapd_can_replicate()
     if prefer == "slapd" and ok:
-        lab = ReplicationLab(source, **{k: v for k, v in options.items()
-                                        if k in ("retry", "timeout", "schemas",
-                                                 "check_schema")})
+        lab = ReplicationLab(source, retry=retry, timeout=timeout, schemas=schemas,
+                             check_schema=check_schema)
         reason = why
     else:
-        lab = EmbeddedReplicationLab(source, **{k: v for k, v in options.items()
-                                                if k in ("latency",)})
+        lab = EmbeddedReplicationLab(source, latency=latency)
         reason = why if prefer == "slapd" else "the simulation was asked for"
     if announce:
         print(f"Replication lab: {lab.description} ({reason}).")

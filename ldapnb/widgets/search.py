@@ -10,6 +10,7 @@ import ipywidgets as W
 
 from .. import filters
 from ..errors import FilterError, LdapnbError
+from ..sources.base import SCOPE_NAMES
 from ._common import Thin, display_frame, error_html
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ class SearchExplorer(Thin):
         bases = search_bases(directory)
         self.base = W.Dropdown(options=bases, value=directory.base if directory.base in bases
                                else (bases[0] if bases else None), description="Base")
-        self.scope = W.ToggleButtons(options=["base", "one", "sub"], value="sub",
+        self.scope = W.ToggleButtons(options=list(SCOPE_NAMES), value="sub",
                                      description="Scope")
         self.filter = W.Text(value=filter, description="Filter", continuous_update=True,
                              layout=W.Layout(width="90%"))
