@@ -348,18 +348,19 @@ class _Doctor:
             conn.open()
             conn.start_tls()
         except Exception as exc:
-            conn.unbind()
+            _unbind(conn)  # an unbind that fails must not hide why the handshake failed
             if tls_layer.error is not None:
                 raise tls_layer.error from exc
             raise
         from .sources._ldap3 import connection_socket
 
-        return connection_socket(conn), conn.unbind
+        return connection_socket(conn), lambda: _unbind(conn)
 
     def _ldap3_connection(self, context: ssl.SSLContext) -> tuple[Any, Any]:
         import ldap3
 
-        from .sources._ldap3 import context_tls
+        from .sources._budget import Budget
+        from .sources._ldap3 import context_tls, guard
 
         tls_layer = context_tls(context, self.host)
         server = ldap3.Server(self.host, port=self.port, use_ssl=self.scheme == "ldaps",
@@ -367,6 +368,8 @@ class _Doctor:
         conn = ldap3.Connection(server, auto_bind=ldap3.AUTO_BIND_NONE, read_only=True,
                                 receive_timeout=max(1, math.ceil(self.timeout)),
                                 auto_referrals=False)
+        # every answer within timeout (not only every read), typed errors for bad answers
+        guard(conn, Budget(self.host, self.port, timeout=self.timeout))
         return conn, tls_layer
 
     def _tls(self) -> None:
@@ -518,7 +521,8 @@ class _Doctor:
             ok = conn.search("", "(objectClass=*)", ldap3.BASE, attributes=["*", "+"])
             took = time.perf_counter() - began
             result = dict(conn.result or {})
-            response = [r for r in (conn.response or []) if r.get("type") == "searchResEntry"]
+            response = [r for r in (conn.response or []) if r.get("type") == "searchResEntry"
+                        and not r.get("dn")]  # the rootDSE's DN is empty; nothing else is it
         except Exception as exc:  # ldap3 raises many kinds; the doctor reports, never raises
             self._add(step, "fail", f"the server did not answer an LDAP search: {_reason(exc)}",
                       "the port is open but does not speak LDAP"
@@ -528,7 +532,7 @@ class _Doctor:
                 raise _Fatal("the server does not answer LDAP") from exc
             return
         finally:
-            conn.unbind()
+            _unbind(conn)
         if not ok or not response:
             self._add(step, "warn", f"the rootDSE could not be read anonymously "
                       f"({result.get('description', 'no entry')})",
@@ -601,7 +605,7 @@ class _Doctor:
                       "more", time.perf_counter() - began)
             return
         finally:
-            conn.unbind()
+            _unbind(conn)
         if bound:
             self._add(step, "pass", f"bound as {self.user}" + (f" (whoami: {who})" if who else ""),
                       seconds=took)
@@ -632,6 +636,14 @@ def _LdapError() -> type[Exception]:  # noqa: N802 - reads like an exception cla
     from ldap3.core.exceptions import LDAPException
 
     return LDAPException
+
+
+def _unbind(conn: Any) -> None:
+    """Unbind and close, quietly: the server may already have closed the connection (ldap3
+    then raises from sending the unbind, which once hid why a StartTLS handshake failed)."""
+    from .sources._ldap3 import close_quietly
+
+    close_quietly(conn)
 
 
 def _reason(exc: BaseException) -> str:

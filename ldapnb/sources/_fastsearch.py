@@ -776,6 +776,8 @@ class _FastSearch:
         self._decoded: dict[bytes, str] = {}
         self.outstanding: int | None = None
         self.received = 0
+        self.budget = getattr(conn, "_ldapnb_budget", None)  # see _ldap3.guard()
+        self.cookies: set[bytes] = set()
 
     # -- wire ---------------------------------------------------------------------------------
     def _unavailable(self, what: str, exc: BaseException | None = None) -> DirectoryUnavailable:
@@ -785,8 +787,12 @@ class _FastSearch:
             f"after {self.received} entries: the result is incomplete and was not returned; "
             "check that the server is running and reachable, then search again",
             host=server.host, port=server.port)
-        _ldap3.drop_stream(self.conn)  # the stream is in an unknown state: never reuse it
+        self._drop()
         return err
+
+    def _drop(self) -> None:
+        self.outstanding = None  # nothing to read to its end: the stream is closed
+        _ldap3.drop_stream(self.conn)  # the stream is in an unknown state: never reuse it
 
     def _malformed(self, exc: _Malformed, data: bytes | bytearray,
                    start: int) -> MalformedResponse:
@@ -795,7 +801,7 @@ class _FastSearch:
         server = self.conn.server
         err = _malformed_error(exc, data, start, server.host, server.port,
                                f" during a search of {self.base!r}", self.received)
-        _ldap3.drop_stream(self.conn)
+        self._drop()
         return err
 
     def _send(self, cookie: bytes | None) -> int:
@@ -812,7 +818,11 @@ class _FastSearch:
 
     def _recv(self) -> None:
         try:
-            chunk = self.sock.recv(_RECV)
+            chunk = self.sock.recv(_RECV) if self.budget is None else \
+                self.budget.recv(self.sock, _RECV)
+        except DirectoryUnavailable:  # a limit of the budget: it says which
+            self._drop()
+            raise
         except TimeoutError as exc:
             raise self._unavailable("no answer in time (receive timeout)", exc) from exc
         except (OSError, AttributeError) as exc:
@@ -825,6 +835,18 @@ class _FastSearch:
         """Read until the searchResDone of ``message_id``; entry message starts, references."""
         spans: list[tuple[int, int, int]] = []
         refs: list[str] = []
+        budget = self.budget
+        if budget is None:
+            return self._read_page(message_id, spans, refs)
+        budget.start(f"searching {self.base!r} (after {self.received} entries)")
+        try:
+            return self._read_page(message_id, spans, refs)
+        finally:
+            budget.end()
+
+    def _read_page(self, message_id: int, spans: list[tuple[int, int, int]],
+                   refs: list[str]) -> tuple[bytes, list[Any], list[str], _Done]:
+        budget = self.budget
         p = 0
         while True:
             data = self.pending
@@ -832,6 +854,12 @@ class _FastSearch:
                 end = _frame_end(data, p)
             except _Malformed as exc:
                 raise self._malformed(exc, data, p) from None
+            if budget is not None and end > p:
+                try:
+                    budget.check_size(end - p)
+                except DirectoryUnavailable:
+                    self._drop()
+                    raise
             if end < 0 or end > len(data):
                 self._recv()
                 continue
@@ -874,12 +902,23 @@ class _FastSearch:
 
     def pages(self) -> Iterator[RawPage]:
         paged = self.page_size > 0
+        budget = self.budget
+        if budget is not None:
+            budget.start_search()
         message_id = self._send(b"" if paged else None)
         try:
             while True:
                 data, spans, refs, done = self._receive_page(message_id)
                 more = paged and done.code == 0 and bool(done.cookie)
+                if more and done.cookie in self.cookies:
+                    self._drop()
+                    server = self.conn.server
+                    raise DirectoryUnavailable(
+                        _repeated_cookie(f"{server.host}:{server.port}", self.base,
+                                         self.received, done.cookie),
+                        host=server.host, port=server.port)
                 if more:  # slapd works on the next page while this one is decoded
+                    self.cookies.add(bytes(done.cookie or b""))
                     message_id = self._send(done.cookie)
                 page = self._page(data, spans, refs)
                 del data
@@ -888,10 +927,15 @@ class _FastSearch:
                                   self.base, self.size_limit, self.time_limit, self.received,
                                   page)
                 page.last = not more
+                held = budget.pause() if budget is not None else 0.0
                 yield page
+                if budget is not None:  # the caller's time between pages is not the server's
+                    budget.resume(held)
                 if not more:
                     return
         finally:
+            if budget is not None:
+                budget.end_search()
             if self.outstanding is not None:
                 self._abandon()
 
@@ -915,6 +959,15 @@ class _FastSearch:
         self.outstanding = None
 
 
+def _repeated_cookie(where: str, base: str, received: int, cookie: bytes | None) -> str:
+    shown = (cookie or b"")[:16]
+    return (f"{where} sent a paged-results cookie it had already sent ({shown!r}"
+            f"{'...' if len(cookie or b'') > 16 else ''}) during a search of {base!r}, after "
+            f"{received} entries: following it would repeat the same pages for ever (a server "
+            "bug, or a hostile server), so the search was stopped and its incomplete answer "
+            "not returned; search with page_size=0 (no paging) or a narrower filter")
+
+
 # -- the public, slow path: ldap3's own search -------------------------------------------------
 def _slow_pages(conn: Connection, base: str, scope: int, filter: str, attributes: list[str],
                 page_size: int, size_limit: int, time_limit: int) -> Iterator[RawPage]:
@@ -926,11 +979,17 @@ def _slow_pages(conn: Connection, base: str, scope: int, filter: str, attributes
     names: list[str] = []
     seen: set[str] = set()
     received = 0
+    budget = getattr(conn, "_ldapnb_budget", None)  # see _ldap3.guard(): each page in time
+    if budget is not None:
+        budget.start_search()
+    cookies: set[bytes] = set()
     while True:
         kwargs: dict[str, Any] = {}
         if cookie is not None:
             kwargs.update(paged_size=page_size, paged_cookie=cookie)
         try:
+            if budget is not None:
+                budget.searching = True
             conn.search(base, filter, search_scope=scope_name,
                         attributes=attributes or ["*"], size_limit=size_limit,
                         time_limit=time_limit, **kwargs)
@@ -938,6 +997,8 @@ def _slow_pages(conn: Connection, base: str, scope: int, filter: str, attributes
         except LDAPOperationResult as exc:
             result = {"result": exc.result, "description": exc.description,
                       "dn": exc.dn or "", "message": exc.message or "", "referrals": None}
+        except LdapnbError:
+            raise
         except LDAPCommunicationError as exc:
             server = conn.server
             raise DirectoryUnavailable(
@@ -948,6 +1009,9 @@ def _slow_pages(conn: Connection, base: str, scope: int, filter: str, attributes
             if "filter" in type(exc).__name__.lower():
                 raise FilterError(str(exc), filter=filter) from exc
             raise OperationError(f"search of {base!r} failed: {exc}") from exc
+        finally:
+            if budget is not None:
+                budget.searching = False
         dns: list[str] = []
         cols: dict[str, list[Any]] = {}
         refs: list[str] = []
@@ -981,8 +1045,19 @@ def _slow_pages(conn: Connection, base: str, scope: int, filter: str, attributes
                           list(result.get("referrals") or ()), base, size_limit, time_limit,
                           received, page)
         more = cookie is not None and bool(next_cookie)
+        if more and next_cookie in cookies:
+            server = conn.server
+            _ldap3.drop_stream(conn)
+            raise DirectoryUnavailable(
+                _repeated_cookie(f"{server.host}:{server.port}", base, received, next_cookie),
+                host=server.host, port=server.port)
+        if more:
+            cookies.add(bytes(next_cookie or b""))
         page.last = not more
+        held = budget.pause() if budget is not None else 0.0
         yield page
+        if budget is not None:
+            budget.resume(held)
         if not more:
             return
         cookie = next_cookie

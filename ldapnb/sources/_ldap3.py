@@ -47,6 +47,7 @@ from ldap3.strategy.base import BaseStrategy
 from ldap3.strategy.mockSync import MockSyncStrategy
 from ldap3.strategy.sync import SyncStrategy
 from pyasn1.codec.ber import decoder
+from pyasn1.error import PyAsn1Error
 from pyasn1.type.univ import OctetString
 
 from .. import filters as flt
@@ -54,9 +55,11 @@ from .. import oids
 from ..entry import Entry, Value
 from ..errors import (
     BindError,
+    DirectoryUnavailable,
     FilterError,
     LdapnbError,
     LimitExceeded,
+    MalformedResponse,
     TlsError,
 )
 from ..results import result_for_error
@@ -551,7 +554,7 @@ def embedded_connection(
 PINNED_LDAP3 = "2.9.1"
 LDAP3_VERSION: str = getattr(_ldap3_module, "__version__", "unknown")
 
-__all__ += ["fast_path_available", "PINNED_LDAP3", "LDAP3_VERSION"]
+__all__ += ["fast_path_available", "PINNED_LDAP3", "LDAP3_VERSION", "guard"]
 
 
 def fast_path_available(conn: Connection) -> bool:
@@ -588,6 +591,130 @@ def drop_stream(conn: Connection) -> None:
         conn.strategy.close()
     except Exception:  # noqa: BLE001,S110 - closing a dead socket may fail in many ways
         pass
+
+
+#: The final response type of each request type (RFC 4511), as ldap3 names them.
+_FINAL_RESPONSE = {
+    "bindRequest": "bindResponse", "searchRequest": "searchResDone",
+    "modifyRequest": "modifyResponse", "addRequest": "addResponse", "delRequest": "delResponse",
+    "modDNRequest": "modDNResponse", "compareRequest": "compareResponse",
+    "extendedReq": "extendedResp",
+}
+_INTERIM_RESPONSE = {"searchRequest": ("searchResEntry", "searchResRef")}
+_DOING = {"bindRequest": "binding", "searchRequest": "searching",
+          "extendedReq": "waiting for an extended operation's answer",
+          "modifyRequest": "modifying", "addRequest": "adding", "delRequest": "deleting",
+          "modDNRequest": "renaming", "compareRequest": "comparing"}
+
+
+def guard(conn: Connection, budget: Any) -> Connection:
+    """Make ldap3's synchronous reader of ``conn`` keep to ``budget``
+    (:class:`ldapnb.sources._budget.Budget`) and answer only in ldapnb's errors.
+
+    ldap3 2.9.1 waits ``receive_timeout`` per read, for ever in all, and trusts whatever
+    length a message declares; its decoders trust inner lengths (a short one truncates a
+    value silently) and raise ``RecursionError``, ``TypeError`` ... on malformed answers; it
+    takes a final response of the wrong type (a searchResDone to a bind) for the answer.
+    With this:
+
+    * every answer must be complete within ``budget.timeout`` (each page of a paged search
+      within it, the whole search within ``budget.search_timeout``);
+    * a message declaring more than ``budget.max_message_size`` bytes is refused at once;
+    * every message is checked to be well-formed BER before ldap3 decodes it
+      (:func:`ldapnb.sources._budget.check_ber`: lengths, nesting depth);
+    * a malformed answer is a :class:`~ldapnb.errors.MalformedResponse`, one of the wrong
+      type a ``DirectoryUnavailable``, and the connection is closed (its stream is in an
+      unknown state).
+
+    The budget is kept as ``conn._ldapnb_budget`` for the fast reader.  Connections with a
+    DIGEST-MD5 integrity layer keep ldap3's reader (its framing differs) with the other
+    checks.  Returns ``conn``.
+    """
+    from ._budget import BerError, check_ber, message_id_of
+
+    strategy = conn.strategy
+    if not isinstance(strategy, SyncStrategy) or isinstance(strategy, MockSyncStrategy):
+        return conn
+    original_receiving = strategy.receiving
+    original_get_response = strategy._get_response
+    compute_size = BaseStrategy.compute_ldap_message_size
+
+    def malformed(what: str, data: bytes, offset: int | None) -> MalformedResponse:
+        msg_id = message_id_of(data) if data else None
+        which = f"message {msg_id}" if msg_id is not None else "a message"
+        where = f", byte {offset}" if offset is not None else ""
+        return MalformedResponse(
+            f"{budget.where} sent a malformed answer while {budget.doing}: {which}{where}: "
+            f"{what}. Nothing of it was returned and the connection was closed; the server, "
+            "or something between, sent bytes that are not valid LDAP (RFC 4511)",
+            message_id=msg_id, offset=offset, host=budget.host, port=budget.port)
+
+    def receiving() -> list[bytes]:
+        if getattr(conn, "_digest_md5_kis", None) and not conn.sasl_in_progress:
+            return original_receiving()
+        messages: list[bytes] = []
+        unprocessed = b""
+        while True:
+            data = budget.recv(conn.socket, strategy.socket_size)
+            if not data:  # the server closed: ldap3 reports what came, or a terminated session
+                return messages
+            unprocessed += data
+            while True:
+                size = compute_size(unprocessed)
+                if size == -1:
+                    break
+                if unprocessed[0] != 0x30:
+                    raise malformed(f"a message starting with tag 0x{unprocessed[0]:02x}, not "
+                                    "an LDAPMessage (a SEQUENCE, 0x30)", b"", 0)
+                budget.check_size(size)
+                if len(unprocessed) < size:
+                    break
+                message = unprocessed[:size]
+                try:
+                    check_ber(message)  # ldap3's decoders trust every inner length
+                except BerError as exc:
+                    raise malformed(exc.what, message, exc.offset) from None
+                messages.append(message)
+                unprocessed = unprocessed[size:]
+                if not unprocessed:
+                    return messages
+
+    def get_response(message_id: int, timeout: Any) -> Any:
+        request = strategy._outstanding.get(message_id) or {}
+        kind = request.get("type", "")
+        budget.start(_DOING.get(kind, "waiting for an answer"))
+        try:
+            responses = original_get_response(message_id, timeout)
+        except LdapnbError:
+            drop_stream(conn)
+            raise
+        except (RecursionError, TypeError, ValueError, IndexError, KeyError, AttributeError,
+                UnicodeError, OverflowError, PyAsn1Error) as exc:
+            drop_stream(conn)
+            raise malformed(f"ldap3 could not decode it ({type(exc).__name__}: "
+                            f"{str(exc)[:200]})", b"", None) from exc
+        finally:
+            budget.end()
+        if isinstance(responses, list) and len(responses) >= 2 and kind in _FINAL_RESPONSE:
+            final = responses[-2].get("type") if isinstance(responses[-2], dict) else None
+            allowed = (_FINAL_RESPONSE[kind], *_INTERIM_RESPONSE.get(kind, ()),
+                       "intermediateResponse")
+            wrong = [r.get("type") for r in responses[:-2] if isinstance(r, dict)
+                     and r.get("type") not in allowed]
+            if final != _FINAL_RESPONSE[kind] or wrong:
+                drop_stream(conn)
+                raise DirectoryUnavailable(
+                    f"{budget.where} answered a {kind} with "
+                    f"{final if final != _FINAL_RESPONSE[kind] else wrong[0]}, not a "
+                    f"{_FINAL_RESPONSE[kind]}: that is not an answer to the request (a bind "
+                    "answered so does not count as bound); the connection was closed",
+                    host=budget.host, port=budget.port)
+        return responses
+
+    strategy.receiving = receiving
+    strategy._get_response = get_response
+    conn._ldapnb_budget = budget
+    return conn
 
 
 def close_quietly(conn: Any) -> None:

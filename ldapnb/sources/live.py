@@ -60,6 +60,7 @@ from ..errors import (
 )
 from ..results import bind_message, error_for_result
 from ..tls import certificate_names, name_matches
+from ._budget import DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_SEARCH_TIMEOUT, Budget
 from .base import scope_name
 
 if TYPE_CHECKING:
@@ -328,11 +329,19 @@ class LiveSource:
         ``"anonymous"``, ``"simple"``, ``"sasl"`` or ``"ntlm"`` (Active Directory; needs MD4);
         inferred from the other arguments when None.
     timeout : float
-        Seconds for connecting and for each operation's answer.
+        Seconds for connecting, and for each answer to be complete (a bind, a read, one page
+        of a search): a limit on the whole answer, not only on each read from the socket.
     page_size : int
         Entries per page of a paged search (RFC 2696); 0 turns paging off.
     client_cert, client_key : str, optional
         A TLS client certificate and its key (for SASL EXTERNAL).
+    search_timeout : float or None
+        Seconds one whole search (all its pages) may take; time the caller spends between
+        pages does not count.  None: no limit.  Default 3600.
+    max_message_size : int
+        The most bytes one LDAP message from the server may declare (default 256 MiB, room
+        for the biggest real entries; see :mod:`ldapnb.sources._budget`).  A bigger
+        declaration is refused before it is read.
 
     Raises
     ------
@@ -363,6 +372,8 @@ class LiveSource:
         page_size: int = 1000,
         client_cert: str | os.PathLike[str] | None = None,
         client_key: str | os.PathLike[str] | None = None,
+        search_timeout: float | None = DEFAULT_SEARCH_TIMEOUT,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     ) -> None:
         self.url = url
         self.scheme, self.host, self.port, self.url_base = _parse_url(url)
@@ -376,7 +387,18 @@ class LiveSource:
         self.writable = writable
         self.sasl_mechanism = sasl_mechanism.upper() if sasl_mechanism else None
         self.authentication = self._authentication(authentication)
+        if not timeout or timeout <= 0:
+            raise DirectoryUnavailable(f"timeout must be a positive number of seconds, not "
+                                       f"{timeout!r}")
+        if search_timeout is not None and search_timeout <= 0:
+            raise DirectoryUnavailable(f"search_timeout must be a positive number of seconds "
+                                       f"(or None: no limit), not {search_timeout!r}")
+        if max_message_size < 1024:
+            raise DirectoryUnavailable(f"max_message_size must be at least 1024 bytes, not "
+                                       f"{max_message_size!r}")
         self.timeout = timeout
+        self.search_timeout = search_timeout
+        self.max_message_size = max_message_size
         if page_size < 0:
             raise ValueError("page_size must be 0 (no paging) or more")
         self.page_size = page_size
@@ -555,6 +577,7 @@ class LiveSource:
                               auto_range=False, receive_timeout=_seconds(self.timeout),
                               raise_exceptions=False, check_names=False,
                               return_empty_attributes=False, **options)
+        self._guard(conn)
         step = "connecting"
         try:
             conn.open(read_server_info=False)
@@ -578,7 +601,8 @@ class LiveSource:
         except LdapnbError:
             _quietly_close(conn)
             raise
-        except (LDAPException, OSError) as exc:
+        except (LDAPException, OSError, RecursionError, TypeError, ValueError, IndexError,
+                KeyError) as exc:  # the last ones: a malformed answer ldap3 could not decode
             _quietly_close(conn)
             raise self._connect_error(exc, step) from exc
         finally:
@@ -586,6 +610,14 @@ class LiveSource:
             conn.forget_secrets()
             conn.sasl_credentials = None  # type: ignore[assignment]
         return conn
+
+    def _guard(self, conn: ldap3.Connection) -> None:
+        """Every answer on ``conn`` within this source's limits (see ``_budget``)."""
+        from ._ldap3 import guard
+
+        guard(conn, Budget(self.host, self.port, timeout=self.timeout,
+                           search_timeout=self.search_timeout,
+                           max_message_size=self.max_message_size))
 
     def _check_mechanism(self, conn: ldap3.Connection) -> None:
         from ldap3 import BASE
@@ -673,6 +705,7 @@ class LiveSource:
         conn = SafeConnection(server, user=user, password=password, read_only=not writable,
                               auto_referrals=False, receive_timeout=_seconds(self.timeout),
                               raise_exceptions=raise_exceptions)
+        self._guard(conn)
         self._tls = tls
         try:
             conn.open(read_server_info=False)
@@ -766,7 +799,20 @@ class LiveSource:
             raise _communication_error(exc, self.host, self.port, doing) from exc
         for item in conn.response or ():
             if item.get("type") == "searchResEntry":
+                if dn == "" and item.get("dn"):
+                    self.close()
+                    raise DirectoryUnavailable(
+                        f"{_host_for_url(self.host)}:{self.port} answered a read of the "
+                        f"rootDSE with the entry {item.get('dn')!r}, not the rootDSE (whose DN "
+                        "is empty): the answer cannot be trusted; the connection was closed",
+                        host=self.host, port=self.port)
                 return self._entry(item["dn"], item["raw_attributes"], schema=False)
+        result = conn.result or {}
+        code = result.get("result")
+        if isinstance(code, int) and code not in (0, 32, 50):
+            # noSuchObject, insufficientAccessRights: no such entry for this user; anything
+            # else (busy, unavailable, a referral ...) must not pass for "no entry"
+            raise _result_error(result, doing, dn=dn)
         return None
 
     def _entry(self, dn: str, raw: dict[str, list[bytes]], *, schema: bool = True) -> Entry:
@@ -784,6 +830,12 @@ class LiveSource:
         if base or scope == "base":
             return [(base, scope)]
         ncs = self.naming_contexts
+        if not ncs:
+            raise OperationError(
+                f"no search base given and {_host_for_url(self.host)}:{self.port} lists no "
+                "naming contexts in its rootDSE (it may hide them from this user): pass "
+                "base=, or put it in the URL (ldap://host/dc=example,dc=org)",
+                result="noSuchObject", code=32)
         if scope == "one":
             return [(nc, "base") for nc in ncs]
         return [(nc, "sub") for nc in ncs]
