@@ -79,6 +79,19 @@ def test_system_store_does_not_trust_a_private_ca(server):
     assert "pass ca_file=" in report["chain trusted"].hint
 
 
+@pytest.mark.parametrize("scheme", ["ldap", "ldaps"])
+def test_untrusted_private_ca_reads_the_same_over_starttls_and_ldaps(server, scheme):
+    """Issue 10 section 6: StartTLS without ca_file said 'Bad file descriptor ... try again'
+    (ldap3 raised from unbinding the connection whose handshake had failed, hiding why)."""
+    report = diagnose(server.urls[scheme], user=server.rootdn, password=server.rootpw)
+    step = report["chain trusted"]
+    assert report.failed == ["chain trusted"], str(report)
+    assert "not trusted by the system's CA store" in step.detail
+    assert "certificate signed by an unknown CA" in step.hint and "pass ca_file=" in step.hint
+    assert "descriptor" not in str(report) and "try again" not in step.hint
+    assert report["bind"].status == "skip"  # never a password over an unverified connection
+
+
 def test_closed_port_fails_tcp_with_the_firewall_hint_and_skips_the_rest():
     port = _free_port()
     report = diagnose(f"ldaps://127.0.0.1:{port}", timeout=2)

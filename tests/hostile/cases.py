@@ -47,10 +47,6 @@ class Case:
     expect: str | dict[str, str] = "error"
     on_connect: Callable[[Session], None] | None = None
     warns: bool = False  # a correct answer comes with a warning (referrals)
-    #: targets on which the fast BER decoder is known to return a wrong answer; its bounds
-    #: checks are the "wire" branch's work (issue 10 section 3).  The test is a strict xfail
-    #: there, so it fails loudly (XPASS) once that work is merged, and the mark must go.
-    decoder_gap: frozenset[str] = frozenset()
     options: dict[str, Any] = field(default_factory=dict)
 
     def expected(self, target: str) -> str:
@@ -93,8 +89,6 @@ def _all_entries(s: Session, req: Request) -> bytes:
         return entry(req.message_id, "", ROOT_DSE)
     return b"".join(entry(req.message_id, dn, a) for dn, a in s.matches(req))
 
-
-FAST_PATH = frozenset({"search", "entries", "search_chunks", "snapshot"})
 
 # the search-only misbehaviours leave binds and rootDSE reads alone: a correct answer there
 SEARCH_ONLY = {"connect": "ok", "diagnose": "ok", "rootdse": "ok"}
@@ -287,7 +281,7 @@ def _entry_with_value_length(mid: int, delta: int) -> bytes:
     return message(mid, op) + result(mid, SEARCH_DONE)
 
 
-@case("length", expect={"connect": "ok", "*": "error"}, decoder_gap=FAST_PATH)
+@case("length", expect={"connect": "ok", "*": "error"})
 def value_overruns(s: Session, req: Request) -> None:
     if req.op != SEARCH_REQUEST:
         return s.normal(req)
@@ -295,7 +289,7 @@ def value_overruns(s: Session, req: Request) -> None:
     s.hold()
 
 
-@case("length", expect={"connect": "ok", "*": "error"}, decoder_gap=FAST_PATH)
+@case("length", expect={"connect": "ok", "*": "error"})
 def value_underruns(s: Session, req: Request) -> None:
     if req.op != SEARCH_REQUEST:
         return s.normal(req)
@@ -386,7 +380,7 @@ def deep_nesting_in_controls(s: Session, req: Request) -> None:
     s.hold()
 
 
-@case("nesting", expect={"connect": "ok", "*": "error"}, decoder_gap=FAST_PATH - {"snapshot"})
+@case("nesting", expect={"connect": "ok", "*": "error"})
 def deep_nesting_in_entry(s: Session, req: Request) -> None:
     if req.op != SEARCH_REQUEST:
         return s.normal(req)
@@ -567,7 +561,7 @@ def non_utf8_dn(s: Session, req: Request) -> None:
            + result(req.message_id, SEARCH_DONE))
 
 
-@case("entry", expect={"connect": "ok", "*": "error"}, decoder_gap=FAST_PATH - {"snapshot"})
+@case("entry", expect={"connect": "ok", "*": "error"})
 def non_utf8_attribute_name(s: Session, req: Request) -> None:
     if req.op != SEARCH_REQUEST:
         return s.normal(req)

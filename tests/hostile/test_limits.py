@@ -14,7 +14,7 @@ from hostile_server import BASE, ENTRIES, SEARCH_REQUEST, HostileServer, Request
 from ldapnb import Directory
 from ldapnb.errors import DirectoryUnavailable
 from ldapnb.sources._budget import DEFAULT_MAX_MESSAGE_SIZE, Budget, check_ber
-from ldapnb.sources._ldap3 import raw_search
+from ldapnb.sources._fastsearch import raw_search
 
 EXPECTED = sorted(dn.lower() for dn, _ in ENTRIES)
 
