@@ -23,6 +23,7 @@ from typing import Any
 
 BASE = "dc=example,dc=com"
 PAGED = "1.2.840.113556.1.4.319"
+STARTTLS = "1.3.6.1.4.1.1466.20037"
 NOTICE_OF_DISCONNECTION = "1.3.6.1.4.1.1466.20036"
 
 #: The directory the server holds: what a correct answer to ``(objectClass=*)`` under BASE is.
@@ -265,6 +266,24 @@ class Session:
                 break
         raise Closed
 
+    def wait_for_bytes(self) -> bytes:
+        """Whatever the client sends next (a TLS ClientHello ...), once some has come."""
+        while True:
+            if self.buffer:
+                data, self.buffer = self.buffer, b""
+                return data
+            try:
+                chunk = self.sock.recv(65536)
+            except TimeoutError:
+                if self.server.stopping.is_set():
+                    raise Closed from None
+                continue
+            except OSError as exc:
+                raise Closed from exc
+            if not chunk:
+                raise Closed
+            self.buffer += chunk
+
     def read_request(self) -> Request:
         while True:
             if len(self.buffer) >= 2:
@@ -305,7 +324,10 @@ class Session:
         if req.op == SEARCH_REQUEST:
             kind = req.kind
             if kind == "rootdse":
-                return entry(mid, "", ROOT_DSE) + result(mid, SEARCH_DONE)
+                dse = dict(ROOT_DSE)
+                if self.server.offer_starttls:
+                    dse["supportedExtension"] = [STARTTLS.encode()]
+                return entry(mid, "", dse) + result(mid, SEARCH_DONE)
             if kind == "schema":
                 return result(mid, SEARCH_DONE, 32, diagnostic="no subschema here")
             return self.search_answer(req, message_id=mid)
@@ -382,6 +404,7 @@ class HostileServer:
     phase: str = "search"
     lifetime: float = 20.0
     on_connect: Callable[[Session], None] | None = None
+    offer_starttls: bool = False  # the rootDSE lists StartTLS (answering it is misbehaving)
     port: int = 0
     hits: int = 0
     requests: list[str] = field(default_factory=list)
