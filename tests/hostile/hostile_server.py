@@ -422,7 +422,7 @@ class HostileServer:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", 0))
         listener.listen(16)
-        listener.settimeout(0.05)
+        listener.settimeout(0.01)
         self._listener = listener
         self.port = listener.getsockname()[1]
         self.deadline = time.monotonic() + self.lifetime
@@ -456,7 +456,13 @@ class HostileServer:
                 pass
 
     def stop(self) -> None:
+        """Stop now: every socket is shut down (waking the threads), every thread joined."""
         self.stopping.set()
+        for sock in list(self._sockets):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         for thread in list(self._threads):
             thread.join(timeout=2)
 

@@ -25,7 +25,7 @@ from ldapnb.errors import LdapnbError
 #: Seconds ldapnb may wait for one answer (``timeout=``): connect, bind, one page, a read.
 TIMEOUT = 0.25
 #: Seconds a whole search (all its pages) may wait for the server (``search_timeout=``).
-SEARCH_TIMEOUT = 1.0
+SEARCH_TIMEOUT = 0.6
 #: Every case must be over within this many seconds, whatever the server does.
 BOUND = 2 * TIMEOUT + SEARCH_TIMEOUT + 1.5
 #: The correct answer to ``(objectClass=*)`` under BASE.
