@@ -4,8 +4,10 @@ A socket timeout bounds one read; a server that trickles a byte just before each
 out, or declares a 2 GiB message and sends it slowly, would hold a caller for ever.  A budget
 bounds whole operations instead:
 
-* every answer (connect, bind, a read of the rootDSE, one page of a search) must be complete
-  within ``timeout`` seconds of starting to wait for it;
+* every message of an answer (a bind's result, an entry, a search's result) must be
+  complete within ``timeout`` seconds of starting to wait for it (of the request, or of the
+  previous message): a silent server or a trickled message is stopped, a big answer that
+  keeps coming message by message is not;
 * a whole search, all its pages, may wait for the server ``search_timeout`` seconds in total
   (time spent by the caller between pages does not count);
 * no single LDAP message may declare more than ``max_message_size`` bytes.
@@ -174,6 +176,12 @@ class Budget:
         self.deadline = time.monotonic() + self.timeout
         self.doing = doing
 
+    def progress(self) -> None:
+        """A whole message arrived: the next one has ``timeout`` again (so a big answer that
+        keeps coming is not cut, while a trickled message still is)."""
+        if self.deadline is not None:
+            self.deadline = time.monotonic() + self.timeout
+
     def end(self) -> None:
         self.deadline, self.doing = self._stack.pop() if self._stack else (None, self.doing)
 
@@ -241,7 +249,7 @@ class Budget:
     def _late(self) -> DirectoryUnavailable:
         return DirectoryUnavailable(
             f"no answer from {self.where} within timeout={self.timeout:g} s while {self.doing} "
-            "(ldapnb's limit for one answer, not only for one read): the server is too slow, "
+            "(ldapnb's limit for each message, not only for one read): the server is too slow, "
             "or sends its answer a little at a time; the connection was closed. Raise timeout= "
             "if the server is just slow", host=self.host, port=self.port)
 

@@ -873,6 +873,8 @@ class _FastSearch:
                                         f"{exc.message_id})") from None
             except _Malformed as exc:
                 raise self._malformed(exc, data, p) from None
+            if budget is not None:  # a whole message came: the next one has timeout again
+                budget.progress()
             if done is not None:
                 page = bytes(data[:end])
                 del self.pending[:end]

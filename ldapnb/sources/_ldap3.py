@@ -675,6 +675,7 @@ def guard(conn: Connection, budget: Any) -> Connection:
                 except BerError as exc:
                     raise malformed(exc.what, message, exc.offset) from None
                 messages.append(message)
+                budget.progress()  # a whole message came: the next one has timeout again
                 unprocessed = unprocessed[size:]
                 if not unprocessed:
                     return messages

@@ -329,8 +329,9 @@ class LiveSource:
         ``"anonymous"``, ``"simple"``, ``"sasl"`` or ``"ntlm"`` (Active Directory; needs MD4);
         inferred from the other arguments when None.
     timeout : float
-        Seconds for connecting, and for each answer to be complete (a bind, a read, one page
-        of a search): a limit on the whole answer, not only on each read from the socket.
+        Seconds for connecting, and for each message of an answer to be complete (a bind's
+        result, each entry of a search): a limit on the whole message, not only on each read
+        from the socket, so a server trickling bytes is stopped.
     page_size : int
         Entries per page of a paged search (RFC 2696); 0 turns paging off.
     client_cert, client_key : str, optional

@@ -138,3 +138,25 @@ def test_hostile_server(case: Case, target: str, tmp_path: Path) -> None:
 def test_there_are_at_least_40_misbehaviours() -> None:
     assert len(CASES) >= 40
     assert len({c.name for c in CASES}) == len(CASES)
+
+
+#: the classes that attack how an answer is decoded (the others attack searches, or time,
+#: which the matrix above covers on every phase)
+DECODING = ("garbage", "message id", "wrong type", "truncation", "length", "nesting",
+            "unsolicited", "result")
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.kind in DECODING],
+                         ids=[c.name for c in CASES if c.kind in DECODING])
+def test_hostile_extended_response(case: Case) -> None:
+    """The decoding misbehaviours as the answer to StartTLS (an extended operation): this
+    server cannot do TLS, so the only right outcome is a typed error, in time."""
+    with HostileServer(case.misbehave or (lambda s, r: s.normal(r)), phase="extended",
+                       on_connect=case.on_connect, offer_starttls=True,
+                       lifetime=BOUND + 5) as server:
+        began = time.monotonic()
+        with pytest.raises(LdapnbError) as info:
+            Directory.connect(server.url, start_tls=True, timeout=TIMEOUT)
+        took = time.monotonic() - began
+    assert str(info.value)
+    assert took < BOUND, f"{case.name}: {took:.1f} s (bound {BOUND} s)"

@@ -9,7 +9,17 @@ import pandas  # noqa: F401 - imported before any clock starts (a search imports
 import pyarrow  # noqa: F401
 import pytest
 from cases import fresh_cookie_forever, repeated_cookie_forever
-from hostile_server import BASE, ENTRIES, SEARCH_REQUEST, HostileServer, Request, Session, entry
+from hostile_server import (
+    BASE,
+    ENTRIES,
+    SEARCH_DONE,
+    SEARCH_REQUEST,
+    HostileServer,
+    Request,
+    Session,
+    entry,
+    result,
+)
 
 from ldapnb import Directory
 from ldapnb.errors import DirectoryUnavailable
@@ -126,3 +136,25 @@ def _nest(depth: int) -> bytes:
                          bytes((0x80 | ((n.bit_length() + 7) // 8),))
                          + n.to_bytes((n.bit_length() + 7) // 8, "big")) + out
     return out
+
+
+def _many_slow_entries(s: Session, req: Request) -> None:
+    """A correct answer whose entries come 0.15 s apart: 0.6 s in all, more than timeout."""
+    if req.op != SEARCH_REQUEST:
+        return s.normal(req)
+    for dn, attrs in s.matches(req):
+        s.send(entry(req.message_id, dn, attrs))
+        time.sleep(0.15)
+    s.send(result(req.message_id, SEARCH_DONE))
+
+
+@pytest.mark.parametrize("fast", [True, False])  # the fast reader, ldap3's reader
+def test_a_big_answer_that_keeps_coming_is_not_cut(fast):
+    """timeout bounds each message, not the whole answer: a long answer whose messages
+    keep coming (a big non-paged search on a slow link) is not cut."""
+    with HostileServer(_many_slow_entries, phase="search") as server:
+        d = Directory.connect(server.url, timeout=0.25, page_size=0)
+        conn = d.source._connection()
+        pages = list(raw_search(conn, BASE, "sub", "(objectClass=*)", None, page_size=0,
+                                fast=fast))
+    assert sorted(dn.lower() for page in pages for dn in page.dns) == EXPECTED
