@@ -1,4 +1,4 @@
-"""ldapnb against a hostile LDAP server: every misbehaviour of ``cases.py`` pointed at every
+"""ldapnb against a hostile LDAP server: every misbehaviour of ``hostile_cases.py`` pointed at every
 public way in (``Directory.connect`` with a bind, ``search``, ``entries``, ``search_chunks``,
 ``snapshot``, ``ldapnb.diagnose``, and ldap3's own search path through the rootDSE read).
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cases import CASES, Case
+from hostile_cases import CASES, Case
 from hostile_server import BASE, ENTRIES, HostileServer
 
 from ldapnb import Directory

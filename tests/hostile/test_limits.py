@@ -8,7 +8,7 @@ import time
 import pandas  # noqa: F401 - imported before any clock starts (a search imports them)
 import pyarrow  # noqa: F401
 import pytest
-from cases import fresh_cookie_forever, repeated_cookie_forever
+from hostile_cases import fresh_cookie_forever, repeated_cookie_forever
 from hostile_server import (
     BASE,
     ENTRIES,
