@@ -202,8 +202,10 @@ class Directory:
             StartTLS on ``ldap://``; allow a password in clear over plain ``ldap://``
             (refused by default); allow writes (read-only by default).
         **options
-            ``sasl_mechanism``, ``authentication``, ``timeout``, ``page_size``,
-            ``tls_server_name``, ``client_cert``, ``client_key`` ...
+            ``sasl_mechanism``, ``authentication``, ``timeout`` (seconds for each message of
+            an answer), ``search_timeout`` (seconds for a whole search, all pages; default
+            3600), ``max_message_size`` (bytes one message may declare; default 256 MiB),
+            ``page_size``, ``tls_server_name``, ``client_cert``, ``client_key`` ...
 
         Raises
         ------

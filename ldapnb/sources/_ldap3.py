@@ -617,8 +617,8 @@ def guard(conn: Connection, budget: Any) -> Connection:
     takes a final response of the wrong type (a searchResDone to a bind) for the answer.
     With this:
 
-    * every answer must be complete within ``budget.timeout`` (each page of a paged search
-      within it, the whole search within ``budget.search_timeout``);
+    * every message of an answer must be complete within ``budget.timeout`` of waiting for
+      it (a trickled message is stopped), a whole search within ``budget.search_timeout``;
     * a message declaring more than ``budget.max_message_size`` bytes is refused at once;
     * every message is checked to be well-formed BER before ldap3 decodes it
       (:func:`ldapnb.sources._budget.check_ber`: lengths, nesting depth);
