@@ -486,6 +486,29 @@ def bind_request_bytes(user: str, password: str, message_id: int = 1) -> bytes:
     return bytes(encoder.encode(message))
 
 
+def search_request_bytes(base: str, filter: str, attributes: list[str], *, scope: int = 0,
+                         message_id: int = 1) -> bytes:
+    """The BER bytes of a searchRequest as ldap3 builds it (for CLDAP's "LDAP ping", which
+    goes over UDP and so cannot use an ldap3 connection).
+
+    Examples
+    --------
+    >>> search_request_bytes("", "(objectClass=*)", ["1.1"])[:1].hex()   # an LDAPMessage
+    '30'
+    """
+    from ldap3.operation.search import search_operation
+    from ldap3.protocol.rfc4511 import LDAPMessage, MessageID, ProtocolOp
+    from pyasn1.codec.ber import encoder
+
+    request = search_operation(base, filter, scope, 0, attributes, 0, 0, False,
+                               auto_escape=False, auto_encode=False, schema=None,
+                               validator=None, check_names=False)
+    message = LDAPMessage()
+    message["messageID"] = MessageID(message_id)
+    message["protocolOp"] = ProtocolOp().setComponentByName("searchRequest", request)
+    return bytes(encoder.encode(message))
+
+
 def embedded_connection(
     directory: Servable,
     user: str | None = None,

@@ -182,19 +182,10 @@ def cldap_request(domain: str, message_id: int = 1) -> bytes:
     >>> cldap_request("contoso.test")[:1].hex()   # an LDAPMessage: a SEQUENCE
     '30'
     """
-    from ldap3 import BASE
-    from ldap3.operation.search import search_operation
-    from ldap3.protocol.rfc4511 import LDAPMessage, MessageID, ProtocolOp
-    from pyasn1.codec.ber import encoder
+    from ..sources._ldap3 import search_request_bytes
 
-    request = search_operation("", f"(&(DnsDomain={domain})(NtVer=\\06\\00\\00\\00))", BASE, 0,
-                               ["Netlogon"], 0, 0, False, auto_escape=False,
-                               auto_encode=False, schema=None, validator=None,
-                               check_names=False)
-    message = LDAPMessage()
-    message["messageID"] = MessageID(message_id)
-    message["protocolOp"] = ProtocolOp().setComponentByName("searchRequest", request)
-    return bytes(encoder.encode(message))
+    return search_request_bytes("", f"(&(DnsDomain={domain})(NtVer=\\06\\00\\00\\00))",
+                                ["Netlogon"], message_id=message_id)
 
 
 def cldap_ping(host: str, domain: str, *, port: int = 389, timeout: float = 2.0) -> bytes:

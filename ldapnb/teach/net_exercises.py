@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ..sources._ldap3 import close_quietly
 from .exercises import Verdict, _exercise, _no, _text, _words, _yes
 
 __all__ = ["check_sniffed_password", "check_cldap_transport", "check_verifying_tls",
@@ -45,19 +46,6 @@ def _quiet_ldap3() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         yield
-
-
-def _close(conn: Any) -> None:
-    try:
-        conn.unbind()
-    except Exception:  # noqa: BLE001,S110 - closing a broken connection
-        pass
-    sock = getattr(conn, "socket", None)
-    if sock is not None:
-        try:
-            sock.close()
-        except OSError:
-            pass
 
 
 # -- 05 -------------------------------------------------------------------------------------
@@ -139,7 +127,7 @@ def _try_ldaps(server: Any, tls: Any) -> tuple[bool, str]:
     except Exception as exc:  # noqa: BLE001 - the refusal is the expected outcome
         return False, f"{type(exc).__name__}: {exc}"
     finally:
-        _close(conn)
+        close_quietly(conn)
 
 
 def _other_ca() -> str:
@@ -203,7 +191,7 @@ def check_starttls_connect(server: Any, connect: Callable[..., Any]) -> Verdict:
                        "conn.bind().")
         bound = bool(getattr(conn, "bound", False))
         started = bool(getattr(conn, "tls_started", False))
-        _close(conn)
+        close_quietly(conn)
         tap.wait_closed()
         leaked = any(secret in r.data for r in tap.records)
     if leaked:
@@ -222,7 +210,7 @@ def check_starttls_connect(server: Any, connect: Callable[..., Any]) -> Verdict:
         except Exception:  # noqa: BLE001 - refusing is right
             wrong_bound = False
         if conn is not None:
-            _close(conn)
+            close_quietly(conn)
         tap.wait_closed(timeout=2)
         leaked = any(secret in r.data for r in tap.records)
     if wrong_bound or leaked:
