@@ -107,17 +107,24 @@ class ColumnPage:
         return len(self.dns)
 
 
-def pages_from_entries(entries: Iterable[Entry],
-                       page_size: int | None = DEFAULT_PAGE_SIZE) -> Iterator[ColumnPage]:
+def pages_from_entries(entries: Iterable[Entry], page_size: int | None = DEFAULT_PAGE_SIZE,
+                       attributes: Sequence[str] | None = None) -> Iterator[ColumnPage]:
     """Column pages of ``page_size`` entries (0 or None: one page) from entries, for sources
-    that hold entries rather than wire pages.  Empty pages are not yielded.
+    that hold entries rather than wire pages.  Empty pages are not yielded.  With
+    ``attributes`` naming the only columns wanted (no ``*`` or ``+``), only those are
+    gathered (matched case-insensitively, as :func:`ldapnb.frames.columns_from_pages` does).
 
     >>> pages = list(pages_from_entries([Entry("cn=a", {"cn": ["a"]}),
     ...                                  Entry("cn=b", {"CN": ["b"], "sn": ["B"]})]))
     >>> pages[0].dns, pages[0].columns
     (['cn=a', 'cn=b'], {'cn': [['a'], ['b']], 'sn': [(), ['B']]})
+    >>> next(pages_from_entries([Entry("cn=a", {"cn": ["a"]})], attributes=["SN"])).columns
+    {'SN': [()]}
     """
     size = page_size or 0
+    if attributes is not None and not any(a in ("*", "+") for a in attributes):
+        yield from _dense_pages(entries, size, attributes)
+        return
     dns: list[str] = []
     seen: dict[str, tuple[str, list[int], list[Any]]] = {}  # lower -> (spelling, rows, values)
     for entry in entries:
@@ -134,6 +141,33 @@ def pages_from_entries(entries: Iterable[Entry],
             dns, seen = [], {}
     if dns:
         yield _page(dns, seen)
+
+
+def _dense_pages(entries: Iterable[Entry], size: int,
+                 attributes: Sequence[str]) -> Iterator[ColumnPage]:
+    """:func:`pages_from_entries` for a fixed list of columns: one lookup per entry and
+    column."""
+    wanted: dict[str, str] = {}
+    for name in attributes:
+        if name.lower() not in ("1.1", "dn"):
+            wanted.setdefault(name.lower(), name)
+    keys = list(wanted)
+    while True:
+        dns: list[str] = []
+        cols: list[list[Any]] = [[] for _ in keys]
+        pairs = list(zip(keys, [c.append for c in cols], strict=True))
+        for entry in entries:
+            dns.append(entry.dn)
+            get = entry.attribute_lists().get
+            for key, add in pairs:
+                add(get(key, ()))
+            if size and len(dns) == size:
+                break
+        if not dns:
+            return
+        yield ColumnPage(dns, {wanted[k]: c for k, c in zip(keys, cols, strict=True)})
+        if not size or len(dns) < size:
+            return
 
 
 def _page(dns: list[str], seen: dict[str, tuple[str, list[int], list[Any]]]) -> ColumnPage:

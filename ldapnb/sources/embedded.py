@@ -231,7 +231,7 @@ class EmbeddedDirectory:
         page."""
         entries = self.search(base, scope, filter, attributes, size_limit=size_limit)
         return pages_from_entries(entries, DEFAULT_PAGE_SIZE if page_size is None
-                                  else page_size)
+                                  else page_size, attributes)
 
     def search_dns(
         self, base: str, scope: str | int, filter: str | flt.Filter, *, size_limit: int = 0
@@ -787,16 +787,17 @@ class EmbeddedDirectory:
                     out.add(name, [] if types_only else values)
             return out
         all_user, all_op, named, none = select
-        out = Entry(entry.dn)
         if none:
-            return out
+            return Entry(entry.dn)
+        src = entry.attribute_lists()
         if all_user or (not named and not all_op):
-            for name, values in entry.items():
-                out.add(name, [] if types_only else list(values))
-        else:
-            for name, values in entry.items():
-                if self._checker.canon(name) in named:
-                    out.add(name, [] if types_only else list(values))
+            keys: Iterable[str] = src
+        else:  # the stored keys are canonical: canon() of a key is its type's
+            canon = self._checker.canon
+            keys = [k for k in src if canon(k) in named]
+        out = Entry.from_lists(entry.dn,
+                               {k: [] if types_only else src[k].copy() for k in keys},
+                               {k: entry.name_of(k) for k in keys})
         wanted_op = _OPERATIONAL if all_op else [
             _OPERATIONAL_LOWER[n] for n in named if n in _OPERATIONAL_LOWER]
         for name in wanted_op:
