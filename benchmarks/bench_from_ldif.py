@@ -23,21 +23,22 @@ HERE = Path(__file__).resolve().parents[1]
 CHILD = """
 import sys, time
 from ldapnb import Directory
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 d = Directory.from_ldif(sys.argv[1])
-load = time.perf_counter() - t
-t = time.perf_counter()
+load, load_cpu = time.perf_counter() - t, time.process_time() - c
+t, c = time.perf_counter(), time.process_time()
 df = d.search(attributes=["uid", "cn", "mail", "uidNumber"])
-search = time.perf_counter() - t
-print(load, search, len(d), len(df))
+search, search_cpu = time.perf_counter() - t, time.process_time() - c
+print(load, search, load_cpu, search_cpu, len(d), len(df))
 """
 
 
-def run(tree: Path, ldif: Path) -> tuple[float, float, int]:
+def run(tree: Path, ldif: Path) -> tuple[list[float], int]:
+    """(wall load, wall search, CPU load, CPU search) seconds, and the entry count."""
     env = dict(os.environ, PYTHONPATH=str(tree))
     out = subprocess.run([sys.executable, "-c", CHILD, str(ldif)], env=env, check=True,
                          capture_output=True, text=True).stdout.split()
-    return float(out[0]), float(out[1]), int(out[2])
+    return [float(x) for x in out[:4]], int(out[4])
 
 
 def main() -> None:
@@ -54,20 +55,22 @@ def main() -> None:
 
         write_ldif(ldif, args.users, seed=1)
     trees = {"after": args.after} | ({"before": args.before} if args.before else {})
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+    times: dict[str, list[list[float]]] = {name: [] for name in trees}
     for _ in range(args.runs):
         for name, tree in trees.items():
-            load, search, count = run(tree, ldif)
-            times[name].append((load, search))
+            figures, count = run(tree, ldif)
+            times[name].append(figures)
     print(f"{args.users} users, {count} entries, {ldif.stat().st_size / 1e6:.0f} MB LDIF; "
-          f"medians of {args.runs}")
-    med = {name: (statistics.median(t[0] for t in ts), statistics.median(t[1] for t in ts))
+          f"medians of {args.runs} (wall clock, and CPU time of the process)")
+    med = {name: [statistics.median(t[i] for t in ts) for i in range(4)]
            for name, ts in times.items()}
-    for name, (load, search) in med.items():
-        print(f"  {name:6}  from_ldif {load:6.2f} s   search {search:6.2f} s")
+    for name, m in med.items():
+        print(f"  {name:6}  from_ldif {m[0]:6.2f} s (CPU {m[2]:6.2f} s)   "
+              f"search {m[1]:6.2f} s (CPU {m[3]:6.2f} s)")
     if "before" in med:
-        print(f"  after / before: from_ldif {med['after'][0] / med['before'][0]:.3f}x, "
-              f"search {med['after'][1] / med['before'][1]:.3f}x")
+        a, b = med["after"], med["before"]
+        print(f"  after / before: from_ldif {a[0] / b[0]:.3f}x (CPU {a[2] / b[2]:.3f}x), "
+              f"search {a[1] / b[1]:.3f}x (CPU {a[3] / b[3]:.3f}x)")
 
 
 if __name__ == "__main__":
