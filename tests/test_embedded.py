@@ -716,3 +716,61 @@ def test_hand_made_record_with_unknown_changetype_is_refused(tiny: Directory) ->
     apply() for a Record built by hand."""
     with pytest.raises(LdifError, match=r"line 4: unknown changetype 'rename'"):
         tiny.source.apply(Record(ALICE, 4, "rename", None, []), source="hand.ldif")
+
+
+# -- the checker: its fast path agrees with the full check, entry by entry ----------------------
+def _variants(entry):
+    """``entry`` and copies breaking one rule each (R2-R8 of ldapnb.sources._checker)."""
+    yield entry
+    changes = [
+        ("uidNumber", ["12x"]),                          # R3 syntax
+        ("cn", [*entry.get("cn", []), b"\xff"]),         # R4 not UTF-8
+        ("uidNumber", ["1", "2"]),                       # R5 single-valued
+        ("mail", ["a@x.org", "A@X.ORG"]),                # R6 the same value twice
+        ("sn", []),                                      # R7 a MUST missing
+        ("dc", ["nope"]),                                # R2 not allowed
+        ("objectClass", ["inetOrgPerson", "noSuchClass"]),  # R1 unknown class
+    ]
+    for name, values in changes:
+        e = entry.copy()
+        e.set(name, values)
+        yield e
+    e = entry.copy()
+    e.dn = "uid=someone-else," + e.dn.split(",", 1)[1]  # R8 naming value missing
+    yield e
+
+
+@pytest.mark.parametrize("lenient", [False, True])
+def test_fast_path_and_full_check_agree(lenient: bool) -> None:
+    from ldapnb.schema import default_schema
+    from ldapnb.sources._checker import Checker
+    from ldapnb.synthetic import generate
+
+    people = [e for e in generate(40, seed=3) if "uid" in e and "inetOrgPerson" in
+              [str(c) for c in e.get("objectClass", [])]][:10]
+    assert people
+    fast_ok = 0
+    for person in people:
+        for entry in _variants(person):
+            outcomes = []
+            for path in ("check", "full_check"):
+                checker = Checker(default_schema(), lenient=lenient, warnings=[])
+                ndn = dnlib.normalize(entry.dn)
+                try:
+                    out = getattr(checker, path)(entry, ndn, where="")
+                    outcomes.append(("ok", out.dn, out.to_dict(), checker.warnings))
+                except Exception as exc:  # noqa: BLE001 - the outcome compared is the error
+                    outcomes.append(("error", type(exc).__name__, str(exc),
+                                     getattr(exc, "code", None)))
+            assert outcomes[0] == outcomes[1], (entry, outcomes)
+            # the fast path passes exactly the entries the full check finds nothing wrong in
+            checker = Checker(default_schema(), lenient=lenient, warnings=[])
+            plan = checker.fast_plan(entry)
+            quick = checker.quick_check(entry, ndn, plan) if plan is not None else None
+            clean = outcomes[1][0] == "ok" and not outcomes[1][3]
+            if not clean:
+                assert quick is None, entry
+            elif entry is person:
+                assert quick is not None, entry
+                fast_ok += 1
+    assert fast_ok == len(people)  # every valid person took the fast path
