@@ -798,9 +798,9 @@ class SimpleContext:
     def values(self, entry: Entry, attr: str) -> list[Value]:
         base, sep, opts = attr.partition(";")
         if not sep:
-            # Fast path over Entry's lower-cased dict (same package): the plain attribute,
-            # plus any "base;option" keys, found without building a generator.
-            attrs: dict[str, list[Value]] = entry._attrs
+            # Fast path over the entry's lower-cased lists: the plain attribute, plus any
+            # "base;option" keys, found without building a generator.
+            attrs = entry.attribute_lists()
             low = base.lower()
             plain = attrs.get(low)
             prefix = low + ";"

@@ -268,7 +268,7 @@ def _collect(entries: Iterable[Entry], attributes: Sequence[str] | None,
         pairs = list(zip(keys, [c.append for c in dense], strict=True))
         for e in entries:
             add_dn(e.dn)
-            got = e._attrs.get
+            got = e.attribute_lists().get
             for key, add in pairs:
                 add(got(key, ()))
         requested = {names[k]: col for k, col in zip(keys, dense, strict=True)}
@@ -280,11 +280,11 @@ def _collect(entries: Iterable[Entry], attributes: Sequence[str] | None,
     row = 0
     for e in entries:
         add_dn(e.dn)
-        for key, values in e._attrs.items():
+        for key, values in e.attribute_lists().items():
             col = seen.get(key)
             if col is None:
                 col = seen[key] = ([], [])
-                spelling[key] = e._names[key]
+                spelling[key] = e.name_of(key)
             col[0].append(row)
             col[1].append(values)
         row += 1
