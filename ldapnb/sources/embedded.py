@@ -586,6 +586,9 @@ class EmbeddedDirectory:
         entries, seqs, counter = store.entries, store.seqs, store.counter
         parents, children, roots = store.parent, store.children, store.roots
         check, convert, stamp_new = self._checker.check, self._checker.convert, store.stamp_new
+        in_load = store.load_meta is not None  # then the entries share the load's time stamps
+        # nothing in this loop builds an index or the memberOf back-links
+        indexed, groups_indexed = bool(indexes), overlays.indexed
         # checked, the DNs in member values were normalised (and cached) before: the cache
         # answers for most entries; trusted, nothing has been, so the cache would only cost
         normalize = dnlib.normalize if not trusted else dnlib.normalize.__wrapped__
@@ -603,7 +606,8 @@ class EmbeddedDirectory:
                 # self._put(ndn, stored, parent), written out
                 entries[ndn] = stored
                 seqs[ndn] = next(counter)
-                stamp_new(ndn)
+                if not in_load:
+                    stamp_new(ndn)
                 if parent:
                     parents[ndn] = parent
                     kids = children.get(parent)
@@ -613,9 +617,9 @@ class EmbeddedDirectory:
                         kids[ndn] = None
                 else:
                     roots[ndn] = None
-                if indexes:
+                if indexed:
                     indexes.add(ndn, stored)
-                if overlays.indexed:
+                if groups_indexed:
                     overlays.touched(None, stored)
             except (SchemaError, NoSuchEntry, EntryAlreadyExists, OperationError) as exc:
                 if line is None:
