@@ -8,5 +8,8 @@
   :mod:`~ldapnb.sources._overlays` and :mod:`~ldapnb.sources._binds`;
 - :mod:`~ldapnb.sources.live`: a live server over ldap3 (``LiveSource``);
 - :mod:`~ldapnb.sources.slapd`: a private OpenLDAP slapd on loopback;
-- :mod:`~ldapnb.sources._ldap3`: ldap3 internals (the embedded connection, the fast reader).
+- :mod:`~ldapnb.sources._ldap3`: the one module that knows ldap3's internals (the embedded
+  connection, TLS and socket details); :mod:`~ldapnb.sources._fastsearch`: bulk search
+  answers decoded straight into column pages; :mod:`~ldapnb.sources._budget`: deadlines and
+  bounds for every answer.
 """
