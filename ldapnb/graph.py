@@ -67,6 +67,9 @@ __all__ = [
     "effective_membership",
     "Membership",
     "why",
+    "with_rights",
+    "chain_steps",
+    "CONTROL_EDGES",
     "cycles",
     "depth",
     "depths",
@@ -485,7 +488,125 @@ def lookup(G: nx.DiGraph, name: str) -> str:
         node = G.graph.get("index", {}).get(key)
         if node is not None:
             return node
+    # a name: sAMAccountName / cn / label, case-insensitively, when it is unique
+    wanted = name.strip().casefold()
+    found = [n for n, label in G.nodes(data="label") if str(label or "").casefold() == wanted]
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        raise NoSuchEntry(name, message=f"{name!r} names {len(found)} nodes of this graph "
+                                        f"({', '.join(sorted(found)[:3])} ...): give a DN or SID")
     raise NoSuchEntry(name, message=f"{name!r} is not a node of this membership graph")
+
+
+#: The rights edges that let a trustee take an object over (see :func:`with_rights`).
+CONTROL_EDGES: frozenset[str] = frozenset({
+    "Owns", "GenericAll", "WriteDacl", "WriteOwner", "GenericWrite", "AllExtendedRights",
+    "AddMember", "AddSelf", "ForceChangePassword", "AddKeyCredentialLink",
+    "WriteAccountRestrictions", "DCSync",
+})
+
+
+def with_rights(G: nx.DiGraph, rights: Any) -> nx.DiGraph:
+    """A copy of a membership graph with an edge ``trustee -> object`` for every right that
+    lets the trustee take the object over (BloodHound's idea).
+
+    Membership edges keep ``via`` (``member``, ``primaryGroupID`` ...) and get
+    ``kind="member"``; rights edges have ``kind="right"``, ``rights`` (the edge names) and
+    ``via`` = ``{"right:<name>", ...}``, so :func:`why` follows both kinds and
+    ``why(..., via=["member"])`` only memberships.  ``GetChanges`` + ``GetChangesAll`` on
+    the same object become one ``DCSync`` edge.  Objects that are not nodes yet (the domain
+    head, an OU, AdminSDHolder) are added with ``kind="object"``.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A membership graph (:func:`from_entries`).
+    rights : pandas.DataFrame
+        Columns ``trustee`` (SID), ``object`` (DN) and ``edge``
+        (:func:`ldapnb.security.edges`).
+
+    Returns
+    -------
+    networkx.DiGraph
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ldapnb.entry import Entry
+    >>> G = from_entries([
+    ...     Entry("cn=da,dc=x", {"objectClass": ["group"], "objectSid": ["S-1-5-21-1-2-3-512"],
+    ...                          "member": ["cn=ops,dc=x"]}),
+    ...     Entry("cn=ops,dc=x", {"objectClass": ["group"], "objectSid": ["S-1-5-21-1-2-3-1100"]}),
+    ...     Entry("cn=hd,dc=x", {"objectClass": ["group"], "objectSid": ["S-1-5-21-1-2-3-1101"],
+    ...                          "member": ["cn=u,dc=x"]}),
+    ...     Entry("cn=u,dc=x", {"objectClass": ["user"], "objectSid": ["S-1-5-21-1-2-3-1102"]})])
+    >>> H = with_rights(G, pd.DataFrame({"trustee": ["S-1-5-21-1-2-3-1101"],
+    ...                                  "object": ["cn=ops,dc=x"], "edge": ["GenericAll"]}))
+    >>> why(H, "cn=u,dc=x", "cn=da,dc=x")
+    [['cn=u,dc=x', 'cn=hd,dc=x', 'cn=ops,dc=x', 'cn=da,dc=x']]
+    >>> H.edges["cn=hd,dc=x", "cn=ops,dc=x"]["kind"]
+    'right'
+    """
+    H = G.copy()
+    for u, v in H.edges:
+        H.edges[u, v].setdefault("kind", "member")
+    sids = H.graph.get("sids", {})
+    index = H.graph.setdefault("index", {})
+    grouped: dict[tuple[str, str], set[str]] = {}
+    for trustee, obj, edge in zip(rights["trustee"], rights["object"], rights["edge"],
+                                  strict=True):
+        grouped.setdefault((str(trustee), str(obj)), set()).add(str(edge))
+    for (trustee, obj), names in grouped.items():
+        if {"GetChanges", "GetChangesAll"} <= names:
+            names = names | {"DCSync"}
+        names &= CONTROL_EDGES
+        source = sids.get(trustee.upper())
+        if not names or source is None:
+            continue
+        try:
+            key = normalize(obj)
+        except DnError:
+            key = obj.lower()
+        target = index.get(key)
+        if target is None:
+            target = obj
+            H.add_node(target, kind="object", label=obj.split(",", 1)[0].split("=", 1)[-1])
+            index[key] = target
+        if source == target:
+            continue
+        if H.has_edge(source, target):
+            data = H.edges[source, target]
+            data["rights"] = frozenset(data.get("rights", frozenset()) | names)
+            data["via"] = frozenset(data.get("via", frozenset()) | {f"right:{n}" for n in names})
+            continue
+        H.add_edge(source, target, kind="right", rights=frozenset(names),
+                   via=frozenset(f"right:{n}" for n in names))
+    return H
+
+
+def chain_steps(G: nx.DiGraph, chain: list[str]) -> list[str]:
+    """A chain read aloud: ``"X -> member of A -> WriteDacl on B -> member of Domain Admins"``.
+
+    Examples
+    --------
+    >>> from ldapnb.entry import Entry
+    >>> G = from_entries([Entry("cn=g,dc=x", {"objectClass": ["groupOfNames"],
+    ...                                       "member": ["cn=u,dc=x"]})])
+    >>> chain_steps(G, ["cn=u,dc=x", "cn=g,dc=x"])
+    ['u', 'member of g']
+    """
+    def label(node: str) -> str:
+        return str(G.nodes[node].get("label") or node) if node in G else node
+
+    out = [label(chain[0])] if chain else []
+    for u, v in zip(chain, chain[1:], strict=False):
+        data = G.edges[u, v] if G.has_edge(u, v) else {}
+        if data.get("kind") == "right":
+            out.append(f"{'/'.join(sorted(data.get('rights', ())))} on {label(v)}")
+        else:
+            out.append(f"member of {label(v)}")
+    return out
 
 
 def _via(G: nx.DiGraph, via: Iterable[str] | None) -> nx.DiGraph:

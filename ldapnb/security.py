@@ -159,6 +159,117 @@ EDGE_KINDS: tuple[str, ...] = (
 )
 
 
+#: SDDL's SID aliases (MS-DTYP 2.5.1.1): well-known ones, and domain-relative RIDs.
+SDDL_SIDS: dict[str, str] = {
+    "WD": "S-1-1-0", "CO": "S-1-3-0", "CG": "S-1-3-1", "AN": "S-1-5-7", "ED": "S-1-5-9",
+    "PS": "S-1-5-10", "AU": "S-1-5-11", "SY": "S-1-5-18", "LS": "S-1-5-19", "NS": "S-1-5-20",
+    "BA": "S-1-5-32-544", "BU": "S-1-5-32-545", "BG": "S-1-5-32-546", "PU": "S-1-5-32-547",
+    "AO": "S-1-5-32-548", "SO": "S-1-5-32-549", "PO": "S-1-5-32-550", "BO": "S-1-5-32-551",
+    "RE": "S-1-5-32-552", "RU": "S-1-5-32-554", "RD": "S-1-5-32-555", "NO": "S-1-5-32-556",
+}
+SDDL_DOMAIN_RIDS: dict[str, int] = {
+    "LA": 500, "LG": 501, "DA": 512, "DU": 513, "DG": 514, "DC": 515, "DD": 516, "CA": 517,
+    "SA": 518, "EA": 519, "PA": 520, "RO": 498, "RS": 553, "AP": 525, "CN": 522,
+}
+#: SDDL's rights codes (MS-DTYP 2.5.1.1 ``ace-rights``).
+SDDL_RIGHTS: dict[str, int] = {
+    "GA": 0x10000000, "GR": 0x80000000, "GW": 0x40000000, "GX": 0x20000000,
+    "RC": 0x20000, "SD": 0x10000, "WD": 0x40000, "WO": 0x80000,
+    "RP": 0x10, "WP": 0x20, "CC": 0x1, "DC": 0x2, "LC": 0x4, "SW": 0x8, "LO": 0x80,
+    "DT": 0x40, "CR": 0x100, "FA": 0x1F01FF, "KA": 0xF003F,
+}
+_SDDL_TYPES = {"A": 0, "D": 1, "AU": 2, "OA": 5, "OD": 6, "OU": 7}
+_SDDL_FLAGS = {"OI": 0x1, "CI": 0x2, "NP": 0x4, "IO": 0x8, "ID": 0x10, "SA": 0x40, "FA": 0x80}
+
+
+def _sddl_sid(token: str, domain_sid: str | None, where: str) -> Any:
+    from winacl.dtyp.sid import SID
+
+    token = token.strip()
+    if token.upper().startswith("S-1-"):
+        return SID.from_string(token)
+    if token in SDDL_SIDS:
+        return SID.from_string(SDDL_SIDS[token])
+    if token in SDDL_DOMAIN_RIDS:
+        if not domain_sid:
+            raise SchemaError(f"{where}SDDL alias {token!r} is relative to a domain: pass "
+                              "domain_sid='S-1-5-21-...'")
+        return SID.from_string(f"{domain_sid}-{SDDL_DOMAIN_RIDS[token]}")
+    raise SchemaError(f"{where}unknown SID {token!r} in SDDL")
+
+
+def _sddl_rights(text: str, where: str) -> int:
+    if text.lower().startswith("0x"):
+        return int(text, 16)
+    mask = 0
+    for i in range(0, len(text), 2):
+        code = text[i:i + 2]
+        if code not in SDDL_RIGHTS:
+            raise SchemaError(f"{where}unknown right {code!r} in SDDL rights {text!r}")
+        mask |= SDDL_RIGHTS[code]
+    return mask
+
+
+def _from_sddl(text: str, domain_sid: str | None, where: str) -> Any:
+    """Read SDDL into winacl's structures (winacl's own reader maps ``BA`` to a domain RID
+    and cannot read compound rights such as ``RPWP``)."""
+    import re
+
+    from winacl.dtyp import ace as wace
+    from winacl.dtyp.acl import ACL
+    from winacl.dtyp.guid import GUID
+    from winacl.dtyp.security_descriptor import SE_SACL, SECURITY_DESCRIPTOR
+
+    parts = dict(re.findall(r"([OGDS]):((?:\([^)]*\)|[^:()])*?)(?=[OGDS]:|$)", text))
+    if not parts:
+        raise SchemaError(f"{where}{text!r} is not SDDL")
+    sd = SECURITY_DESCRIPTOR()
+    control = SE_SACL.SE_SELF_RELATIVE
+    if "O" in parts:
+        sd.Owner = _sddl_sid(parts["O"], domain_sid, where)
+    if "G" in parts:
+        sd.Group = _sddl_sid(parts["G"], domain_sid, where)
+    if "D" in parts:
+        control |= SE_SACL.SE_DACL_PRESENT
+        body = parts["D"]
+        head = body.split("(", 1)[0]
+        if "P" in head:
+            control |= SE_SACL.SE_DACL_PROTECTED
+        if "AI" in head:
+            control |= SE_SACL.SE_DACL_AUTO_INHERITED
+        acl = ACL()
+        acl.AclRevision = 4
+        for item in re.findall(r"\(([^)]*)\)", body):
+            fields = item.split(";")
+            if len(fields) < 6 or fields[0] not in _SDDL_TYPES:
+                raise SchemaError(f"{where}cannot read the ACE ({item}) in SDDL")
+            kind, flags, rights, otype, itype, trustee = fields[:6]
+            code = _SDDL_TYPES[kind]
+            entry: Any
+            if code in (5, 6, 7):
+                entry = {5: wace.ACCESS_ALLOWED_OBJECT_ACE, 6: wace.ACCESS_DENIED_OBJECT_ACE,
+                         7: wace.SYSTEM_AUDIT_OBJECT_ACE}[code]()
+                entry.Flags = wace.ACE_OBJECT_PRESENCE(0)
+                entry.ObjectType = GUID.from_string(otype) if otype else None
+                entry.InheritedObjectType = GUID.from_string(itype) if itype else None
+            else:
+                entry = {0: wace.ACCESS_ALLOWED_ACE, 1: wace.ACCESS_DENIED_ACE,
+                         2: wace.SYSTEM_AUDIT_ACE}[code]()
+            entry.AceType = wace.ACEType(code)
+            value = 0
+            for i in range(0, len(flags), 2):
+                if flags[i:i + 2] not in _SDDL_FLAGS:
+                    raise SchemaError(f"{where}unknown ACE flag {flags[i:i + 2]!r} in SDDL")
+                value |= _SDDL_FLAGS[flags[i:i + 2]]
+            entry.AceFlags = wace.AceFlags(value)
+            entry.Mask = _sddl_rights(rights, where)
+            entry.Sid = _sddl_sid(trustee, domain_sid, where)
+            acl.aces.append(entry)
+        sd.Dacl = acl
+    sd.Control = control
+    return sd
+
+
 def _winacl() -> Any:
     try:
         from winacl.dtyp.security_descriptor import SECURITY_DESCRIPTOR
@@ -168,7 +279,7 @@ def _winacl() -> Any:
     return SECURITY_DESCRIPTOR
 
 
-def parse(value: bytes | str, *, dn: str = "") -> Any:
+def parse(value: bytes | str, *, dn: str = "", domain_sid: str | None = None) -> Any:
     """A winacl ``SECURITY_DESCRIPTOR`` from binary, base64 or SDDL text.
 
     Parameters
@@ -178,6 +289,8 @@ def parse(value: bytes | str, *, dn: str = "") -> Any:
         SDDL (``"O:DAG:DAD:(A;;GA;;;DA)"``).
     dn : str
         The object's DN, named in errors.
+    domain_sid : str, optional
+        The domain SID that SDDL's domain-relative aliases (``DA``, ``DU`` ...) stand for.
 
     Raises
     ------
@@ -186,9 +299,9 @@ def parse(value: bytes | str, *, dn: str = "") -> Any:
 
     Examples
     --------
-    >>> sd = parse("O:DAG:DAD:(A;;GA;;;DA)")
+    >>> sd = parse("O:DAG:DAD:(A;;GA;;;DA)", domain_sid="S-1-5-21-1-2-3")
     >>> str(sd.Owner)
-    'S-1-5-32-544'
+    'S-1-5-21-1-2-3-512'
     """
     sd_class = _winacl()
     where = f"{dn}: " if dn else ""
@@ -197,7 +310,7 @@ def parse(value: bytes | str, *, dn: str = "") -> Any:
             return sd_class.from_bytes(bytes(value))
         text = value.strip()
         if text[:2] in ("O:", "G:", "D:", "S:"):
-            return sd_class.from_sddl(text)
+            return _from_sddl(text, domain_sid, where)
         return sd_class.from_bytes(base64.b64decode(text, validate=True))
     except SchemaError:
         raise
@@ -211,22 +324,23 @@ def to_sddl(value: bytes | str | Any) -> str:
 
     Examples
     --------
-    >>> to_sddl("O:DAG:DAD:(A;;RPWP;;;AU)")
-    'O:DAG:DAD:(A;;RPWP;;;AU)'
+    >>> to_sddl("O:BAG:BAD:(A;;RPWP;;;AU)")
+    'O:S-1-5-32-544G:S-1-5-32-544D:(A;;0x30;;;S-1-5-11)'
     """
     sd = value if hasattr(value, "to_sddl") else parse(value)
     return str(sd.to_sddl())
 
 
-def from_sddl(text: str) -> bytes:
+def from_sddl(text: str, *, domain_sid: str | None = None) -> bytes:
     """The binary (self-relative) descriptor for SDDL text, as AD stores it.
 
     Examples
     --------
-    >>> len(from_sddl("O:DAG:DAD:(A;;GA;;;DA)")) > 20
-    True
+    >>> raw = from_sddl("O:DAG:DAD:(A;;GA;;;DA)", domain_sid="S-1-5-21-1-2-3")
+    >>> aces({"DC=x": raw})[["owner", "trustee", "rights"]].values.tolist()
+    [['S-1-5-21-1-2-3-512', 'S-1-5-21-1-2-3-512', ['GenericAll']]]
     """
-    return bytes(parse(text).to_bytes())
+    return bytes(parse(text, domain_sid=domain_sid).to_bytes())
 
 
 def rights_names(mask: int) -> list[str]:
@@ -269,7 +383,7 @@ def _descriptor_of(e: Entry) -> bytes | str | None:
     return None
 
 
-def _rows(dn: str, sd: Any, names: Mapping[str, str]) -> Iterator[tuple[Any, ...]]:
+def _rows(sd: Any, names: Mapping[str, str]) -> Iterator[tuple[Any, ...]]:
     owner = str(sd.Owner) if sd.Owner is not None else None
     dacl = sd.Dacl.aces if sd.Dacl is not None else []
     for index, ace in enumerate(dacl):
@@ -281,7 +395,7 @@ def _rows(dn: str, sd: Any, names: Mapping[str, str]) -> Iterator[tuple[Any, ...
         object_type = str(object_type).lower() if object_type is not None else None
         inherited_type = str(inherited_type).lower() if inherited_type is not None else None
         trustee = str(ace.Sid)
-        yield (dn, owner, names.get(owner or "", _sid_label(owner)), index, kind, trustee,
+        yield (owner, names.get(owner or "", _sid_label(owner)), index, kind, trustee,
                names.get(trustee, _sid_label(trustee)), rights_names(mask), mask,
                object_type, guid_name(object_type), inherited_type, guid_name(inherited_type),
                bool(flags & 0x10), bool(flags & 0x02), not bool(flags & 0x08))
@@ -306,7 +420,8 @@ ACE_COLUMNS: tuple[str, ...] = (
 
 
 def aces(source: Iterable[Entry] | Mapping[str, bytes | str] | Any, *,
-         names: Mapping[str, str] | None = None) -> pd.DataFrame:
+         names: Mapping[str, str] | None = None,
+         domain_sid: str | None = None) -> pd.DataFrame:
     """Every ACE of every descriptor as one row.
 
     Parameters
@@ -317,6 +432,8 @@ def aces(source: Iterable[Entry] | Mapping[str, bytes | str] | Any, *,
     names : mapping, optional
         SID -> name for trustees and owners (default: the ``objectSid`` ->
         ``sAMAccountName`` of the entries given, then AD's well-known SIDs).
+    domain_sid : str, optional
+        For SDDL text with domain-relative aliases (``DA``, ``DU`` ...).
 
     Returns
     -------
@@ -336,7 +453,7 @@ def aces(source: Iterable[Entry] | Mapping[str, bytes | str] | Any, *,
 
     Examples
     --------
-    >>> df = aces({"DC=x": "O:DAG:DAD:(OA;;CR;1131f6ad-9c07-11d1-f79f-00c04fc2dcd2;;AU)"})
+    >>> df = aces({"DC=x": "O:BAG:BAD:(OA;;CR;1131f6ad-9c07-11d1-f79f-00c04fc2dcd2;;AU)"})
     >>> df[["trustee_name", "rights", "object_type_name"]].values.tolist()
     [['Authenticated Users', ['ExtendedRight'], 'DS-Replication-Get-Changes-All']]
     """
@@ -367,8 +484,12 @@ def aces(source: Iterable[Entry] | Mapping[str, bytes | str] | Any, *,
     if names:
         known.update(names)
     rows: list[tuple[Any, ...]] = []
+    decoded: dict[bytes | str, list[tuple[Any, ...]]] = {}  # many objects share descriptors
     for dn, value in items:
-        rows.extend(_rows(dn, parse(value, dn=dn), known))
+        key = bytes(value) if isinstance(value, (bytearray, memoryview)) else value
+        if key not in decoded:
+            decoded[key] = list(_rows(parse(value, dn=dn, domain_sid=domain_sid), known))
+        rows.extend((dn, *row) for row in decoded[key])
     return pd.DataFrame(rows, columns=list(ACE_COLUMNS))
 
 
@@ -448,7 +569,7 @@ def edges(frame: pd.DataFrame, *, include_owner: bool = True) -> pd.DataFrame:
 
     Examples
     --------
-    >>> df = aces({"CN=g,DC=x": "O:DAG:DAD:(A;;WD;;;S-1-5-21-1-2-3-1105)"})
+    >>> df = aces({"CN=g,DC=x": "O:BAG:BAD:(A;;WD;;;S-1-5-21-1-2-3-1105)"})
     >>> edges(df)[["trustee", "edge"]].values.tolist()
     [['S-1-5-21-1-2-3-1105', 'WriteDacl'], ['S-1-5-32-544', 'Owns']]
     """
