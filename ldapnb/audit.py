@@ -76,6 +76,7 @@ __all__ = [
     "Context",
     "Diff",
     "check",
+    "rules",
     "run",
     "diff",
     "report",
@@ -83,7 +84,8 @@ __all__ = [
 
 #: Severity levels, most severe first.
 SEVERITIES: tuple[str, ...] = ("high", "medium", "low", "info")
-COLUMNS: tuple[str, ...] = ("check", "severity", "subject", "evidence", "rule")
+COLUMNS: tuple[str, ...] = ("check", "severity", "subject", "evidence", "rule", "rule_id",
+                            "pingcastle", "attack", "chain", "remediation", "waived", "waiver")
 
 #: The attributes the checks read (fetched once from a Directory).
 ATTRIBUTES: tuple[str, ...] = (
@@ -91,9 +93,17 @@ ATTRIBUTES: tuple[str, ...] = (
     "lastLogonTimestamp", "pwdLastSet", "adminCount", "servicePrincipalName",
     "member", "uniqueMember", "memberUid", "memberOf", "primaryGroupID",
     "uidNumber", "gidNumber", "authTimestamp", "pwdLastSuccess",
+    # AD security posture (rights, delegation, Kerberos, hardening)
+    "nTSecurityDescriptor", "sIDHistory", "msDS-AllowedToDelegateTo",
+    "msDS-AllowedToActOnBehalfOfOtherIdentity", "ms-Mcs-AdmPwdExpirationTime",
+    "msLAPS-PasswordExpirationTime", "msDS-GroupMSAMembership", "ms-DS-MachineAccountQuota",
+    "dSHeuristics", "msDS-SupportedEncryptionTypes", "operatingSystem",
 )
 
 _KRBTGT_RID = 502
+#: Trustees whose rights on directory objects are by design (MS-DTYP 2.4.2.4).
+_BY_DESIGN_SIDS = frozenset({"S-1-5-18", "S-1-5-9", "S-1-3-0", "S-1-5-10", "S-1-5-32-544",
+                             "S-1-5-32-548"})
 _DC_GROUP_RIDS = frozenset({516, 521})
 _DC_FLAGS = ad.UAC.SERVER_TRUST_ACCOUNT | ad.UAC.PARTIAL_SECRETS_ACCOUNT
 
@@ -208,6 +218,119 @@ class Context:
     def depths(self) -> dict[str, int]:
         return graph.depths(self.G)
 
+    # -- Active Directory: the domain, its Tier-0 objects, rights ---------------------------
+
+    @cached_property
+    def is_ad(self) -> bool:
+        """Active Directory data: some entry carries objectSid or userAccountControl."""
+        if not self.entries:
+            return any(sid for _, sid in self.G.nodes(data="sid"))
+        return any("objectSid" in e or "userAccountControl" in e
+                   for e in self.entries.values())
+
+    @cached_property
+    def domain_head(self) -> Entry | None:
+        """The domain's root entry (domainDNS, or an entry whose objectSid is a domain SID
+        with no RID), else None."""
+        for e in self.entries.values():
+            classes = {str(c).lower() for c in e.get("objectClass", ())}
+            if "domaindns" in classes:
+                return e
+        for e in self.entries.values():
+            sid = _sid_of(e)
+            if sid and sid.startswith("S-1-5-21-") and sid.count("-") == 6:
+                return e
+        return None
+
+    @cached_property
+    def domain_sid(self) -> str | None:
+        head = self.domain_head
+        return _sid_of(head) if head is not None else None
+
+    def sid_node(self, sid: str) -> str | None:
+        """The graph node of a SID, None when no entry has it."""
+        return self.G.graph.get("sids", {}).get(sid.upper())
+
+    @cached_property
+    def sid_names(self) -> dict[str, str]:
+        """SID -> sAMAccountName (else cn) of every entry with an objectSid."""
+        out: dict[str, str] = {}
+        for e in self.entries.values():
+            sid = _sid_of(e)
+            if sid:
+                out[sid] = str(e.first("sAMAccountName") or e.first("cn") or e.dn)
+        return out
+
+    @cached_property
+    def tier0_objects(self) -> dict[str, str]:
+        """Normalised DN -> why it is Tier 0: the domain head, AdminSDHolder, the Domain
+        Controllers OU, domain controllers and the privileged groups."""
+        out: dict[str, str] = {}
+        head = self.domain_head
+        if head is not None:
+            out[normalize(head.dn)] = "domain head"
+        for key, e in self.entries.items():
+            if key.startswith("cn=adminsdholder,cn=system,"):
+                out[key] = "AdminSDHolder"
+            elif key.startswith("ou=domain controllers,") and key.count(",") <= 3:
+                out[key] = "Domain Controllers OU"
+        for node in self.privileged_groups:
+            if not node.startswith("<SID="):
+                out.setdefault(_norm(node), f"privileged group {self.name(node)}")
+        for node, kind in self.G.nodes(data="kind"):
+            if kind == "computer" and self.is_dc(node):
+                out.setdefault(_norm(node), f"domain controller {self.name(node)}")
+        return out
+
+    def is_tier0_trustee(self, sid: str) -> bool:
+        """A trustee whose rights are by design: SYSTEM, the DC and admin groups, Creator
+        Owner / Principal Self, and any account already effectively privileged."""
+        if sid in _BY_DESIGN_SIDS:
+            return True
+        try:
+            if ad.is_privileged_sid(sid):
+                return True
+        except SchemaError:
+            return False
+        if sid.startswith("S-1-5-21-") and sid.rsplit("-", 1)[1] in ("498", "500", "516",
+                                                                     "521"):
+            return True
+        node = self.sid_node(sid)
+        return node is not None and (node in self.privileged_accounts
+                                     or node in self.privileged_groups)
+
+    @cached_property
+    def acl(self) -> pd.DataFrame:
+        """Every ACE of every entry's nTSecurityDescriptor (:func:`ldapnb.security.aces`)."""
+        from . import security
+
+        descriptors: dict[str, bytes | str] = {}
+        for e in self.entries.values():
+            for value in e.get("nTSecurityDescriptor", ()):
+                if isinstance(value, (bytes, str)) and value:
+                    descriptors[e.dn] = value
+                    break
+        return security.aces(descriptors, names=self.sid_names)
+
+    @cached_property
+    def rights(self) -> pd.DataFrame:
+        """Abusable rights as edges (:func:`ldapnb.security.edges`), with ``trustee_node``
+        (graph node or None), ``object_key`` (normalised DN) and ``tier0`` (why the object
+        is Tier 0, or "")."""
+        from . import security
+
+        frame = security.edges(self.acl)
+        frame["trustee_node"] = [self.sid_node(s) for s in frame["trustee"]]
+        keys = [_norm(o) for o in frame["object"]]
+        frame["object_key"] = keys
+        frame["tier0"] = [self.tier0_objects.get(k, "") for k in keys]
+        return frame
+
+    @cached_property
+    def control_graph(self) -> nx.DiGraph:
+        """The membership graph plus rights edges (:func:`ldapnb.graph.with_rights`)."""
+        return graph.with_rights(self.G, self.rights)
+
 
 # ------------------------------------------------------------------------------------------
 # the registry
@@ -223,13 +346,18 @@ class Check:
     rule: str
     function: Callable[[Context], Iterable[Finding]] = field(repr=False)
     needs_entries: bool = False
+    rule_id: str = ""       #: ldapnb's stable rule ID (``ACL-01`` ...)
+    pingcastle: str = ""    #: the matching PingCastle rule ID, "" when none matches
+    attack: str = ""        #: the MITRE ATT&CK technique, "" when none applies
+    remediation: str = ""   #: what to do about a finding
 
 
 #: Every check, by name, in the order :func:`run` runs them.
 CHECKS: dict[str, Check] = {}
 
 
-def check(name: str, severity: str, rule: str, *, needs_entries: bool = False
+def check(name: str, severity: str, rule: str, *, needs_entries: bool = False,
+          rule_id: str = "", pingcastle: str = "", attack: str = "", remediation: str = ""
           ) -> Callable[[Callable[[Context], Iterable[Finding]]],
                         Callable[[Context], Iterable[Finding]]]:
     """Register a check function under ``name`` (a decorator).
@@ -251,10 +379,22 @@ def check(name: str, severity: str, rule: str, *, needs_entries: bool = False
 
     def register(function: Callable[[Context], Iterable[Finding]]
                  ) -> Callable[[Context], Iterable[Finding]]:
-        CHECKS[name] = Check(name, severity, rule, function, needs_entries)
+        CHECKS[name] = Check(name, severity, rule, function, needs_entries, rule_id,
+                             pingcastle, attack, remediation)
         return function
 
     return register
+
+
+def _sid_of(e: Entry | None) -> str | None:
+    """The objectSid of an entry as text, None when it has none (or a malformed one)."""
+    value = e.first("objectSid") if e is not None else None
+    if value is None:
+        return None
+    try:
+        return ad.sid_to_str(value)
+    except SchemaError:
+        return None
 
 
 def _account_evidence(ctx: Context, node: str, **extra: Any) -> dict[str, Any]:
@@ -489,6 +629,10 @@ def _empty(ctx: Context) -> Iterator[Finding]:
     for node, data in ctx.G.nodes(data=True):
         if data.get("kind") != "group" or data.get("dangling") or ctx.G.pred[node]:
             continue
+        from .checks_ad import _stock_empty
+
+        if _stock_empty(ctx, node):
+            continue  # empty in a fresh domain, and should stay so (PingCastle P-OperatorsEmpty)
         e = ctx.entry(node)
         values = {a: [str(v) for v in e[a]] for a in ("member", "uniqueMember", "memberUid")
                   if e is not None and a in e}
@@ -499,6 +643,13 @@ def _empty(ctx: Context) -> Iterator[Finding]:
             "values": values,
             "why": "only the empty placeholder member value" if placeholder
             else "no member values, and no account has it as primary group"}}
+
+
+_AD_DANGLING = (
+    "A member value naming no entry: Active Directory cannot hold one (it keeps member "
+    "links to existing objects, and shows a deleted trusted-domain account as an orphaned "
+    "foreign security principal, see foreign-security-principal), so in AD data this means "
+    "the export is partial or was edited; re-export before trusting the membership.")
 
 
 @check("dangling-member", "low",
@@ -513,8 +664,11 @@ def _dangling(ctx: Context) -> Iterator[Finding]:
             via = G.edges[member, group].get("via", frozenset())
             if via <= {"memberUid"}:
                 continue  # reported by memberuid-without-account
-            yield {"subject": group, "evidence": {"group": ctx.name(group), "member": member,
-                                                  "attribute": sorted(via)}}
+            evidence = {"group": ctx.name(group), "member": member, "attribute": sorted(via)}
+            if ctx.is_ad:
+                yield {"subject": group, "evidence": evidence, "rule": _AD_DANGLING}
+            else:
+                yield {"subject": group, "evidence": evidence}
 
 
 @check("memberuid-without-account", "low",
@@ -579,7 +733,16 @@ def _load(source: Any, attributes: Iterable[str] | None = ATTRIBUTES) -> list[En
     from .directory import Directory
 
     if isinstance(source, Directory):
-        return list(source.entries(attributes=list(attributes) if attributes else None))
+        out = list(source.entries(attributes=list(attributes) if attributes else None))
+        read_sds = getattr(source.source, "security_descriptors", None)
+        if read_sds is not None and attributes and "nTSecurityDescriptor" in attributes:
+            # AD gives nTSecurityDescriptor to a non-admin only with the SD flags control
+            descriptors = {normalize(dn): raw for dn, raw in read_sds()}
+            for e in out:
+                raw = descriptors.get(normalize(e.dn))
+                if raw is not None and not e.get("nTSecurityDescriptor"):
+                    e.set("nTSecurityDescriptor", [raw])
+        return out
     if isinstance(source, (str, os.PathLike)):
         return _load(_open_snapshot(source), attributes)
     if isinstance(source, Entry):
@@ -640,6 +803,7 @@ def run(
     stale_days: int = 90,
     max_depth: int = 5,
     checks: Iterable[str] | None = None,
+    waivers: str | os.PathLike[str] | Iterable[dict[str, Any]] | None = None,
 ) -> pd.DataFrame:
     """Run the audit checks and return the findings.
 
@@ -661,12 +825,18 @@ def run(
         Groups nested more deeply than this are reported.
     checks : iterable of str, optional
         Names of the checks to run (keys of :data:`CHECKS`); default all.
+    waivers : path or list of dict, optional
+        Accepted risks (a TOML file, see :mod:`ldapnb.waivers`): matching findings stay,
+        marked ``waived``; an expired waiver is itself a finding (``waiver-expired``).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``check``, ``severity`` (ordered categorical), ``subject`` (DN),
-        ``evidence`` (dict), ``rule``; sorted by severity, check, subject.
+        ``evidence`` (dict), ``rule``, ``rule_id``, ``pingcastle``, ``attack`` (MITRE
+        ATT&CK), ``chain`` (the path of nodes that proves it, or []), ``remediation``,
+        ``waived`` (bool), ``waiver`` (its reason, owner and expiry); sorted by severity,
+        check, subject.  :func:`rules` lists the catalogue.
 
     Raises
     ------
@@ -710,14 +880,54 @@ def run(
         if c.needs_entries and not entries:
             continue
         for finding in c.function(ctx):
+            evidence = finding.get("evidence", {})
             rows.append({
                 "check": c.name,
                 "severity": finding.get("severity", c.severity),
                 "subject": finding["subject"],
-                "evidence": finding.get("evidence", {}),
+                "evidence": evidence,
                 "rule": finding.get("rule", c.rule),
+                "rule_id": c.rule_id,
+                "pingcastle": c.pingcastle,
+                "attack": c.attack,
+                "chain": list(finding.get("chain") or evidence.get("chain") or []),
+                "remediation": c.remediation,
+                "waived": False,
+                "waiver": None,
             })
+    if waivers is not None:
+        from .waivers import apply as _apply_waivers
+
+        rows = _apply_waivers(rows, waivers, now=ctx.now, name=ctx.name)
     return _findings_frame(rows)
+
+
+def rules() -> pd.DataFrame:
+    """The whole rule catalogue, one row per check.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rule_id``, ``check``, ``severity`` (the default; some findings raise or lower it),
+        ``pingcastle`` (the matching PingCastle rule, "" when PingCastle has none),
+        ``attack`` (MITRE ATT&CK technique), ``rule`` (the rationale), ``remediation``,
+        ``needs_entries`` (False: runs on a membership graph alone).
+
+    Examples
+    --------
+    >>> r = rules()
+    >>> r.set_index("check").loc["dcsync", ["rule_id", "attack"]].tolist()
+    ['ACL-01', 'T1003.006']
+    >>> r["rule_id"].is_unique
+    True
+    """
+    import pandas as pd
+
+    return pd.DataFrame([
+        {"rule_id": c.rule_id, "check": c.name, "severity": c.severity,
+         "pingcastle": c.pingcastle, "attack": c.attack, "rule": c.rule,
+         "remediation": c.remediation, "needs_entries": c.needs_entries}
+        for c in CHECKS.values()])
 
 
 # ------------------------------------------------------------------------------------------
@@ -930,3 +1140,58 @@ def report(findings: pd.DataFrame, path: str | os.PathLike[str], *,
     from .report import report as _report
 
     return _report(findings, path, directory=directory, title=title)
+
+
+# ------------------------------------------------------------------------------------------
+# the catalogue: IDs, PingCastle rules and ATT&CK techniques of the membership checks
+# ------------------------------------------------------------------------------------------
+
+_META: dict[str, tuple[str, str, str, str]] = {  # check -> (rule_id, pingcastle, attack, fix)
+    "privileged-member": ("PRIV-01", "", "T1078.002",
+                          "Review the list: remove whoever does not need the privilege; "
+                          "prefer direct, documented membership to nesting."),
+    "privileged-disabled": ("PRIV-02", "", "T1078.002",
+                            "Remove the disabled account from the privileged group."),
+    "privileged-stale": ("PRIV-03", "P-Inactive", "T1078.002",
+                         "Disable the account or take it out of the privileged group."),
+    "privileged-password-never-expires": ("PRIV-04", "S-PwdNeverExpires", "T1110",
+                                          "Clear DONT_EXPIRE_PASSWORD, change the password; "
+                                          "use a gMSA for services."),
+    "privileged-no-preauth": ("KRB-01", "S-NoPreAuthAdmin", "T1558.004",
+                              "Clear DONT_REQ_PREAUTH."),
+    "privileged-kerberoastable": ("KRB-02", "P-Kerberoasting", "T1558.003",
+                                  "Remove the SPN from the admin account (run the service as "
+                                  "a gMSA) or take the account out of the admin groups."),
+    "kerberoastable": ("KRB-05", "", "T1558.003",
+                       "Use a gMSA, or a password of 25+ random characters, and AES only."),
+    "privileged-computer": ("PRIV-05", "", "T1078.002",
+                            "Take the computer out of the group; grant the service what it "
+                            "needs on the resources instead."),
+    "unconstrained-delegation": ("DELEG-01", "P-UnconstrainedDelegation", "T1558",
+                                 "Replace unconstrained delegation by constrained "
+                                 "(Kerberos-only) or resource-based delegation."),
+    "admincount-orphan": ("PRIV-06", "A-AdminSDHolder", "",
+                          "Clear adminCount and re-enable inheritance on the object."),
+    "membership-cycle": ("GRP-01", "", "", "Remove one link of the cycle."),
+    "deep-nesting": ("GRP-02", "", "", "Flatten the nesting."),
+    "empty-group": ("GRP-03", "", "", "Delete the group or document why it exists."),
+    "dangling-member": ("GRP-04", "", "", "Remove the member value (or re-export, on AD)."),
+    "memberuid-without-account": ("GRP-05", "", "", "Remove the memberUid value."),
+    "user-without-group": ("GRP-06", "", "", "Find the owner; disable or delete the account."),
+    "duplicate-account-name": ("ACCT-08", "S-Duplicate", "",
+                               "Rename one of the accounts; AD itself refuses duplicates."),
+}
+
+
+def _describe() -> None:
+    from dataclasses import replace
+
+    for name, (rule_id, pingcastle, attack, fix) in _META.items():
+        if name in CHECKS:
+            CHECKS[name] = replace(CHECKS[name], rule_id=rule_id, pingcastle=pingcastle,
+                                   attack=attack, remediation=fix)
+
+
+_describe()
+from . import checks_ad as _checks_ad  # noqa: E402,F401 - registers the AD checks
+from . import waivers as _waivers  # noqa: E402,F401 - registers waiver-expired
