@@ -307,16 +307,37 @@ def parse(value: bytes | str, *, dn: str = "", domain_sid: str | None = None) ->
     where = f"{dn}: " if dn else ""
     try:
         if isinstance(value, (bytes, bytearray, memoryview)):
+            _check_layout(bytes(value), where)
             return sd_class.from_bytes(bytes(value))
         text = value.strip()
         if text[:2] in ("O:", "G:", "D:", "S:"):
             return _from_sddl(text, domain_sid, where)
-        return sd_class.from_bytes(base64.b64decode(text, validate=True))
+        raw = base64.b64decode(text, validate=True)
+        _check_layout(raw, where)
+        return sd_class.from_bytes(raw)
     except SchemaError:
         raise
     except Exception as exc:  # noqa: BLE001 - winacl raises anything on bad input
         raise SchemaError(f"{where}nTSecurityDescriptor is not a valid security descriptor "
                           f"({type(exc).__name__}: {exc})") from exc
+
+
+def _check_layout(data: bytes, where: str) -> None:
+    """Bounds of a self-relative descriptor (MS-DTYP 2.4.6): winacl reads past the end of
+    truncated data without complaint, which would be a silent wrong answer."""
+    if len(data) < 20 or data[0] != 1:
+        raise SchemaError(f"{where}nTSecurityDescriptor is {len(data)} bytes, not a "
+                          "self-relative security descriptor (revision 1, 20-byte header)")
+    for position, part in ((4, "owner"), (8, "group"), (12, "SACL"), (16, "DACL")):
+        offset = int.from_bytes(data[position:position + 4], "little")
+        if offset and offset + 8 > len(data):
+            raise SchemaError(f"{where}nTSecurityDescriptor is truncated: its {part} starts "
+                              f"at byte {offset} of {len(data)}")
+        if offset and part in ("SACL", "DACL"):
+            size = int.from_bytes(data[offset + 2:offset + 4], "little")
+            if offset + size > len(data):
+                raise SchemaError(f"{where}nTSecurityDescriptor is truncated: its {part} "
+                                  f"needs {size} bytes from byte {offset}, {len(data)} in all")
 
 
 def to_sddl(value: bytes | str | Any) -> str:

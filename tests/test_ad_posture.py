@@ -1,0 +1,167 @@
+"""Issue 11: AD security posture on real Samba descriptors and contoso's planted cases."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ldapnb import Directory, audit, graph, security
+from ldapnb.errors import LdapnbError, SchemaError
+
+DATA = Path(__file__).parent / "data" / "samba_descriptors.json"
+REFERENCE = datetime(2026, 11, 1, tzinfo=UTC)
+C = "DC=contoso,DC=com"
+SVC = f"OU=Service Accounts,{C}"
+SAMBA_SID = "S-1-5-21-1749404752-1428732582-930096494"
+
+
+@pytest.fixture(scope="module")
+def findings():
+    return audit.run(Directory.embedded("contoso"), now=REFERENCE)
+
+
+def subjects(f, check):
+    return set(f.loc[f["check"] == check, "subject"])
+
+
+# -- decoding real Samba descriptors -------------------------------------------------------
+
+
+def test_samba_descriptors_decode_to_named_aces():
+    frame = security.aces(json.loads(DATA.read_text()))
+    head = frame[frame["object"] == "DC=contoso,DC=test"]
+    assert head["owner_name"].iloc[0] == "Administrators"
+    dcsync = head[head["trustee"] == f"{SAMBA_SID}-1103"]
+    assert set(dcsync["object_type_name"]) == {"DS-Replication-Get-Changes",
+                                               "DS-Replication-Get-Changes-All"}
+    assert (dcsync["rights"].map(tuple) == ("ExtendedRight",)).all()
+    # the reset-password delegation on the OU is inheritable, for user objects, not here
+    ou = frame[(frame["object"] == "OU=Helpdesk Delegation,DC=contoso,DC=test")
+               & (frame["object_type_name"] == "User-Force-Change-Password")]
+    assert ou[["applies_here", "container_inherit", "inherited_object_type_name"]].values \
+        .tolist() == [[False, True, "user"]]
+    # ...and arrives on the user in it as an inherited ACE that applies
+    edges = security.edges(frame)
+    reset = edges[(edges["edge"] == "ForceChangePassword")]
+    assert reset[["object", "inherited"]].values.tolist() == [
+        ["CN=svc_plain,OU=Helpdesk Delegation,DC=contoso,DC=test", True]]
+    generic = edges[(edges["trustee"] == f"{SAMBA_SID}-1105") & (edges["edge"] == "GenericAll")]
+    assert list(generic["object"]) == ["CN=Domain Admins,CN=Users,DC=contoso,DC=test"]
+
+
+def test_binary_sddl_round_trip_is_lossless():
+    for dn, value in json.loads(DATA.read_text()).items():
+        a = security.aces({dn: value})
+        b = security.aces({dn: security.from_sddl(security.to_sddl(value),
+                                                  domain_sid=SAMBA_SID)})
+        assert a.drop(columns="rights").fillna("").values.tolist() == \
+            b.drop(columns="rights").fillna("").values.tolist(), dn
+
+
+def test_bad_descriptors_are_schema_errors():
+    real = json.loads(DATA.read_text())["DC=contoso,DC=test"]
+    import base64
+
+    for bad in (b"\x01\x00garbage", base64.b64decode(real)[:200]):
+        with pytest.raises(SchemaError, match="CN=x"):
+            security.aces({"CN=x": bad})
+    with pytest.raises(SchemaError, match="domain_sid"):
+        security.parse("O:DAG:DAD:(A;;GA;;;DA)")
+
+
+# -- the planted cases and their controls ----------------------------------------------------
+
+
+def test_dcsync_found_and_half_right_control_not(findings):
+    assert subjects(findings, "dcsync") == {f"CN=svc_scan,{SVC}"}  # not svc_sql (Get-Changes)
+    row = findings[findings["check"] == "dcsync"].iloc[0]
+    assert row["rule_id"] == "ACL-01" and row["attack"] == "T1003.006"
+    assert row["chain"] == [f"CN=svc_scan,{SVC}", C]
+
+
+def test_adminsdholder_write_found_defaults_not(findings):
+    assert subjects(findings, "adminsdholder-acl") == {f"CN=svc_web,{SVC}"}
+    assert subjects(findings, "tier0-acl") == set()  # Samba's default ACEs are by design
+    assert subjects(findings, "broad-group-rights") == set()
+
+
+def test_control_path_chains_mix_membership_and_rights(findings):
+    paths = findings[findings["check"] == "control-path"]
+    helpdesk = paths[paths["subject"].str.contains("OU=IT")]
+    assert len(helpdesk) == 2
+    steps = helpdesk["evidence"].iloc[0]["steps"]
+    assert steps[1:] == ["member of GG_Helpdesk", "GenericAll on Tier0 Ops",
+                         "member of IT Admins", "member of Domain Admins"]
+    # the control: helpdesk's reset-password right on an ordinary Sales user is no path
+    assert not any("Sales" in s for s in paths["subject"])
+    d = Directory.embedded("contoso")
+    ctx_chain = helpdesk["chain"].iloc[0]
+    H = graph.with_rights(d.graph(), security.edges(security.aces(d)))
+    assert graph.why(H, ctx_chain[0], "Domain Admins") == [ctx_chain]
+    assert graph.why(H, ctx_chain[0], "Domain Admins", via=["member"]) == []
+
+
+def test_delegation_accounts_and_kerberos(findings):
+    assert subjects(findings, "constrained-delegation-protocol-transition") == {
+        f"CN=WEB01,OU=Servers,{C}"}
+    high = findings[(findings["check"] == "sid-history") & (findings["severity"] == "high")]
+    assert list(high["subject"]) == [f"CN=Yara Brennan,OU=Marketing,OU=Corp,{C}"]
+    assert subjects(findings, "hidden-admin-primary-group") == {
+        f"CN=Daniel Silva,OU=HR,OU=Corp,{C}"}
+    assert subjects(findings, "password-not-required") == {
+        f"CN=Marco Olsen,OU=Sales,OU=Corp,{C}"}  # never the disabled Guest
+    assert subjects(findings, "krbtgt-password-age") == {f"CN=krbtgt,CN=Users,{C}"}
+    delegable = {s.split(",")[0] for s in subjects(findings, "privileged-delegable")}
+    assert delegable == {"CN=Daniel Silva", "CN=Frank Müller", "CN=Grace Lee",
+                         "CN=Henry Adams", "CN=svc_backup"}  # Protected Users are not
+
+
+def test_rules_catalogue_is_complete_and_unique():
+    r = audit.rules()
+    assert r["rule_id"].is_unique and (r["rule_id"] != "").all()
+    assert set(r["check"]) == set(audit.CHECKS)
+    assert r.set_index("check").loc["unconstrained-delegation", "pingcastle"] == \
+        "P-UnconstrainedDelegation"
+
+
+# -- waivers ----------------------------------------------------------------------------------
+
+
+def test_waivers_mark_findings_and_expired_ones_are_findings(tmp_path):
+    path = tmp_path / "waivers.toml"
+    path.write_text('''
+[[waiver]]
+rule = "KRB-05"
+object = "svc_sql"
+reason = "SQL needs the SPN; 30-char random password"
+owner = "dba@contoso.com"
+expires = 2027-06-30
+
+[[waiver]]
+rule = "dcsync"
+object = "svc_scan"
+reason = "old sync tool"
+owner = "it@contoso.com"
+expires = 2026-01-31
+''')
+    f = audit.run(Directory.embedded("contoso"), now=REFERENCE, waivers=path)
+    kerb = f[(f["check"] == "kerberoastable") & f["subject"].str.startswith("CN=svc_sql")]
+    assert kerb["waived"].tolist() == [True] and "dba@contoso.com" in kerb["waiver"].iloc[0]
+    dcsync = f[f["check"] == "dcsync"]
+    assert dcsync["waived"].tolist() == [False]  # expired: waives nothing...
+    expired = f[f["check"] == "waiver-expired"]
+    assert expired["subject"].tolist() == ["svc_scan"]  # ...and is a finding itself
+    assert expired["evidence"].iloc[0]["days_ago"] == 274
+
+
+def test_waiver_errors_say_what_is_wrong(tmp_path):
+    with pytest.raises(LdapnbError, match="lacks owner"):
+        audit.run(Directory.embedded("tiny"), waivers=[{"rule": "empty-group", "object": "*",
+                                                        "reason": "x", "expires": "2030-01-01"}])
+    with pytest.raises(LdapnbError, match="unknown rule"):
+        audit.run(Directory.embedded("tiny"), waivers=[{
+            "rule": "nope", "object": "*", "reason": "x", "owner": "y",
+            "expires": "2030-01-01"}])
