@@ -131,6 +131,9 @@ class Context:
 
     def entry(self, node: str) -> Entry | None:
         """The entry of a graph node (None for dangling nodes or graph-only audits)."""
+        key = self.dn_keys.get(node)
+        if key is not None:
+            return self.entries[key]
         try:
             return self.entries.get(normalize(node))
         except LdapnbError:
@@ -148,14 +151,43 @@ class Context:
         return str(label or node)
 
     def uac(self, node: str) -> ad.UAC | None:
+        """The userAccountControl flags of a node's entry (decoded once per value)."""
         e = self.entry(node)
         value = e.first("userAccountControl") if e is not None else None
         if value is None:
             return None
-        try:
-            return ad.uac_flags(value)
-        except SchemaError as exc:
-            raise SchemaError(f"{node}: {exc}") from exc
+        cache = self._uac_cache
+        flags = cache.get(value)
+        if flags is None:
+            try:
+                flags = cache[value] = ad.uac_flags(value)
+            except SchemaError as exc:
+                raise SchemaError(f"{node}: {exc}") from exc
+        return flags
+
+    @cached_property
+    def _uac_cache(self) -> dict[Any, ad.UAC]:
+        return {}
+
+    @cached_property
+    def uac_nodes(self) -> list[tuple[str, ad.UAC]]:
+        """(node, flags) of every node whose entry has a userAccountControl."""
+        out = []
+        for node in self.G:
+            flags = self.uac(node)
+            if flags is not None:
+                out.append((node, flags))
+        return out
+
+    @cached_property
+    def dn_keys(self) -> dict[str, str]:
+        """Each entry's DN as written -> its normalised key (to avoid normalising again)."""
+        return {e.dn: key for key, e in self.entries.items()}
+
+    def key(self, dn: str) -> str:
+        """The normalised key of a DN (cheap for the entries' own DNs)."""
+        found = self.dn_keys.get(dn)
+        return found if found is not None else _norm(dn)
 
     def rid(self, node: str) -> int | None:
         sid = self.G.nodes[node].get("sid") if node in self.G else None
@@ -236,10 +268,11 @@ class Context:
             classes = {str(c).lower() for c in e.get("objectClass", ())}
             if "domaindns" in classes:
                 return e
-        for e in self.entries.values():
-            sid = _sid_of(e)
-            if sid and sid.startswith("S-1-5-21-") and sid.count("-") == 6:
-                return e
+        for key, e in self.entries.items():
+            if all(rdn.startswith("dc=") for rdn in key.split(",")):  # the domain's own DN
+                sid = _sid_of(e)
+                if sid and sid.startswith("S-1-5-21-") and sid.count("-") == 6:
+                    return e
         return None
 
     @cached_property
@@ -254,12 +287,7 @@ class Context:
     @cached_property
     def sid_names(self) -> dict[str, str]:
         """SID -> sAMAccountName (else cn) of every entry with an objectSid."""
-        out: dict[str, str] = {}
-        for e in self.entries.values():
-            sid = _sid_of(e)
-            if sid:
-                out[sid] = str(e.first("sAMAccountName") or e.first("cn") or e.dn)
-        return out
+        return {sid: self.name(node) for sid, node in self.G.graph.get("sids", {}).items()}
 
     @cached_property
     def tier0_objects(self) -> dict[str, str]:
@@ -321,7 +349,7 @@ class Context:
 
         frame = security.edges(self.acl)
         frame["trustee_node"] = [self.sid_node(s) for s in frame["trustee"]]
-        keys = [_norm(o) for o in frame["object"]]
+        keys = [self.key(o) for o in frame["object"]]
         frame["object_key"] = keys
         frame["tier0"] = [self.tier0_objects.get(k, "") for k in keys]
         return frame
@@ -553,9 +581,8 @@ def _privileged_computer(ctx: Context) -> Iterator[Finding]:
        "everyone who connects to it; outside domain controllers it is a path to the domain.",
        needs_entries=True)
 def _unconstrained(ctx: Context) -> Iterator[Finding]:
-    for node in ctx.G:
-        flags = ctx.uac(node)
-        if (flags is None or ad.UAC.TRUSTED_FOR_DELEGATION not in flags
+    for node, flags in ctx.uac_nodes:
+        if (ad.UAC.TRUSTED_FOR_DELEGATION not in flags
                 or ad.UAC.ACCOUNTDISABLE in flags or flags & _DC_FLAGS):
             continue
         yield {"subject": node, "evidence": {"account": ctx.name(node),
@@ -707,8 +734,10 @@ def _duplicates(ctx: Context) -> Iterator[Finding]:
     for attribute in ("sAMAccountName", "uid", "uidNumber"):
         seen: dict[str, list[str]] = defaultdict(list)
         for e in ctx.entries.values():
-            classes = {str(c).lower() for c in e.get("objectClass", ())}
-            if attribute == "uidNumber" and "posixaccount" not in classes:
+            if attribute not in e:
+                continue
+            if attribute == "uidNumber" and "posixaccount" not in {
+                    str(c).lower() for c in e.get("objectClass", ())}:
                 continue
             for value in e.get(attribute, ()):
                 if isinstance(value, str) and value.strip():

@@ -149,36 +149,69 @@ def _broad_rights(ctx: Context) -> Iterator[Finding]:
        remediation="Break the chain at its weakest step: remove the right (usually a "
                    "delegation that reaches a Tier-0 group) or the membership.")
 def _control_path(ctx: Context) -> Iterator[Finding]:
-    H = ctx.control_graph
-    if not any(d.get("kind") == "right" for _, _, d in H.edges(data=True)):
+    G = ctx.G
+    # rights edges that matter: from a trustee that is not Tier 0 already (no copy of G:
+    # the backward search reads G's predecessors plus these)
+    r = ctx.rights
+    r = r[r["trustee_node"].notna() & r["edge"].isin(graph.CONTROL_EDGES | {
+        "GetChanges", "GetChangesAll"})]
+    by_pair: dict[tuple[str, str], set[str]] = {}
+    object_node: dict[str, str] = {}
+    index = G.graph.get("index", {})
+    for trustee, tnode, obj, key, edge in zip(r["trustee"], r["trustee_node"], r["object"],
+                                              r["object_key"], r["edge"], strict=True):
+        if ctx.is_tier0_trustee(str(trustee)):
+            continue
+        target = index.get(key, obj)
+        object_node[target] = obj
+        by_pair.setdefault((str(tnode), target), set()).add(str(edge))
+    extra: dict[str, dict[str, frozenset[str]]] = {}
+    for (u, v), names in by_pair.items():
+        if {"GetChanges", "GetChangesAll"} <= names:
+            names = names | {"DCSync"}
+        names &= graph.CONTROL_EDGES
+        if names and u != v:
+            extra.setdefault(v, {})[u] = frozenset(names)
+    if not extra:
         return
-    targets = {n for n in H if _norm(n) in ctx.tier0_objects} | set(ctx.privileged_groups)
+    targets = {index.get(k, k) for k in ctx.tier0_objects} | set(ctx.privileged_groups)
     # breadth-first backwards from every target at once: each node's next step to Tier 0
     step: dict[str, str | None] = {t: None for t in targets}
     frontier = list(targets)
     while frontier:
         nxt = []
         for v in frontier:
-            for u in H.pred[v]:
+            preds = list(G.pred[v]) if v in G else []
+            for u in (*preds, *extra.get(v, ())):
                 if u not in step:
                     step[u] = v
                     nxt.append(u)
         frontier = nxt
+
+    def is_right(u: str, v: str) -> bool:
+        return u in extra.get(v, {}) and not G.has_edge(u, v)
+
+    def label(n: str) -> str:
+        return str(G.nodes[n].get("label") or n) if n in G else \
+            object_node.get(n, n).split(",", 1)[0].split("=", 1)[-1]
+
     for node in sorted(step):
-        kind = H.nodes[node].get("kind")
-        if kind not in ("user", "computer") or node in ctx.privileged_accounts:
+        if node not in G or G.nodes[node].get("kind") not in ("user", "computer"):
             continue
-        if ctx.is_dc(node) or not _enabled(ctx, node):
+        if node in ctx.privileged_accounts or ctx.is_dc(node) or not _enabled(ctx, node):
             continue
         chain = [node]
         while step[chain[-1]] is not None:
             chain.append(step[chain[-1]])  # type: ignore[arg-type]
-        kinds = [H.edges[u, v].get("kind") for u, v in zip(chain, chain[1:], strict=False)]
-        if "right" not in kinds:
+        pairs = list(zip(chain, chain[1:], strict=False))
+        if not any(is_right(u, v) for u, v in pairs):
             continue
+        steps = [label(node)] + [
+            f"{'/'.join(sorted(extra[v][u]))} on {label(v)}" if is_right(u, v)
+            else f"member of {label(v)}" for u, v in pairs]
+        chain = [object_node.get(n, n) for n in chain]
         yield {"subject": node, "chain": chain, "evidence": {
-            "account": ctx.name(node), "reaches": chain[-1],
-            "steps": graph.chain_steps(H, chain), "chain": chain}}
+            "account": ctx.name(node), "reaches": chain[-1], "steps": steps, "chain": chain}}
 
 
 # -- delegation ---------------------------------------------------------------------------
@@ -193,9 +226,8 @@ def _control_path(ctx: Context) -> Iterator[Finding]:
        remediation="Use Kerberos-only constrained delegation (clear the flag), narrow "
                    "msDS-AllowedToDelegateTo, and mark administrators NOT_DELEGATED.")
 def _t2a4d(ctx: Context) -> Iterator[Finding]:
-    for node in ctx.G:
-        flags = ctx.uac(node)
-        if (flags is None or _UAC.TRUSTED_TO_AUTH_FOR_DELEGATION not in flags
+    for node, flags in ctx.uac_nodes:
+        if (_UAC.TRUSTED_TO_AUTH_FOR_DELEGATION not in flags
                 or _UAC.ACCOUNTDISABLE in flags or ctx.is_dc(node)):
             continue
         e = ctx.entry(node)
@@ -322,9 +354,8 @@ def _dc_entry(e: Any) -> bool:
 
 
 def _uac_rule(ctx: Context, flag: ad.UAC) -> Iterator[Finding]:
-    for node in ctx.G:
-        flags = ctx.uac(node)
-        if flags is None or flag not in flags or _UAC.ACCOUNTDISABLE in flags:
+    for node, flags in ctx.uac_nodes:
+        if flag not in flags or _UAC.ACCOUNTDISABLE in flags:
             continue
         privileged = node in ctx.privileged_accounts
         yield {"subject": node, "severity": "high" if privileged else "medium",
@@ -358,11 +389,13 @@ def _reversible(ctx: Context) -> Iterator[Finding]:
        remediation="Clear USE_DES_KEY_ONLY, set msDS-SupportedEncryptionTypes to AES (0x18), "
                    "change the password.")
 def _des(ctx: Context) -> Iterator[Finding]:
-    for node in ctx.G:
-        flags = ctx.uac(node)
-        if flags is None or _UAC.ACCOUNTDISABLE in flags:
+    for node, flags in ctx.uac_nodes:
+        if _UAC.ACCOUNTDISABLE in flags:
             continue
         e = ctx.entry(node)
+        if e is None or (_UAC.USE_DES_KEY_ONLY not in flags
+                         and "msDS-SupportedEncryptionTypes" not in e):
+            continue
         types = e.first("msDS-SupportedEncryptionTypes") if e is not None else None
         try:
             enc = int(str(types)) if types is not None else None
@@ -382,11 +415,10 @@ def _des(ctx: Context) -> Iterator[Finding]:
        rule_id="KRB-03", pingcastle="S-NoPreAuth", attack="T1558.004",
        remediation="Clear DONT_REQ_PREAUTH.")
 def _no_preauth_any(ctx: Context) -> Iterator[Finding]:
-    for node in ctx.G:
+    for node, flags in ctx.uac_nodes:
         if node in ctx.privileged_accounts:
             continue
-        flags = ctx.uac(node)
-        if flags and _UAC.DONT_REQ_PREAUTH in flags and _UAC.ACCOUNTDISABLE not in flags:
+        if _UAC.DONT_REQ_PREAUTH in flags and _UAC.ACCOUNTDISABLE not in flags:
             yield {"subject": node, "evidence": {"account": ctx.name(node),
                                                  "userAccountControl": int(flags)}}
 

@@ -314,10 +314,13 @@ class _Builder:
             if not value.isdigit():
                 raise SchemaError(
                     f"{member}: primaryGroupID {value!r} is not valid: expected a RID (digits)")
-            try:
-                group_sid = ad.domain_sid(sid) + "-" + str(int(value))
-            except LdapnbError as exc:
-                raise type(exc)(f"{member}: {exc}") from exc
+            head = sid.rpartition("-")[0]  # sid is already text, from ad.sid_to_str
+            if head.count("-") < 2:
+                try:
+                    ad.domain_sid(sid)  # raises the SchemaError that says why
+                except LdapnbError as exc:
+                    raise type(exc)(f"{member}: {exc}") from exc
+            group_sid = head + "-" + str(int(value))
             known = self.sids.get(group_sid)
             if known is not None:
                 group = known
