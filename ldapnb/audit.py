@@ -531,10 +531,10 @@ def _no_preauth(ctx: Context) -> Iterator[Finding]:
 
 def _kerberoastable(ctx: Context, node: str) -> dict[str, Any] | None:
     """SPNs of an enabled user account (not a computer, not krbtgt), else None."""
-    if ctx.G.nodes[node].get("kind") != "user" or ctx.rid(node) == _KRBTGT_RID:
+    if ctx.G.nodes[node].get("kind") != "user":
         return None
     e = ctx.entry(node)
-    if e is None or not e.get("servicePrincipalName"):
+    if e is None or not e.get("servicePrincipalName") or ctx.rid(node) == _KRBTGT_RID:
         return None
     flags = ctx.uac(node)
     if flags is not None and ad.UAC.ACCOUNTDISABLE in flags:

@@ -162,7 +162,7 @@ def _control_path(ctx: Context) -> Iterator[Finding]:
                                               r["object_key"], r["edge"], strict=True):
         if ctx.is_tier0_trustee(str(trustee)):
             continue
-        target = index.get(key, obj)
+        target = _node_of(ctx, key, obj)
         object_node[target] = obj
         by_pair.setdefault((str(tnode), target), set()).add(str(edge))
     extra: dict[str, dict[str, frozenset[str]]] = {}
@@ -174,7 +174,7 @@ def _control_path(ctx: Context) -> Iterator[Finding]:
             extra.setdefault(v, {})[u] = frozenset(names)
     if not extra:
         return
-    targets = {index.get(k, k) for k in ctx.tier0_objects} | set(ctx.privileged_groups)
+    targets = {_node_of(ctx, k, k) for k in ctx.tier0_objects} | set(ctx.privileged_groups)
     # breadth-first backwards from every target at once: each node's next step to Tier 0
     step: dict[str, str | None] = {t: None for t in targets}
     frontier = list(targets)
@@ -212,6 +212,15 @@ def _control_path(ctx: Context) -> Iterator[Finding]:
         chain = [object_node.get(n, n) for n in chain]
         yield {"subject": node, "chain": chain, "evidence": {
             "account": ctx.name(node), "reaches": chain[-1], "steps": steps, "chain": chain}}
+
+
+def _node_of(ctx: Context, key: str, dn: str) -> str:
+    """The graph node for a normalised key, else the entry's DN as written, else ``dn``."""
+    node = ctx.G.graph.get("index", {}).get(key)
+    if node is not None:
+        return str(node)
+    e = ctx.entries.get(key)
+    return e.dn if e is not None else dn
 
 
 # -- delegation ---------------------------------------------------------------------------
@@ -431,8 +440,8 @@ def _no_preauth_any(ctx: Context) -> Iterator[Finding]:
        remediation="Reset krbtgt's password twice (waiting for replication in between), then "
                    "at least yearly.")
 def _krbtgt(ctx: Context) -> Iterator[Finding]:
-    for node in ctx.G:
-        if ctx.rid(node) != 502:
+    for sid, node in ctx.G.graph.get("sids", {}).items():
+        if not sid.endswith("-502") or ctx.rid(node) != 502:
             continue
         e = ctx.entry(node)
         value = e.first("pwdLastSet") if e is not None else None
@@ -529,8 +538,9 @@ def _gmsa(ctx: Context) -> Iterator[Finding]:
        remediation="Delete orphaned FSPs; review every FSP in a privileged group.")
 def _fsp(ctx: Context) -> Iterator[Finding]:
     for key, e in ctx.entries.items():
-        classes = {str(c).lower() for c in e.get("objectClass", ())}
-        if "foreignsecurityprincipal" not in classes:
+        if not any(str(c).lower() == "foreignsecurityprincipal"
+                   for c in e.get("objectClass", ())) if "cn=foreignsecurityprincipals," in \
+                key else True:
             continue
         sid = _sid_of(e) or str(e.first("cn") or "")
         if sid in ("S-1-5-11", "S-1-5-4", "S-1-5-9", "S-1-5-17", "S-1-5-7", "S-1-1-0"):
@@ -594,3 +604,30 @@ def _stock_empty(ctx: Context, node: str) -> bool:
 
 __all__: list[str] = []
 _ = (LdapnbError,)
+
+
+@check("acl-coverage", "info",
+       "The rights checks (dcsync, tier0-acl, adminsdholder-acl, broad-group-rights, "
+       "control-path) can only judge the DACLs they were given: objects whose "
+       "nTSecurityDescriptor is missing or carries no DACL (read without the SD flags "
+       "control, or by an account that may not read it) are not covered, and a Tier-0 "
+       "object among them means those checks may be missing findings.", needs_entries=True,
+       rule_id="AUD-01",
+       remediation="Read nTSecurityDescriptor with the SD flags control (owner, group, DACL = "
+                   "7), as ldapnb does on live AD, with an account allowed to read it.")
+def _acl_coverage(ctx: Context) -> Iterator[Finding]:
+    if not ctx.is_ad:
+        return
+    acl = ctx.acl
+    read = set(acl.loc[~acl["type"].isin(["DACL not read"]), "object"])
+    keys_read = {ctx.key(dn) for dn in read}
+    unread_tier0 = sorted(why for key, why in ctx.tier0_objects.items()
+                          if key not in keys_read)
+    missing = len(ctx.entries) - len(read)
+    if missing == 0:
+        return
+    head = ctx.domain_head
+    yield {"subject": head.dn if head is not None else "(directory)",
+           "severity": "medium" if unread_tier0 else "info",
+           "evidence": {"objects": len(ctx.entries), "dacl_read": len(read),
+                        "dacl_missing": missing, "tier0_not_covered": unread_tier0[:50]}}

@@ -1078,7 +1078,12 @@ def cycles(G: nx.DiGraph, *, limit: int = 10_000) -> list[list[str]]:
     [['c'], ['a', 'b']]
     """
     found: list[list[str]] = []
-    for cycle in nx.simple_cycles(G):
+    # only a node with both a group and a member can be on a cycle: this drops every
+    # account (no members) before networkx looks for cycles
+    pred, succ = G.pred, G.succ
+    candidates = [n for n in G if pred[n] and succ[n]]
+    H = G.subgraph(candidates) if len(candidates) < len(G) else G
+    for cycle in nx.simple_cycles(H):
         start = min(range(len(cycle)), key=lambda i: cycle[i])
         found.append(cycle[start:] + cycle[:start])
         if len(found) > limit:

@@ -407,6 +407,16 @@ def _descriptor_of(e: Entry) -> bytes | str | None:
 def _rows(sd: Any, names: Mapping[str, str]) -> Iterator[tuple[Any, ...]]:
     owner = str(sd.Owner) if sd.Owner is not None else None
     dacl = sd.Dacl.aces if sd.Dacl is not None else []
+    if not dacl:  # keep the owner of an object whose DACL is empty, NULL or not read
+        if sd.Dacl is not None:
+            kind = "none"
+        elif int(sd.Control or 0) & 0x4:  # SE_DACL_PRESENT without a DACL: a NULL DACL
+            kind = "NULL DACL"
+        else:
+            kind = "DACL not read"
+        yield (owner, names.get(owner or "", _sid_label(owner)), -1, kind, None, None, [], 0,
+               None, None, None, None, False, False, False)
+        return
     for index, ace in enumerate(dacl):
         kind = _ACE_TYPES.get(int(ace.AceType.value), ace.AceType.name)
         flags = int(ace.AceFlags or 0)
@@ -463,6 +473,11 @@ def aces(source: Iterable[Entry] | Mapping[str, bytes | str] | Any, *,
         position in the DACL), ``type`` (allow/deny/audit), ``trustee`` (SID),
         ``trustee_name``, ``rights`` (list of names), ``mask`` (int), ``object_type``
         (GUID), ``object_type_name`` (e.g. ``DS-Replication-Get-Changes-All``, ``member``),
+        (an object with no ACE has one row, ``ace`` -1, so that its owner is still listed:
+        type ``none`` for an empty DACL (nobody is allowed anything), ``NULL DACL`` when
+        the descriptor says it has a DACL but points at none (everyone is allowed
+        everything), ``DACL not read`` when the descriptor carries no DACL, e.g. read
+        without asking for it),
         ``inherited_object_type`` and its name (the child class an inheritable ACE is
         for), ``inherited`` (inherited from a parent), ``container_inherit`` (inherited by
         children), ``applies_here`` (False for inherit-only ACEs).
@@ -603,11 +618,15 @@ def edges(frame: pd.DataFrame, *, include_owner: bool = True) -> pd.DataFrame:
             allowed["trustee"], allowed["trustee_name"], allowed["object"], allowed["mask"],
             allowed["object_type"], allowed["object_type_name"], allowed["inherited"],
             strict=True):
-        for edge in _ace_edges(int(mask), otype):
+        for edge in _ace_edges(int(mask), otype if isinstance(otype, str) else None):
             key = (trustee, obj, edge)
             if key not in seen:
                 seen.add(key)
                 rows.append((trustee, tname, obj, edge, bool(inherited), oname))
+    for obj in frame.loc[frame["type"] == "NULL DACL", "object"]:  # a NULL DACL allows all
+        if ("S-1-1-0", obj, "GenericAll") not in seen:
+            seen.add(("S-1-1-0", obj, "GenericAll"))
+            rows.append(("S-1-1-0", "Everyone", obj, "GenericAll", False, "NULL DACL"))
     if include_owner and len(frame):
         owners = frame.drop_duplicates("object")
         for obj, owner, oname in zip(owners["object"], owners["owner"], owners["owner_name"],

@@ -488,7 +488,7 @@ def contoso() -> list[Entry]:
     # Domain Users / Guests / Computers / Controllers have NO member values: their members
     # are the accounts whose primaryGroupID is 513 / 514 / 515 / 516.  Not empty groups.
     # Print Operators stays empty, as in a fresh domain.
-    del domain_users, domain_computers, print_operators
+    del domain_users, domain_computers
 
     # -- role groups that lead into privileged groups (planted nesting chains) ---------------
     def role(cn: str, desc: str, *, protected: bool = True,
@@ -743,6 +743,26 @@ def contoso() -> list[Entry]:
     protected_users = d.group(USERS, "Protected Users", rid=525,
                               description="Members are afforded additional protections")
     d.add(protected_users, administrator, kim, lopez, novak, alice, bruno, chen, dana)
+    # Tier-0 objects carry Samba's real default descriptors (Domain Admins' for the
+    # privileged groups, a user's for the DCs), so the rights checks cover them.
+    for group in (schema_admins, enterprise_admins, administrators,
+                  account_operators, server_operators, print_operators, backup_operators,
+                  gpo_creators, domain_controllers):
+        d.set(group, "nTSecurityDescriptor", [samba_descriptor(
+            "CN=Domain Admins,CN=Users,DC=contoso,DC=test")])
+    for dc in (f"CN=DC01,{DCS}", f"CN=DC02,{DCS}"):
+        d.set(dc, "nTSecurityDescriptor", [samba_descriptor(
+            "CN=svc_plain,OU=Helpdesk Delegation,DC=contoso,DC=test")])
+    # tier0-acl: GG_SQL Service (svc_sql, svc_web) may write Domain Admins' member
+    # attribute; the default ACEs beside it (Domain Admins, SYSTEM, Account Operators,
+    # Enterprise Admins, Administrators; Authenticated Users read) are the controls.
+    member_attribute = "bf9679c0-0de6-11d0-a285-00aa003049e2"
+    d.set(domain_admins, "nTSecurityDescriptor", [samba_descriptor(
+        "CN=Domain Admins,CN=Users,DC=contoso,DC=test",
+        f"(OA;;WP;{member_attribute};;{sid(sql_service)})")])
+    # broad-group-rights (medium: not Tier 0): Domain Users may rewrite GG_Finance Reports
+    d.set(finance_reports, "nTSecurityDescriptor", [samba_descriptor(
+        "CN=Domain Admins,CN=Users,DC=contoso,DC=test", f"(A;;RPWPSW;;;{DOMAIN_SID}-513)")])
     # A helpdesk group with GenericAll on Tier0 Ops (a Tier-0 group: Tier0 Ops -> IT Admins
     # -> Domain Admins): each member can add itself to Tier0 Ops (control-path, tier0-acl).
     helpdesk = d.group(GROUPS, "GG_Helpdesk", description="Service desk: password resets")

@@ -84,8 +84,16 @@ def test_dcsync_found_and_half_right_control_not(findings):
 
 def test_adminsdholder_write_found_defaults_not(findings):
     assert subjects(findings, "adminsdholder-acl") == {f"CN=svc_web,{SVC}"}
-    assert subjects(findings, "tier0-acl") == set()  # Samba's default ACEs are by design
-    assert subjects(findings, "broad-group-rights") == set()
+    # Samba's default ACEs on the Tier-0 groups (Domain Admins, SYSTEM, Account Operators,
+    # Enterprise Admins, Administrators; Authenticated Users read) are by design
+    assert subjects(findings, "tier0-acl") == {f"CN=GG_SQL Service,OU=Groups,OU=Corp,{C}"}
+    row = findings[findings["check"] == "tier0-acl"].iloc[0]
+    assert row["evidence"]["rights"] == ["AddMember"]
+    assert row["evidence"]["object"] == f"CN=Domain Admins,CN=Users,{C}"
+    broad = findings[findings["check"] == "broad-group-rights"]
+    assert broad[["subject", "severity"]].values.tolist() == [
+        [f"CN=GG_Finance Reports,OU=Groups,OU=Corp,{C}", "medium"]]  # not Tier 0
+    assert broad["evidence"].iloc[0]["trustee"] == "Domain Users"
 
 
 def test_control_path_chains_mix_membership_and_rights(findings):
@@ -97,6 +105,12 @@ def test_control_path_chains_mix_membership_and_rights(findings):
                          "member of IT Admins", "member of Domain Admins"]
     # the control: helpdesk's reset-password right on an ordinary Sales user is no path
     assert not any("Sales" in s for s in paths["subject"])
+    by_name = {e["account"]: e["steps"] for e in paths["evidence"]}
+    assert by_name["svc_sql"] == ["svc_sql", "member of GG_SQL Service",
+                                  "AddMember on Domain Admins"]
+    assert by_name["svc_scan"] == ["svc_scan", "DCSync on contoso"]
+    assert by_name["svc_web"] == ["svc_web", "WriteDacl on AdminSDHolder"]
+    assert len(paths) == 5
     d = Directory.embedded("contoso")
     ctx_chain = helpdesk["chain"].iloc[0]
     H = graph.with_rights(d.graph(), security.edges(security.aces(d)))
@@ -117,6 +131,27 @@ def test_delegation_accounts_and_kerberos(findings):
     delegable = {s.split(",")[0] for s in subjects(findings, "privileged-delegable")}
     assert delegable == {"CN=Daniel Silva", "CN=Frank Müller", "CN=Grace Lee",
                          "CN=Henry Adams", "CN=svc_backup"}  # Protected Users are not
+
+
+def test_acl_coverage_says_what_the_rights_checks_did_not_see(findings):
+    row = findings[findings["check"] == "acl-coverage"].iloc[0]
+    # contoso's background entries carry an owner-only placeholder descriptor (no DACL)
+    # read: domain head, AdminSDHolder, 10 privileged groups, Tier0 Ops, GG_Finance Reports,
+    # a Sales user, DC01, DC02
+    assert row["evidence"]["dacl_read"] == 17
+    assert row["evidence"]["tier0_not_covered"] == ["Domain Controllers OU"]
+    assert row["severity"] == "medium"
+
+
+def test_null_dacl_is_everyone_full_control_but_an_unread_dacl_is_not():
+    from ldapnb.synthetic import security_descriptor
+
+    unread = security_descriptor("S-1-5-32-544")  # owner and group only
+    null = bytearray(unread)
+    null[2] |= 0x4  # SE_DACL_PRESENT, no DACL offset: a NULL DACL
+    assert security.aces({"CN=x": unread})["type"].tolist() == ["DACL not read"]
+    edges = security.edges(security.aces({"CN=x": bytes(null)}))
+    assert ["S-1-1-0", "GenericAll"] in edges[["trustee", "edge"]].values.tolist()
 
 
 def test_rules_catalogue_is_complete_and_unique():

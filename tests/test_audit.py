@@ -148,7 +148,7 @@ def test_planted_risks_on_privileged_accounts(contoso_findings):
     assert set(f.loc[f["severity"] == "high", "check"]) == {
         "privileged-no-preauth", "privileged-kerberoastable", "unconstrained-delegation",
         # the issue-11 plants (see test_ad_posture.py)
-        "dcsync", "adminsdholder-acl", "control-path", "sid-history",
+        "dcsync", "tier0-acl", "adminsdholder-acl", "control-path", "sid-history",
         "hidden-admin-primary-group", "constrained-delegation-protocol-transition",
         "laps-coverage"}
 
