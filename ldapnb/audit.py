@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -269,7 +269,7 @@ class Context:
             if "domaindns" in classes:
                 return e
         for key, e in self.entries.items():
-            if all(rdn.startswith("dc=") for rdn in key.split(",")):  # the domain's own DN
+            if key[:3] == "dc=" and all(rdn.startswith("dc=") for rdn in key.split(",")):
                 sid = _sid_of(e)
                 if sid and sid.startswith("S-1-5-21-") and sid.count("-") == 6:
                     return e
@@ -285,9 +285,9 @@ class Context:
         return self.G.graph.get("sids", {}).get(sid.upper())
 
     @cached_property
-    def sid_names(self) -> dict[str, str]:
+    def sid_names(self) -> Mapping[str, str]:
         """SID -> sAMAccountName (else cn) of every entry with an objectSid."""
-        return {sid: self.name(node) for sid, node in self.G.graph.get("sids", {}).items()}
+        return _LazyNames(self)
 
     @cached_property
     def tier0_objects(self) -> dict[str, str]:
@@ -313,6 +313,16 @@ class Context:
     def is_tier0_trustee(self, sid: str) -> bool:
         """A trustee whose rights are by design: SYSTEM, the DC and admin groups, Creator
         Owner / Principal Self, and any account already effectively privileged."""
+        known = self._tier0_cache.get(sid)
+        if known is None:
+            known = self._tier0_cache[sid] = self._is_tier0_trustee(sid)
+        return known
+
+    @cached_property
+    def _tier0_cache(self) -> dict[str, bool]:
+        return {}
+
+    def _is_tier0_trustee(self, sid: str) -> bool:
         if sid in _BY_DESIGN_SIDS:
             return True
         try:
@@ -348,7 +358,8 @@ class Context:
         from . import security
 
         frame = security.edges(self.acl)
-        frame["trustee_node"] = [self.sid_node(s) for s in frame["trustee"]]
+        nodes = {s: self.sid_node(s) for s in set(frame["trustee"])}
+        frame["trustee_node"] = [nodes[s] for s in frame["trustee"]]
         keys = [self.key(o) for o in frame["object"]]
         frame["object_key"] = keys
         frame["tier0"] = [self.tier0_objects.get(k, "") for k in keys]
@@ -412,6 +423,25 @@ def check(name: str, severity: str, rule: str, *, needs_entries: bool = False,
         return function
 
     return register
+
+
+class _LazyNames(Mapping[str, str]):
+    """SID -> account name, looked up only for the SIDs asked for (descriptors name few)."""
+
+    def __init__(self, ctx: Context):
+        self.ctx, self.sids = ctx, ctx.G.graph.get("sids", {})
+
+    def __getitem__(self, sid: str) -> str:
+        node = self.sids.get(str(sid).upper())
+        if node is None:
+            raise KeyError(sid)
+        return self.ctx.name(node)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.sids)
+
+    def __len__(self) -> int:
+        return len(self.sids)
 
 
 def _sid_of(e: Entry | None) -> str | None:

@@ -153,8 +153,9 @@ def _control_path(ctx: Context) -> Iterator[Finding]:
     # rights edges that matter: from a trustee that is not Tier 0 already (no copy of G:
     # the backward search reads G's predecessors plus these)
     r = ctx.rights
-    r = r[r["trustee_node"].notna() & r["edge"].isin(graph.CONTROL_EDGES | {
-        "GetChanges", "GetChangesAll"})]
+    outside = {t for t in set(r["trustee"]) if not ctx.is_tier0_trustee(str(t))}
+    r = r[r["trustee_node"].notna() & r["trustee"].isin(outside) & r["edge"].isin(
+        graph.CONTROL_EDGES | {"GetChanges", "GetChangesAll"})]
     by_pair: dict[tuple[str, str], set[str]] = {}
     object_node: dict[str, str] = {}
     index = G.graph.get("index", {})

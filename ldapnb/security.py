@@ -517,16 +517,37 @@ def aces(source: Iterable[Entry] | Mapping[str, bytes | str] | Any, *,
             value = _descriptor_of(e)
             if value is not None:
                 items.append((e.dn, value))
+    lookup: Mapping[str, str] = known
     if names:
-        known.update(names)
+        lookup = _Chain(names, known)
     rows: list[tuple[Any, ...]] = []
     decoded: dict[bytes | str, list[tuple[Any, ...]]] = {}  # many objects share descriptors
     for dn, value in items:
         key = bytes(value) if isinstance(value, (bytearray, memoryview)) else value
         if key not in decoded:
-            decoded[key] = list(_rows(parse(value, dn=dn, domain_sid=domain_sid), known))
+            decoded[key] = list(_rows(parse(value, dn=dn, domain_sid=domain_sid), lookup))
         rows.extend((dn, *row) for row in decoded[key])
     return pd.DataFrame(rows, columns=list(ACE_COLUMNS))
+
+
+class _Chain(Mapping[str, str]):
+    """Names from the caller's mapping first, then from the entries given."""
+
+    def __init__(self, first: Mapping[str, str], second: Mapping[str, str]):
+        self.first, self.second = first, second
+
+    def __getitem__(self, key: str) -> str:
+        try:
+            return self.first[key]
+        except KeyError:
+            return self.second[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.first
+        yield from (k for k in self.second if k not in self.first)
+
+    def __len__(self) -> int:
+        return len(set(self.first) | set(self.second))
 
 
 def _entry_sid(e: Entry) -> str | None:
