@@ -489,7 +489,7 @@ def _maq(ctx: Context) -> Iterator[Finding]:
 def _laps(ctx: Context) -> Iterator[Finding]:
     head = ctx.domain_head
     computers = [n for n, k in ctx.G.nodes(data="kind") if k == "computer"
-                 and not ctx.is_dc(n) and _enabled(ctx, n)]
+                 and not ctx.is_dc(n) and _enabled(ctx, n) and not _is_gmsa(ctx, n)]
     if not computers or head is None:
         return
     covered, missing = [], []
@@ -591,6 +591,14 @@ def _dsheuristics(ctx: Context) -> Iterator[Finding]:
         value = e.first("dSHeuristics")
         if isinstance(value, str) and len(value) >= 7 and value[6] == "2":
             yield {"subject": e.dn, "evidence": {"dSHeuristics": value}}
+
+
+def _is_gmsa(ctx: Context, node: str) -> bool:
+    """A (group) managed service account: a computer object with no local accounts."""
+    e = ctx.entry(node)
+    return e is not None and any(str(c).lower() in ("msds-groupmanagedserviceaccount",
+                                                    "msds-managedserviceaccount")
+                                 for c in e.get("objectClass", ()))
 
 
 def _stock_empty(ctx: Context, node: str) -> bool:

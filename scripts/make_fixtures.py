@@ -806,6 +806,72 @@ def contoso() -> list[Entry]:
     uac(staff["Engineering"][1], UAC_NORMAL | 0x80)
     uac(staff["Engineering"][2], UAC_NORMAL | 0x200000)
     uac(f"CN=WEB01,{SERVERS}", UAC_WORKSTATION | 0x1000000)
+    d.set(f"CN=WEB01,{SERVERS}", "msDS-AllowedToDelegateTo",
+          ["MSSQLSvc/sql01.contoso.com:1433", "MSSQLSvc/sql01.contoso.com"])
+    # Resource-based constrained delegation: WEB02$ may act on behalf of anyone to APP01
+    # (the descriptor Set-ADComputer -PrincipalsAllowedToDelegateToAccount writes)
+    from ldapnb import security
+
+    app01, web02 = f"CN=APP01,{SERVERS}", f"CN=WEB02,{SERVERS}"
+    d.set(app01, "msDS-AllowedToActOnBehalfOfOtherIdentity", [security.from_sddl(
+        f"O:BAD:(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;{sid(web02)})")])
+    # LAPS on 60 of the 80 workstations (40 legacy, 20 Windows LAPS); servers have none
+    for n in range(1, 61):
+        attribute = "ms-Mcs-AdmPwdExpirationTime" if n <= 40 else \
+            "msLAPS-PasswordExpirationTime"
+        d.set(f"CN=WS{n:04d},{COMPUTERS}", attribute,
+              [str(filetime(REFERENCE + timedelta(days=n % 30 + 1)))])
+    # ms-DS-MachineAccountQuota at AD's default (10): any user may join 10 computers
+    d.set(DOMAIN, "ms-DS-MachineAccountQuota", ["10"])
+    # Pre-Windows 2000 Compatible Access with Anonymous Logon in it (planted) beside
+    # Authenticated Users (the default: the control), both as foreign security principals;
+    # and an orphaned FSP of a domain that no longer trusts us.
+    fsps = f"CN=ForeignSecurityPrincipals,{DOMAIN}"
+    d.container(fsps, "Default container for security identifiers (SIDs) of other domains")
+
+    def fsp(sid_text: str) -> str:
+        dn = f"CN={sid_text},{fsps}"
+        attrs = d._mstop("Foreign-Security-Principal", days_ago(2000))
+        attrs.update({"objectClass": ["top", "foreignSecurityPrincipal"], "cn": [sid_text],
+                      "objectSid": [sid_to_bytes(sid_text)]})
+        d.items.append(Entry(dn, attrs))
+        return dn
+
+    authenticated_users, anonymous = fsp("S-1-5-11"), fsp("S-1-5-7")
+    fsp("S-1-5-21-3623811015-3361044348-30300820-1013")
+    prewin2000 = builtin("Pre-Windows 2000 Compatible Access", 554,
+                         desc="A backward compatibility group which allows read access "
+                              "on all users and groups in the domain")
+    d.add(prewin2000, authenticated_users, anonymous)
+    # dSHeuristics with fLDAPBlockAnonOps off ('2' as 7th character): anonymous LDAP
+    config = f"CN=Configuration,{DOMAIN}"
+    for dn, text in ((config, "Configuration partition (only what the audit reads)"),
+                     (f"CN=Services,{config}", "Services"),
+                     (f"CN=Windows NT,CN=Services,{config}", "Windows NT")):
+        d.container(dn, text)
+    directory_service = f"CN=Directory Service,CN=Windows NT,CN=Services,{config}"
+    d.container(directory_service, "Forest-wide directory service settings")
+    d.set(directory_service, "objectClass", ["top", "organizationalRole", "extensibleObject"])
+    d.set(directory_service, "dSHeuristics", ["0000002"])
+    # A group managed service account whose password every computer may read (planted:
+    # Domain Computers among its readers)
+    gmsa = f"CN=gmsa_sql,{SERVICE}"
+    attrs = d._mstop("ms-DS-Group-Managed-Service-Account", days_ago(300))
+    raw_sid, _ = d._sid(None)
+    attrs.update({
+        "objectClass": ["top", "person", "organizationalPerson", "user", "computer",
+                        "msDS-GroupManagedServiceAccount", SECURITY_PRINCIPAL],
+        "cn": ["gmsa_sql"], "sn": ["gmsa_sql"], "sAMAccountName": ["gmsa_sql$"],
+        "objectSid": [raw_sid], "sAMAccountType": [str(SAM_MACHINE)],
+        "userAccountControl": [str(UAC_WORKSTATION)], "primaryGroupID": ["515"],
+        "dNSHostName": [f"gmsa_sql.{DNS_DOMAIN}"],
+        "servicePrincipalName": [f"MSSQLSvc/sql01.{DNS_DOMAIN}:1434"],
+        "pwdLastSet": [str(filetime(days_ago(20)))], "accountExpires": [str(NEVER)],
+        "msDS-GroupMSAMembership": [security.from_sddl(
+            f"O:BAD:(A;;0xf01ff;;;{sid(f'CN=SQL01,{SERVERS}')})(A;;0xf01ff;;;DC)",
+            domain_sid=DOMAIN_SID)],
+    })
+    d.items.append(Entry(gmsa, attrs))
 
     return d.entries()
 

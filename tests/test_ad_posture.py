@@ -154,6 +154,31 @@ def test_null_dacl_is_everyone_full_control_but_an_unread_dacl_is_not():
     assert ["S-1-1-0", "GenericAll"] in edges[["trustee", "edge"]].values.tolist()
 
 
+def test_hardening_plants_and_controls(findings):
+    rbcd = findings[findings["check"] == "resource-based-delegation"]
+    assert rbcd[["subject", "severity"]].values.tolist() == [[f"CN=APP01,OU=Servers,{C}",
+                                                             "medium"]]
+    assert rbcd["evidence"].iloc[0]["allowed_to_act"] == ["WEB02$"]
+    assert rbcd["chain"].iloc[0] == [f"CN=WEB02,OU=Servers,{C}", f"CN=APP01,OU=Servers,{C}"]
+    laps = findings[findings["check"] == "laps-coverage"].iloc[0]
+    # 94 enabled non-DC computers (gmsa_sql$ is no machine), 60 workstations with LAPS
+    assert (laps["evidence"]["computers"], laps["evidence"]["with_laps"]) == (94, 60)
+    assert laps["severity"] == "medium"  # deployed, not everywhere
+    assert "WS0001$" not in laps["evidence"]["examples_without"]
+    assert findings.loc[findings["check"] == "machine-account-quota", "evidence"].iloc[0] \
+        == {"ms-DS-MachineAccountQuota": 10}
+    pre = findings[findings["check"] == "pre-windows-2000-anonymous"]
+    assert [e["sid"] for e in pre["evidence"]] == ["S-1-5-7"]  # never Authenticated Users
+    assert subjects(findings, "dsheuristics-anonymous") == {
+        f"CN=Directory Service,CN=Windows NT,CN=Services,CN=Configuration,{C}"}
+    gmsa = findings[findings["check"] == "gmsa-password-readers"].iloc[0]
+    assert gmsa["severity"] == "high" and gmsa["evidence"]["readers"] == [
+        "Domain Computers", "SQL01$"]
+    fsp = findings[findings["check"] == "foreign-security-principal"]
+    assert [e["sid"] for e in fsp["evidence"]] == [
+        "S-1-5-21-3623811015-3361044348-30300820-1013"]  # the orphan, not S-1-5-11/-7
+
+
 def test_rules_catalogue_is_complete_and_unique():
     r = audit.rules()
     assert r["rule_id"].is_unique and (r["rule_id"] != "").all()

@@ -150,7 +150,7 @@ def test_planted_risks_on_privileged_accounts(contoso_findings):
         # the issue-11 plants (see test_ad_posture.py)
         "dcsync", "tier0-acl", "adminsdholder-acl", "control-path", "sid-history",
         "hidden-admin-primary-group", "constrained-delegation-protocol-transition",
-        "laps-coverage"}
+        "pre-windows-2000-anonymous", "dsheuristics-anonymous", "gmsa-password-readers"}
 
 
 def test_no_findings_on_clean_accounts(contoso_findings):
