@@ -846,6 +846,7 @@ def _findings_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame["waived"] = frame["waived"].fillna(False).astype(bool)
     frame["severity"] = pd.Categorical(frame["severity"], categories=list(SEVERITIES),
                                        ordered=True)
     order = {name: i for i, name in enumerate(CHECKS)}
@@ -958,7 +959,28 @@ def run(
         from .waivers import apply as _apply_waivers
 
         rows = _apply_waivers(rows, waivers, now=ctx.now, name=ctx.name)
-    return _findings_frame(rows)
+    frame = _findings_frame(rows)
+    from . import __version__
+
+    frame.attrs.update({
+        "source": _describe_source(source), "as_of": ctx.now.isoformat(),
+        "ldapnb_version": __version__, "checks": [c.name for c in chosen],
+        "rules": rules().to_dict("records")})
+    return frame
+
+
+def _describe_source(source: Any) -> str:
+    """How a report names what was audited."""
+    from .directory import Directory
+
+    if isinstance(source, Directory):
+        urls = " ".join(source.urls.values()) if source.is_live else ""
+        return f"Directory {source.name}" + (f" at {urls}" if urls else "")
+    if isinstance(source, nx.DiGraph):
+        return f"membership graph ({source.number_of_nodes()} nodes)"
+    if isinstance(source, (str, os.PathLike)):
+        return f"snapshot {os.fspath(source)}"
+    return "entries"
 
 
 def rules() -> pd.DataFrame:
