@@ -794,7 +794,7 @@ def _load(source: Any, attributes: Iterable[str] | None = ATTRIBUTES) -> list[En
     if isinstance(source, Directory):
         out = list(source.entries(attributes=list(attributes) if attributes else None))
         read_sds = getattr(source.source, "security_descriptors", None)
-        if read_sds is not None and attributes and "nTSecurityDescriptor" in attributes:
+        if read_sds is not None and (not attributes or "nTSecurityDescriptor" in attributes):
             # AD gives nTSecurityDescriptor to a non-admin only with the SD flags control
             descriptors = {normalize(dn): raw for dn, raw in read_sds()}
             for e in out:
@@ -1028,6 +1028,11 @@ class Diff:
     privilege_gained          ``member``, ``group`` (privileged), ``chain``: effective
                               privileged membership the new snapshot grants, and how
     privilege_lost            the same for what the old one granted (``chain`` as before)
+    rights_gained             ``trustee`` (SID), ``trustee_name``, ``object``, ``edge``:
+                              abusable rights (:func:`ldapnb.security.edges`: GenericAll,
+                              WriteDacl, DCSync halves, ownership ...) only the new
+                              snapshot's descriptors grant
+    rights_lost               the same for rights only the old snapshot granted
     ========================  ============================================================
 
     DNs are shown as the newer snapshot spells them (the older one for what was removed).
@@ -1040,12 +1045,14 @@ class Diff:
     edges_removed: pd.DataFrame
     privilege_gained: pd.DataFrame
     privilege_lost: pd.DataFrame
+    rights_gained: pd.DataFrame = field(default_factory=lambda: _empty_rights())
+    rights_lost: pd.DataFrame = field(default_factory=lambda: _empty_rights())
 
     def summary(self) -> dict[str, int]:
         """Row counts of every table."""
         return {name: len(getattr(self, name)) for name in (
             "added", "removed", "changed", "edges_added", "edges_removed",
-            "privilege_gained", "privilege_lost")}
+            "privilege_gained", "privilege_lost", "rights_gained", "rights_lost")}
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={v}" for k, v in self.summary().items())
@@ -1066,6 +1073,22 @@ class Diff:
                          "evidence": {"group": row.group, "chain_before": row.chain},
                          "rule": "Effective membership of a privileged group that the "
                                  "newer snapshot no longer has."})
+        for row in self.rights_gained.itertuples(index=False):
+            rows.append({"check": "right-gained", "severity": "high",
+                         "subject": row.object, "chain": [row.trustee, row.object],
+                         "evidence": {"trustee": row.trustee_name, "trustee_sid": row.trustee,
+                                      "object": row.object, "right": row.edge},
+                         "rule": "A right on an object (from its security descriptor) that "
+                                 "the older snapshot did not grant: confirm it was approved."})
+        for row in self.rights_lost.itertuples(index=False):
+            rows.append({"check": "right-lost", "severity": "info",
+                         "subject": row.object,
+                         "evidence": {"trustee": row.trustee_name, "trustee_sid": row.trustee,
+                                      "object": row.object, "right": row.edge},
+                         "rule": "A right the newer snapshot's descriptors no longer grant."})
+        for row in rows:
+            row.setdefault("chain", [])
+            row.setdefault("waived", False)
         return _findings_frame(rows)
 
 
@@ -1182,7 +1205,10 @@ def diff(
                         G.nodes[chain[0]].get("kind") if chain else None, chain))
         return pd.DataFrame(out, columns=["member", "group", "kind", "chain"])
 
+    r_old, r_new = _rights(before), _rights(after)
     return Diff(
+        rights_gained=_rights_table(r_new, r_new.keys() - r_old.keys()),
+        rights_lost=_rights_table(r_old, r_old.keys() - r_new.keys()),
         added=added,
         removed=removed,
         changed=changed,
@@ -1191,6 +1217,42 @@ def diff(
         privilege_gained=privilege(p_new, p_new.keys() - p_old.keys(), G_new),
         privilege_lost=privilege(p_old, p_old.keys() - p_new.keys(), G_old),
     )
+
+
+def _empty_rights() -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(columns=["trustee", "trustee_name", "object", "edge"])
+
+
+def _rights(entries: dict[str, Entry]) -> dict[tuple[str, str, str], tuple[str, str, str, str]]:
+    """(trustee SID, normalised object, edge) -> (trustee, name, object, edge): the abusable
+    rights the entries' descriptors grant (empty when none carries one)."""
+    from . import security
+
+    with_sd = [e for e in entries.values() if e.get("nTSecurityDescriptor")]
+    if not with_sd:
+        return {}
+    names = {}
+    for e in entries.values():
+        sid = _sid_of(e)
+        if sid:
+            names[sid] = str(e.first("sAMAccountName") or e.first("cn") or e.dn)
+    frame = security.edges(security.aces(with_sd, names=names))
+    out = {}
+    for trustee, name, obj, edge in zip(frame["trustee"], frame["trustee_name"],
+                                        frame["object"], frame["edge"], strict=True):
+        out[(str(trustee), _norm(str(obj)), str(edge))] = (str(trustee), str(name), str(obj),
+                                                           str(edge))
+    return out
+
+
+def _rights_table(rows: dict[tuple[str, str, str], tuple[str, str, str, str]],
+                  keys: Iterable[tuple[str, str, str]]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame([rows[k] for k in sorted(keys)],
+                        columns=["trustee", "trustee_name", "object", "edge"])
 
 
 def _exists(name: str, entries: dict[str, Entry]) -> bool:

@@ -225,3 +225,39 @@ def test_waiver_errors_say_what_is_wrong(tmp_path):
         audit.run(Directory.embedded("tiny"), waivers=[{
             "rule": "nope", "object": "*", "reason": "x", "owner": "y",
             "expires": "2030-01-01"}])
+
+
+# -- snapshot diff: rights as well as memberships ------------------------------------------
+
+
+def test_diff_shows_rights_gained_and_lost():
+    old, new = Directory.embedded("contoso"), Directory.embedded("contoso")
+    da = f"CN=Domain Admins,CN=Users,{C}"
+    sid = "S-1-5-21-1004336348-1177238915-682003330"
+    sddl = security.to_sddl(new.get(da).first("nTSecurityDescriptor"))
+    nina = new.get(f"CN=Nina Berg,OU=Marketing,OU=Corp,{C}")
+    from ldapnb import ad
+
+    nina_sid = ad.sid_to_str(nina.first("objectSid"))
+    head, _, aces = sddl.partition("D:")
+    flags = aces[:len(aces) - len(aces.lstrip("PAIRCU"))]
+    granted = f"{head}D:{flags}(A;;WD;;;{nina_sid}){aces[len(flags):]}"
+    new.modify(da, [("replace", "nTSecurityDescriptor",
+                     security.from_sddl(granted, domain_sid=sid))])
+    # and the planted DCSync of svc_scan is gone from the domain head
+    head_sd = security.to_sddl(new.get(C).first("nTSecurityDescriptor"))
+    svc_scan = ad.sid_to_str(new.get(f"CN=svc_scan,{SVC}").first("objectSid"))
+    import re
+
+    cleaned = re.sub(r"\([^()]*;" + re.escape(svc_scan) + r"\)", "", head_sd)
+    new.modify(C, [("replace", "nTSecurityDescriptor",
+                    security.from_sddl(cleaned, domain_sid=sid))])
+    d = audit.diff(old, new)
+    assert d.rights_gained[["trustee_name", "object", "edge"]].values.tolist() == [
+        ["nina.berg", da, "WriteDacl"]]
+    assert sorted(d.rights_lost["edge"]) == ["GetChanges", "GetChangesAll"]
+    assert set(d.rights_lost["trustee_name"]) == {"svc_scan"}
+    assert d.edges_added.empty  # no membership changed
+    f = d.to_findings()
+    assert set(f["check"]) == {"right-gained", "right-lost"}
+    assert f.loc[f["check"] == "right-gained", "severity"].tolist() == ["high"]
