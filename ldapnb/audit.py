@@ -1031,7 +1031,7 @@ class Diff:
     rights_gained             ``trustee`` (SID), ``trustee_name``, ``object``, ``edge``:
                               abusable rights (:func:`ldapnb.security.edges`: GenericAll,
                               WriteDacl, DCSync halves, ownership ...) only the new
-                              snapshot's descriptors grant
+                              snapshot's descriptors grant, on objects in both snapshots
     rights_lost               the same for rights only the old snapshot granted
     ========================  ============================================================
 
@@ -1205,7 +1205,10 @@ def diff(
                         G.nodes[chain[0]].get("kind") if chain else None, chain))
         return pd.DataFrame(out, columns=["member", "group", "kind", "chain"])
 
-    r_old, r_new = _rights(before), _rights(after)
+    # rights on objects in both snapshots (a new object's owner is in ``added`` already)
+    both = before.keys() & after.keys()
+    r_old = {k: v for k, v in _rights(before).items() if k[1] in both}
+    r_new = {k: v for k, v in _rights(after).items() if k[1] in both}
     return Diff(
         rights_gained=_rights_table(r_new, r_new.keys() - r_old.keys()),
         rights_lost=_rights_table(r_old, r_old.keys() - r_new.keys()),
