@@ -638,7 +638,8 @@ def _via(G: nx.DiGraph, via: Iterable[str] | None) -> nx.DiGraph:
 
 
 def effective_members(
-    G: nx.DiGraph, group: str, *, via: Iterable[str] | None = None
+    G: nx.DiGraph, group: str, *, via: Iterable[str] | None = None,
+    kind: str | Iterable[str] | None = None,
 ) -> set[str]:
     """Every member of ``group``, direct or through nesting (never ``group`` itself).
 
@@ -652,9 +653,13 @@ def effective_members(
     G : networkx.DiGraph
         A membership graph.
     group : str
-        The group: a DN in any spelling, or a SID.
+        The group: a DN in any spelling, a SID, or its name (label, e.g.
+        ``"Domain Admins"``) when only one node has it.
     via : iterable of str, optional
         Follow only edges made by these attributes (``{"member"}``).
+    kind : str or iterable of str, optional
+        Only members of these kinds: ``"user"`` for the people (no nested groups, no
+        computers), ``{"user", "computer"}`` for accounts.
 
     Returns
     -------
@@ -663,7 +668,7 @@ def effective_members(
     Raises
     ------
     NoSuchEntry
-        ``group`` is not in the graph.
+        ``group`` is not in the graph (or its name is ambiguous).
 
     Examples
     --------
@@ -674,9 +679,19 @@ def effective_members(
     ... ])
     >>> sorted(effective_members(G, "cn=a,dc=x"))
     ['cn=b,dc=x', 'cn=u,dc=x']
+    >>> sorted(effective_members(G, "a", kind="unknown"))   # by name; accounts only
+    ['cn=u,dc=x']
     """
     node = lookup(G, group)
-    return set(nx.ancestors(_via(G, via), node))
+    found = set(nx.ancestors(_via(G, via), node))
+    return _of_kind(G, found, kind)
+
+
+def _of_kind(G: nx.DiGraph, nodes: set[str], kind: str | Iterable[str] | None) -> set[str]:
+    if kind is None:
+        return nodes
+    kinds = {kind} if isinstance(kind, str) else set(kind)
+    return {n for n in nodes if (G.nodes[n].get("kind") or "unknown") in kinds}
 
 
 def effective_groups(
@@ -689,7 +704,7 @@ def effective_groups(
     G : networkx.DiGraph
         A membership graph.
     member : str
-        A DN in any spelling, or a SID.
+        A DN in any spelling, a SID, or a unique name (label).
     via : iterable of str, optional
         Follow only edges made by these attributes.
 
@@ -985,9 +1000,9 @@ def why(
     Parameters
     ----------
     G : networkx.DiGraph
-        A membership graph.
+        A membership graph (with rights edges too: :func:`with_rights`).
     member, group : str
-        DNs in any spelling, or SIDs.
+        DNs in any spelling, SIDs, or unique names (labels).
     all_shortest : bool
         Every chain of the shortest length, instead of one (the first found, in the
         graph's order).
