@@ -602,13 +602,17 @@ def _is_gmsa(ctx: Context, node: str) -> bool:
 
 
 def _stock_empty(ctx: Context, node: str) -> bool:
-    """A built-in group that is empty in a fresh domain and should stay so."""
+    """A group every domain is created with (empty in a fresh domain, and often rightly
+    so: Print/Account/Server Operators, Schema/Enterprise Admins ...): the built-in
+    S-1-5-32-* groups, the domain's well-known RIDs (below 1000) and the DNS groups the
+    provisioning creates.  Not a "delete it" finding (AD would recreate or need them)."""
     sid = str(ctx.G.nodes[node].get("sid") or "")
-    if sid in ("S-1-5-32-548", "S-1-5-32-549", "S-1-5-32-550", "S-1-5-32-551",
-               "S-1-5-32-552", "S-1-5-32-556", "S-1-5-32-557"):
+    if sid.startswith("S-1-5-32-"):
         return True
-    return sid.startswith("S-1-5-21-") and sid.rsplit("-", 1)[1] in (
-        "518", "519", "521", "522", "525", "526", "527", "571", "498")
+    if sid.startswith("S-1-5-21-") and sid.count("-") == 7 and \
+            int(sid.rsplit("-", 1)[1]) < 1000:
+        return True
+    return ctx.name(node).lower() in ("dnsadmins", "dnsupdateproxy")
 
 
 __all__: list[str] = []
