@@ -295,12 +295,14 @@ class Context:
         Controllers OU, domain controllers and the privileged groups."""
         out: dict[str, str] = {}
         head = self.domain_head
-        if head is not None:
-            out[normalize(head.dn)] = "domain head"
-        for key, e in self.entries.items():
+        top = normalize(head.dn) if head is not None else None
+        if top is not None:
+            out[top] = "domain head"
+        for key in self.entries:
             if key.startswith("cn=adminsdholder,cn=system,"):
                 out[key] = "AdminSDHolder"
-            elif key.startswith("ou=domain controllers,") and key.count(",") <= 3:
+            elif key.startswith("ou=domain controllers,") and (
+                    top is None or key.split(",", 1)[1] == top):
                 out[key] = "Domain Controllers OU"
         for node in self.privileged_groups:
             if not node.startswith("<SID="):

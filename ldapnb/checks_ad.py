@@ -13,7 +13,7 @@ from typing import Any
 import networkx as nx
 
 from . import ad, graph
-from .audit import Context, Finding, _account_evidence, _norm, _sid_of, check
+from .audit import Context, Finding, _account_evidence, _sid_of, check
 from .dn import normalize
 from .errors import LdapnbError, SchemaError
 
@@ -158,7 +158,6 @@ def _control_path(ctx: Context) -> Iterator[Finding]:
         graph.CONTROL_EDGES | {"GetChanges", "GetChangesAll"})]
     by_pair: dict[tuple[str, str], set[str]] = {}
     object_node: dict[str, str] = {}
-    index = G.graph.get("index", {})
     for trustee, tnode, obj, key, edge in zip(r["trustee"], r["trustee_node"], r["object"],
                                               r["object_key"], r["edge"], strict=True):
         if ctx.is_tier0_trustee(str(trustee)):

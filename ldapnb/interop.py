@@ -306,7 +306,7 @@ def read_bloodhound(folder: str | os.PathLike[str]) -> list[Entry]:
         raise LdapnbError(f"{root}: no BloodHound JSON here (expected users.json, "
                           "groups.json, computers.json, domains.json)")
     dn_of = {}
-    for stem, objects in items.items():
+    for objects in items.values():
         for o in objects:
             dn = (o.get("Properties") or {}).get("distinguishedname")
             if dn and o.get("ObjectIdentifier"):
@@ -409,12 +409,17 @@ def write_bloodhound(source: Any, folder: str | os.PathLike[str], *,
     """
     entries = _entries(source)
     by_dn = {e.dn.lower(): e for e in entries}
+
+    def sid_of(e: Entry) -> str:
+        value = e.first("objectSid")
+        return ad.sid_to_str(value) if isinstance(value, (str, bytes)) else ""
+
     head = next((e for e in entries if e.first("objectSid") and
-                 ad.sid_to_str(e.first("objectSid")).count("-") == 6), None)
+                 sid_of(e).count("-") == 6), None)
     if head is None:
         raise LdapnbError("no domain head (an entry whose objectSid is a domain SID) to "
                           "write a BloodHound collection for")
-    domain_sid = ad.sid_to_str(head.first("objectSid"))
+    domain_sid = sid_of(head)
     dns_name = domain or ".".join(r.split("=", 1)[1] for r in head.dn.split(",")).upper()
     frame = security.edges(security.aces([e for e in entries
                                           if e.get("nTSecurityDescriptor")]))
@@ -424,7 +429,7 @@ def write_bloodhound(source: Any, folder: str | os.PathLike[str], *,
         classes = {str(c).lower() for c in e.get("objectClass", ())}
         if not e.first("objectSid"):
             continue
-        sid = ad.sid_to_str(e.first("objectSid"))
+        sid = sid_of(e)
         if "computer" in classes:
             kinds["computers"].append(e)
             sid_type[sid] = "Computer"
@@ -442,7 +447,7 @@ def write_bloodhound(source: Any, folder: str | os.PathLike[str], *,
             "RightName": edge, "IsInherited": bool(inherited)})
 
     def base(e: Entry, kind: str) -> dict[str, Any]:
-        sid = ad.sid_to_str(e.first("objectSid"))
+        sid = sid_of(e)
         name = str(e.first("sAMAccountName") or e.first("cn") or "")
         props: dict[str, Any] = {
             "name": f"{name.upper()}@{dns_name}", "domain": dns_name, "domainsid": domain_sid,
@@ -484,7 +489,7 @@ def write_bloodhound(source: Any, folder: str | os.PathLike[str], *,
             "pwdlastset": epoch(e, "pwdLastSet"),
             "lastlogontimestamp": epoch(e, "lastLogonTimestamp")})
         primary = e.first("primaryGroupID")
-        o["PrimaryGroupSID"] = f"{domain_sid}-{primary}" if primary else None
+        o["PrimaryGroupSID"] = f"{domain_sid}-{primary!s}" if primary else None
         o["AllowedToDelegate"] = []
         o["HasSIDHistory"] = [{"ObjectIdentifier": s, "ObjectType": sid_type.get(s, "Base")}
                               for s in o["Properties"]["sidhistory"]]
@@ -509,7 +514,7 @@ def write_bloodhound(source: Any, folder: str | os.PathLike[str], *,
         for m in e.get("member", ()):
             target = by_dn.get(str(m).lower())
             if target is not None and target.first("objectSid"):
-                sid = ad.sid_to_str(target.first("objectSid"))
+                sid = sid_of(target)
                 members.append({"ObjectIdentifier": sid,
                                 "ObjectType": sid_type.get(sid, "Base")})
         o["Members"] = members

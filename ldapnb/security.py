@@ -495,8 +495,6 @@ def aces(source: Iterable[Entry] | Mapping[str, bytes | str] | Any, *,
     """
     import pandas as pd
 
-    from .entry import Entry
-
     items: list[tuple[str, bytes | str]] = []
     known: dict[str, str] = {}
     if isinstance(source, Mapping):
