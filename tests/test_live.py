@@ -44,7 +44,7 @@ from ldapnb.tls import make_certificates
 
 CONTOSO = fixture_path("contoso")
 BASE = "DC=contoso,DC=com"
-USERS = 423  # (objectClass=user) in the contoso fixture
+USERS = 424  # (objectClass=user) in the contoso fixture (computers and the gMSA included)
 TINY_REFERRAL = """\
 dn: dc=tiny,dc=test
 objectClass: domain
@@ -146,7 +146,7 @@ def test_search_chunks_stream_pages(contoso_slapd):
     d = Directory(rootdn_source(contoso_slapd, "ldaps"))
     chunks = list(d.search_chunks("(objectClass=user)", page_size=100,
                                   attributes=["cn", "userAccountControl"]))
-    assert [len(c) for c in chunks] == [100, 100, 100, 100, 23]
+    assert [len(c) for c in chunks] == [100, 100, 100, 100, 24]
     assert all(list(c.columns) == ["dn", "cn", "userAccountControl"] for c in chunks)
     assert str(chunks[0]["userAccountControl"].dtype) == "Int64"
 
