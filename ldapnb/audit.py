@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -76,6 +76,7 @@ __all__ = [
     "Context",
     "Diff",
     "check",
+    "rules",
     "run",
     "diff",
     "report",
@@ -83,7 +84,8 @@ __all__ = [
 
 #: Severity levels, most severe first.
 SEVERITIES: tuple[str, ...] = ("high", "medium", "low", "info")
-COLUMNS: tuple[str, ...] = ("check", "severity", "subject", "evidence", "rule")
+COLUMNS: tuple[str, ...] = ("check", "severity", "subject", "evidence", "rule", "rule_id",
+                            "pingcastle", "attack", "chain", "remediation", "waived", "waiver")
 
 #: The attributes the checks read (fetched once from a Directory).
 ATTRIBUTES: tuple[str, ...] = (
@@ -91,9 +93,17 @@ ATTRIBUTES: tuple[str, ...] = (
     "lastLogonTimestamp", "pwdLastSet", "adminCount", "servicePrincipalName",
     "member", "uniqueMember", "memberUid", "memberOf", "primaryGroupID",
     "uidNumber", "gidNumber", "authTimestamp", "pwdLastSuccess",
+    # AD security posture (rights, delegation, Kerberos, hardening)
+    "nTSecurityDescriptor", "sIDHistory", "msDS-AllowedToDelegateTo",
+    "msDS-AllowedToActOnBehalfOfOtherIdentity", "ms-Mcs-AdmPwdExpirationTime",
+    "msLAPS-PasswordExpirationTime", "msDS-GroupMSAMembership", "ms-DS-MachineAccountQuota",
+    "dSHeuristics", "msDS-SupportedEncryptionTypes", "operatingSystem",
 )
 
 _KRBTGT_RID = 502
+#: Trustees whose rights on directory objects are by design (MS-DTYP 2.4.2.4).
+_BY_DESIGN_SIDS = frozenset({"S-1-5-18", "S-1-5-9", "S-1-3-0", "S-1-5-10", "S-1-5-32-544",
+                             "S-1-5-32-548"})
 _DC_GROUP_RIDS = frozenset({516, 521})
 _DC_FLAGS = ad.UAC.SERVER_TRUST_ACCOUNT | ad.UAC.PARTIAL_SECRETS_ACCOUNT
 
@@ -121,6 +131,9 @@ class Context:
 
     def entry(self, node: str) -> Entry | None:
         """The entry of a graph node (None for dangling nodes or graph-only audits)."""
+        key = self.dn_keys.get(node)
+        if key is not None:
+            return self.entries[key]
         try:
             return self.entries.get(normalize(node))
         except LdapnbError:
@@ -138,14 +151,43 @@ class Context:
         return str(label or node)
 
     def uac(self, node: str) -> ad.UAC | None:
+        """The userAccountControl flags of a node's entry (decoded once per value)."""
         e = self.entry(node)
         value = e.first("userAccountControl") if e is not None else None
         if value is None:
             return None
-        try:
-            return ad.uac_flags(value)
-        except SchemaError as exc:
-            raise SchemaError(f"{node}: {exc}") from exc
+        cache = self._uac_cache
+        flags = cache.get(value)
+        if flags is None:
+            try:
+                flags = cache[value] = ad.uac_flags(value)
+            except SchemaError as exc:
+                raise SchemaError(f"{node}: {exc}") from exc
+        return flags
+
+    @cached_property
+    def _uac_cache(self) -> dict[Any, ad.UAC]:
+        return {}
+
+    @cached_property
+    def uac_nodes(self) -> list[tuple[str, ad.UAC]]:
+        """(node, flags) of every node whose entry has a userAccountControl."""
+        out = []
+        for node in self.G:
+            flags = self.uac(node)
+            if flags is not None:
+                out.append((node, flags))
+        return out
+
+    @cached_property
+    def dn_keys(self) -> dict[str, str]:
+        """Each entry's DN as written -> its normalised key (to avoid normalising again)."""
+        return {e.dn: key for key, e in self.entries.items()}
+
+    def key(self, dn: str) -> str:
+        """The normalised key of a DN (cheap for the entries' own DNs)."""
+        found = self.dn_keys.get(dn)
+        return found if found is not None else _norm(dn)
 
     def rid(self, node: str) -> int | None:
         sid = self.G.nodes[node].get("sid") if node in self.G else None
@@ -208,6 +250,128 @@ class Context:
     def depths(self) -> dict[str, int]:
         return graph.depths(self.G)
 
+    # -- Active Directory: the domain, its Tier-0 objects, rights ---------------------------
+
+    @cached_property
+    def is_ad(self) -> bool:
+        """Active Directory data: some entry carries objectSid or userAccountControl."""
+        if not self.entries:
+            return any(sid for _, sid in self.G.nodes(data="sid"))
+        return any("objectSid" in e or "userAccountControl" in e
+                   for e in self.entries.values())
+
+    @cached_property
+    def domain_head(self) -> Entry | None:
+        """The domain's root entry (domainDNS, or an entry whose objectSid is a domain SID
+        with no RID), else None."""
+        for e in self.entries.values():
+            classes = {str(c).lower() for c in e.get("objectClass", ())}
+            if "domaindns" in classes:
+                return e
+        for key, e in self.entries.items():
+            if key[:3] == "dc=" and all(rdn.startswith("dc=") for rdn in key.split(",")):
+                sid = _sid_of(e)
+                if sid and sid.startswith("S-1-5-21-") and sid.count("-") == 6:
+                    return e
+        return None
+
+    @cached_property
+    def domain_sid(self) -> str | None:
+        head = self.domain_head
+        return _sid_of(head) if head is not None else None
+
+    def sid_node(self, sid: str) -> str | None:
+        """The graph node of a SID, None when no entry has it."""
+        return self.G.graph.get("sids", {}).get(sid.upper())
+
+    @cached_property
+    def sid_names(self) -> Mapping[str, str]:
+        """SID -> sAMAccountName (else cn) of every entry with an objectSid."""
+        return _LazyNames(self)
+
+    @cached_property
+    def tier0_objects(self) -> dict[str, str]:
+        """Normalised DN -> why it is Tier 0: the domain head, AdminSDHolder, the Domain
+        Controllers OU, domain controllers and the privileged groups."""
+        out: dict[str, str] = {}
+        head = self.domain_head
+        top = normalize(head.dn) if head is not None else None
+        if top is not None:
+            out[top] = "domain head"
+        for key in self.entries:
+            if key.startswith("cn=adminsdholder,cn=system,"):
+                out[key] = "AdminSDHolder"
+            elif key.startswith("ou=domain controllers,") and (
+                    top is None or key.split(",", 1)[1] == top):
+                out[key] = "Domain Controllers OU"
+        for node in self.privileged_groups:
+            if not node.startswith("<SID="):
+                out.setdefault(_norm(node), f"privileged group {self.name(node)}")
+        for node, kind in self.G.nodes(data="kind"):
+            if kind == "computer" and self.is_dc(node):
+                out.setdefault(_norm(node), f"domain controller {self.name(node)}")
+        return out
+
+    def is_tier0_trustee(self, sid: str) -> bool:
+        """A trustee whose rights are by design: SYSTEM, the DC and admin groups, Creator
+        Owner / Principal Self, and any account already effectively privileged."""
+        known = self._tier0_cache.get(sid)
+        if known is None:
+            known = self._tier0_cache[sid] = self._is_tier0_trustee(sid)
+        return known
+
+    @cached_property
+    def _tier0_cache(self) -> dict[str, bool]:
+        return {}
+
+    def _is_tier0_trustee(self, sid: str) -> bool:
+        if sid in _BY_DESIGN_SIDS:
+            return True
+        try:
+            if ad.is_privileged_sid(sid):
+                return True
+        except SchemaError:
+            return False
+        if sid.startswith("S-1-5-21-") and sid.rsplit("-", 1)[1] in ("498", "500", "516",
+                                                                     "521"):
+            return True
+        node = self.sid_node(sid)
+        return node is not None and (node in self.privileged_accounts
+                                     or node in self.privileged_groups)
+
+    @cached_property
+    def acl(self) -> pd.DataFrame:
+        """Every ACE of every entry's nTSecurityDescriptor (:func:`ldapnb.security.aces`)."""
+        from . import security
+
+        descriptors: dict[str, bytes | str] = {}
+        for e in self.entries.values():
+            for value in e.get("nTSecurityDescriptor", ()):
+                if isinstance(value, (bytes, str)) and value:
+                    descriptors[e.dn] = value
+                    break
+        return security.aces(descriptors, names=self.sid_names)
+
+    @cached_property
+    def rights(self) -> pd.DataFrame:
+        """Abusable rights as edges (:func:`ldapnb.security.edges`), with ``trustee_node``
+        (graph node or None), ``object_key`` (normalised DN) and ``tier0`` (why the object
+        is Tier 0, or "")."""
+        from . import security
+
+        frame = security.edges(self.acl)
+        nodes = {s: self.sid_node(s) for s in set(frame["trustee"])}
+        frame["trustee_node"] = [nodes[s] for s in frame["trustee"]]
+        keys = [self.key(o) for o in frame["object"]]
+        frame["object_key"] = keys
+        frame["tier0"] = [self.tier0_objects.get(k, "") for k in keys]
+        return frame
+
+    @cached_property
+    def control_graph(self) -> nx.DiGraph:
+        """The membership graph plus rights edges (:func:`ldapnb.graph.with_rights`)."""
+        return graph.with_rights(self.G, self.rights)
+
 
 # ------------------------------------------------------------------------------------------
 # the registry
@@ -223,13 +387,18 @@ class Check:
     rule: str
     function: Callable[[Context], Iterable[Finding]] = field(repr=False)
     needs_entries: bool = False
+    rule_id: str = ""       #: ldapnb's stable rule ID (``ACL-01`` ...)
+    pingcastle: str = ""    #: the matching PingCastle rule ID, "" when none matches
+    attack: str = ""        #: the MITRE ATT&CK technique, "" when none applies
+    remediation: str = ""   #: what to do about a finding
 
 
 #: Every check, by name, in the order :func:`run` runs them.
 CHECKS: dict[str, Check] = {}
 
 
-def check(name: str, severity: str, rule: str, *, needs_entries: bool = False
+def check(name: str, severity: str, rule: str, *, needs_entries: bool = False,
+          rule_id: str = "", pingcastle: str = "", attack: str = "", remediation: str = ""
           ) -> Callable[[Callable[[Context], Iterable[Finding]]],
                         Callable[[Context], Iterable[Finding]]]:
     """Register a check function under ``name`` (a decorator).
@@ -251,10 +420,41 @@ def check(name: str, severity: str, rule: str, *, needs_entries: bool = False
 
     def register(function: Callable[[Context], Iterable[Finding]]
                  ) -> Callable[[Context], Iterable[Finding]]:
-        CHECKS[name] = Check(name, severity, rule, function, needs_entries)
+        CHECKS[name] = Check(name, severity, rule, function, needs_entries, rule_id,
+                             pingcastle, attack, remediation)
         return function
 
     return register
+
+
+class _LazyNames(Mapping[str, str]):
+    """SID -> account name, looked up only for the SIDs asked for (descriptors name few)."""
+
+    def __init__(self, ctx: Context):
+        self.ctx, self.sids = ctx, ctx.G.graph.get("sids", {})
+
+    def __getitem__(self, sid: str) -> str:
+        node = self.sids.get(str(sid).upper())
+        if node is None:
+            raise KeyError(sid)
+        return self.ctx.name(node)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.sids)
+
+    def __len__(self) -> int:
+        return len(self.sids)
+
+
+def _sid_of(e: Entry | None) -> str | None:
+    """The objectSid of an entry as text, None when it has none (or a malformed one)."""
+    value = e.first("objectSid") if e is not None else None
+    if value is None:
+        return None
+    try:
+        return ad.sid_to_str(value)
+    except SchemaError:
+        return None
 
 
 def _account_evidence(ctx: Context, node: str, **extra: Any) -> dict[str, Any]:
@@ -363,10 +563,10 @@ def _no_preauth(ctx: Context) -> Iterator[Finding]:
 
 def _kerberoastable(ctx: Context, node: str) -> dict[str, Any] | None:
     """SPNs of an enabled user account (not a computer, not krbtgt), else None."""
-    if ctx.G.nodes[node].get("kind") != "user" or ctx.rid(node) == _KRBTGT_RID:
+    if ctx.G.nodes[node].get("kind") != "user":
         return None
     e = ctx.entry(node)
-    if e is None or not e.get("servicePrincipalName"):
+    if e is None or not e.get("servicePrincipalName") or ctx.rid(node) == _KRBTGT_RID:
         return None
     flags = ctx.uac(node)
     if flags is not None and ad.UAC.ACCOUNTDISABLE in flags:
@@ -413,9 +613,8 @@ def _privileged_computer(ctx: Context) -> Iterator[Finding]:
        "everyone who connects to it; outside domain controllers it is a path to the domain.",
        needs_entries=True)
 def _unconstrained(ctx: Context) -> Iterator[Finding]:
-    for node in ctx.G:
-        flags = ctx.uac(node)
-        if (flags is None or ad.UAC.TRUSTED_FOR_DELEGATION not in flags
+    for node, flags in ctx.uac_nodes:
+        if (ad.UAC.TRUSTED_FOR_DELEGATION not in flags
                 or ad.UAC.ACCOUNTDISABLE in flags or flags & _DC_FLAGS):
             continue
         yield {"subject": node, "evidence": {"account": ctx.name(node),
@@ -489,6 +688,10 @@ def _empty(ctx: Context) -> Iterator[Finding]:
     for node, data in ctx.G.nodes(data=True):
         if data.get("kind") != "group" or data.get("dangling") or ctx.G.pred[node]:
             continue
+        from .checks_ad import _stock_empty
+
+        if _stock_empty(ctx, node):
+            continue  # empty in a fresh domain, and should stay so (PingCastle P-OperatorsEmpty)
         e = ctx.entry(node)
         values = {a: [str(v) for v in e[a]] for a in ("member", "uniqueMember", "memberUid")
                   if e is not None and a in e}
@@ -499,6 +702,13 @@ def _empty(ctx: Context) -> Iterator[Finding]:
             "values": values,
             "why": "only the empty placeholder member value" if placeholder
             else "no member values, and no account has it as primary group"}}
+
+
+_AD_DANGLING = (
+    "A member value naming no entry: Active Directory cannot hold one (it keeps member "
+    "links to existing objects, and shows a deleted trusted-domain account as an orphaned "
+    "foreign security principal, see foreign-security-principal), so in AD data this means "
+    "the export is partial or was edited; re-export before trusting the membership.")
 
 
 @check("dangling-member", "low",
@@ -513,8 +723,11 @@ def _dangling(ctx: Context) -> Iterator[Finding]:
             via = G.edges[member, group].get("via", frozenset())
             if via <= {"memberUid"}:
                 continue  # reported by memberuid-without-account
-            yield {"subject": group, "evidence": {"group": ctx.name(group), "member": member,
-                                                  "attribute": sorted(via)}}
+            evidence = {"group": ctx.name(group), "member": member, "attribute": sorted(via)}
+            if ctx.is_ad:
+                yield {"subject": group, "evidence": evidence, "rule": _AD_DANGLING}
+            else:
+                yield {"subject": group, "evidence": evidence}
 
 
 @check("memberuid-without-account", "low",
@@ -553,8 +766,10 @@ def _duplicates(ctx: Context) -> Iterator[Finding]:
     for attribute in ("sAMAccountName", "uid", "uidNumber"):
         seen: dict[str, list[str]] = defaultdict(list)
         for e in ctx.entries.values():
-            classes = {str(c).lower() for c in e.get("objectClass", ())}
-            if attribute == "uidNumber" and "posixaccount" not in classes:
+            if attribute not in e:
+                continue
+            if attribute == "uidNumber" and "posixaccount" not in {
+                    str(c).lower() for c in e.get("objectClass", ())}:
                 continue
             for value in e.get(attribute, ()):
                 if isinstance(value, str) and value.strip():
@@ -579,7 +794,16 @@ def _load(source: Any, attributes: Iterable[str] | None = ATTRIBUTES) -> list[En
     from .directory import Directory
 
     if isinstance(source, Directory):
-        return list(source.entries(attributes=list(attributes) if attributes else None))
+        out = list(source.entries(attributes=list(attributes) if attributes else None))
+        read_sds = getattr(source.source, "security_descriptors", None)
+        if read_sds is not None and (not attributes or "nTSecurityDescriptor" in attributes):
+            # AD gives nTSecurityDescriptor to a non-admin only with the SD flags control
+            descriptors = {normalize(dn): raw for dn, raw in read_sds()}
+            for e in out:
+                raw = descriptors.get(normalize(e.dn))
+                if raw is not None and not e.get("nTSecurityDescriptor"):
+                    e.set("nTSecurityDescriptor", [raw])
+        return out
     if isinstance(source, (str, os.PathLike)):
         return _load(_open_snapshot(source), attributes)
     if isinstance(source, Entry):
@@ -624,6 +848,7 @@ def _findings_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame["waived"] = frame["waived"].fillna(False).astype(bool)
     frame["severity"] = pd.Categorical(frame["severity"], categories=list(SEVERITIES),
                                        ordered=True)
     order = {name: i for i, name in enumerate(CHECKS)}
@@ -640,6 +865,7 @@ def run(
     stale_days: int = 90,
     max_depth: int = 5,
     checks: Iterable[str] | None = None,
+    waivers: str | os.PathLike[str] | Iterable[dict[str, Any]] | None = None,
 ) -> pd.DataFrame:
     """Run the audit checks and return the findings.
 
@@ -661,12 +887,18 @@ def run(
         Groups nested more deeply than this are reported.
     checks : iterable of str, optional
         Names of the checks to run (keys of :data:`CHECKS`); default all.
+    waivers : path or list of dict, optional
+        Accepted risks (a TOML file, see :mod:`ldapnb.waivers`): matching findings stay,
+        marked ``waived``; an expired waiver is itself a finding (``waiver-expired``).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``check``, ``severity`` (ordered categorical), ``subject`` (DN),
-        ``evidence`` (dict), ``rule``; sorted by severity, check, subject.
+        ``evidence`` (dict), ``rule``, ``rule_id``, ``pingcastle``, ``attack`` (MITRE
+        ATT&CK), ``chain`` (the path of nodes that proves it, or []), ``remediation``,
+        ``waived`` (bool), ``waiver`` (its reason, owner and expiry); sorted by severity,
+        check, subject.  :func:`rules` lists the catalogue.
 
     Raises
     ------
@@ -710,14 +942,75 @@ def run(
         if c.needs_entries and not entries:
             continue
         for finding in c.function(ctx):
+            evidence = finding.get("evidence", {})
             rows.append({
                 "check": c.name,
                 "severity": finding.get("severity", c.severity),
                 "subject": finding["subject"],
-                "evidence": finding.get("evidence", {}),
+                "evidence": evidence,
                 "rule": finding.get("rule", c.rule),
+                "rule_id": c.rule_id,
+                "pingcastle": c.pingcastle,
+                "attack": c.attack,
+                "chain": list(finding.get("chain") or evidence.get("chain") or []),
+                "remediation": c.remediation,
+                "waived": False,
+                "waiver": None,
             })
-    return _findings_frame(rows)
+    if waivers is not None:
+        from .waivers import apply as _apply_waivers
+
+        rows = _apply_waivers(rows, waivers, now=ctx.now, name=ctx.name)
+    frame = _findings_frame(rows)
+    from . import __version__
+
+    frame.attrs.update({
+        "source": _describe_source(source), "as_of": ctx.now.isoformat(),
+        "ldapnb_version": __version__, "checks": [c.name for c in chosen],
+        "rules": rules().to_dict("records")})
+    return frame
+
+
+def _describe_source(source: Any) -> str:
+    """How a report names what was audited."""
+    from .directory import Directory
+
+    if isinstance(source, Directory):
+        urls = " ".join(source.urls.values()) if source.is_live else ""
+        return f"Directory {source.name}" + (f" at {urls}" if urls else "")
+    if isinstance(source, nx.DiGraph):
+        return f"membership graph ({source.number_of_nodes()} nodes)"
+    if isinstance(source, (str, os.PathLike)):
+        return f"snapshot {os.fspath(source)}"
+    return "entries"
+
+
+def rules() -> pd.DataFrame:
+    """The whole rule catalogue, one row per check.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rule_id``, ``check``, ``severity`` (the default; some findings raise or lower it),
+        ``pingcastle`` (the matching PingCastle rule, "" when PingCastle has none),
+        ``attack`` (MITRE ATT&CK technique), ``rule`` (the rationale), ``remediation``,
+        ``needs_entries`` (False: runs on a membership graph alone).
+
+    Examples
+    --------
+    >>> r = rules()
+    >>> r.set_index("check").loc["dcsync", ["rule_id", "attack"]].tolist()
+    ['ACL-01', 'T1003.006']
+    >>> r["rule_id"].is_unique
+    True
+    """
+    import pandas as pd
+
+    return pd.DataFrame([
+        {"rule_id": c.rule_id, "check": c.name, "severity": c.severity,
+         "pingcastle": c.pingcastle, "attack": c.attack, "rule": c.rule,
+         "remediation": c.remediation, "needs_entries": c.needs_entries}
+        for c in CHECKS.values()])
 
 
 # ------------------------------------------------------------------------------------------
@@ -737,6 +1030,11 @@ class Diff:
     privilege_gained          ``member``, ``group`` (privileged), ``chain``: effective
                               privileged membership the new snapshot grants, and how
     privilege_lost            the same for what the old one granted (``chain`` as before)
+    rights_gained             ``trustee`` (SID), ``trustee_name``, ``object``, ``edge``:
+                              abusable rights (:func:`ldapnb.security.edges`: GenericAll,
+                              WriteDacl, DCSync halves, ownership ...) only the new
+                              snapshot's descriptors grant, on objects in both snapshots
+    rights_lost               the same for rights only the old snapshot granted
     ========================  ============================================================
 
     DNs are shown as the newer snapshot spells them (the older one for what was removed).
@@ -749,12 +1047,14 @@ class Diff:
     edges_removed: pd.DataFrame
     privilege_gained: pd.DataFrame
     privilege_lost: pd.DataFrame
+    rights_gained: pd.DataFrame = field(default_factory=lambda: _empty_rights())
+    rights_lost: pd.DataFrame = field(default_factory=lambda: _empty_rights())
 
     def summary(self) -> dict[str, int]:
         """Row counts of every table."""
         return {name: len(getattr(self, name)) for name in (
             "added", "removed", "changed", "edges_added", "edges_removed",
-            "privilege_gained", "privilege_lost")}
+            "privilege_gained", "privilege_lost", "rights_gained", "rights_lost")}
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={v}" for k, v in self.summary().items())
@@ -775,6 +1075,22 @@ class Diff:
                          "evidence": {"group": row.group, "chain_before": row.chain},
                          "rule": "Effective membership of a privileged group that the "
                                  "newer snapshot no longer has."})
+        for row in self.rights_gained.itertuples(index=False):
+            rows.append({"check": "right-gained", "severity": "high",
+                         "subject": row.object, "chain": [row.trustee, row.object],
+                         "evidence": {"trustee": row.trustee_name, "trustee_sid": row.trustee,
+                                      "object": row.object, "right": row.edge},
+                         "rule": "A right on an object (from its security descriptor) that "
+                                 "the older snapshot did not grant: confirm it was approved."})
+        for row in self.rights_lost.itertuples(index=False):
+            rows.append({"check": "right-lost", "severity": "info",
+                         "subject": row.object,
+                         "evidence": {"trustee": row.trustee_name, "trustee_sid": row.trustee,
+                                      "object": row.object, "right": row.edge},
+                         "rule": "A right the newer snapshot's descriptors no longer grant."})
+        for row in rows:
+            row.setdefault("chain", [])
+            row.setdefault("waived", False)
         return _findings_frame(rows)
 
 
@@ -891,7 +1207,13 @@ def diff(
                         G.nodes[chain[0]].get("kind") if chain else None, chain))
         return pd.DataFrame(out, columns=["member", "group", "kind", "chain"])
 
+    # rights on objects in both snapshots (a new object's owner is in ``added`` already)
+    both = before.keys() & after.keys()
+    r_old = {k: v for k, v in _rights(before).items() if k[1] in both}
+    r_new = {k: v for k, v in _rights(after).items() if k[1] in both}
     return Diff(
+        rights_gained=_rights_table(r_new, r_new.keys() - r_old.keys()),
+        rights_lost=_rights_table(r_old, r_old.keys() - r_new.keys()),
         added=added,
         removed=removed,
         changed=changed,
@@ -900,6 +1222,42 @@ def diff(
         privilege_gained=privilege(p_new, p_new.keys() - p_old.keys(), G_new),
         privilege_lost=privilege(p_old, p_old.keys() - p_new.keys(), G_old),
     )
+
+
+def _empty_rights() -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(columns=["trustee", "trustee_name", "object", "edge"])
+
+
+def _rights(entries: dict[str, Entry]) -> dict[tuple[str, str, str], tuple[str, str, str, str]]:
+    """(trustee SID, normalised object, edge) -> (trustee, name, object, edge): the abusable
+    rights the entries' descriptors grant (empty when none carries one)."""
+    from . import security
+
+    with_sd = [e for e in entries.values() if e.get("nTSecurityDescriptor")]
+    if not with_sd:
+        return {}
+    names = {}
+    for e in entries.values():
+        sid = _sid_of(e)
+        if sid:
+            names[sid] = str(e.first("sAMAccountName") or e.first("cn") or e.dn)
+    frame = security.edges(security.aces(with_sd, names=names))
+    out = {}
+    for trustee, name, obj, edge in zip(frame["trustee"], frame["trustee_name"],
+                                        frame["object"], frame["edge"], strict=True):
+        out[(str(trustee), _norm(str(obj)), str(edge))] = (str(trustee), str(name), str(obj),
+                                                           str(edge))
+    return out
+
+
+def _rights_table(rows: dict[tuple[str, str, str], tuple[str, str, str, str]],
+                  keys: Iterable[tuple[str, str, str]]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame([rows[k] for k in sorted(keys)],
+                        columns=["trustee", "trustee_name", "object", "edge"])
 
 
 def _exists(name: str, entries: dict[str, Entry]) -> bool:
@@ -930,3 +1288,58 @@ def report(findings: pd.DataFrame, path: str | os.PathLike[str], *,
     from .report import report as _report
 
     return _report(findings, path, directory=directory, title=title)
+
+
+# ------------------------------------------------------------------------------------------
+# the catalogue: IDs, PingCastle rules and ATT&CK techniques of the membership checks
+# ------------------------------------------------------------------------------------------
+
+_META: dict[str, tuple[str, str, str, str]] = {  # check -> (rule_id, pingcastle, attack, fix)
+    "privileged-member": ("PRIV-01", "", "T1078.002",
+                          "Review the list: remove whoever does not need the privilege; "
+                          "prefer direct, documented membership to nesting."),
+    "privileged-disabled": ("PRIV-02", "", "T1078.002",
+                            "Remove the disabled account from the privileged group."),
+    "privileged-stale": ("PRIV-03", "P-Inactive", "T1078.002",
+                         "Disable the account or take it out of the privileged group."),
+    "privileged-password-never-expires": ("PRIV-04", "S-PwdNeverExpires", "T1110",
+                                          "Clear DONT_EXPIRE_PASSWORD, change the password; "
+                                          "use a gMSA for services."),
+    "privileged-no-preauth": ("KRB-01", "S-NoPreAuthAdmin", "T1558.004",
+                              "Clear DONT_REQ_PREAUTH."),
+    "privileged-kerberoastable": ("KRB-02", "P-Kerberoasting", "T1558.003",
+                                  "Remove the SPN from the admin account (run the service as "
+                                  "a gMSA) or take the account out of the admin groups."),
+    "kerberoastable": ("KRB-05", "", "T1558.003",
+                       "Use a gMSA, or a password of 25+ random characters, and AES only."),
+    "privileged-computer": ("PRIV-05", "", "T1078.002",
+                            "Take the computer out of the group; grant the service what it "
+                            "needs on the resources instead."),
+    "unconstrained-delegation": ("DELEG-01", "P-UnconstrainedDelegation", "T1558",
+                                 "Replace unconstrained delegation by constrained "
+                                 "(Kerberos-only) or resource-based delegation."),
+    "admincount-orphan": ("PRIV-06", "A-AdminSDHolder", "",
+                          "Clear adminCount and re-enable inheritance on the object."),
+    "membership-cycle": ("GRP-01", "", "", "Remove one link of the cycle."),
+    "deep-nesting": ("GRP-02", "", "", "Flatten the nesting."),
+    "empty-group": ("GRP-03", "", "", "Delete the group or document why it exists."),
+    "dangling-member": ("GRP-04", "", "", "Remove the member value (or re-export, on AD)."),
+    "memberuid-without-account": ("GRP-05", "", "", "Remove the memberUid value."),
+    "user-without-group": ("GRP-06", "", "", "Find the owner; disable or delete the account."),
+    "duplicate-account-name": ("ACCT-08", "S-Duplicate", "",
+                               "Rename one of the accounts; AD itself refuses duplicates."),
+}
+
+
+def _describe() -> None:
+    from dataclasses import replace
+
+    for name, (rule_id, pingcastle, attack, fix) in _META.items():
+        if name in CHECKS:
+            CHECKS[name] = replace(CHECKS[name], rule_id=rule_id, pingcastle=pingcastle,
+                                   attack=attack, remediation=fix)
+
+
+_describe()
+from . import checks_ad as _checks_ad  # noqa: E402,F401 - registers the AD checks
+from . import waivers as _waivers  # noqa: E402,F401 - registers waiver-expired

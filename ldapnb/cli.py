@@ -176,7 +176,11 @@ def _parser() -> argparse.ArgumentParser:
     severities = _severities()
     audit.add_argument("--fail-on", choices=severities, metavar="SEVERITY",
                        help="exit 1 when a finding is this severe or worse "
-                            f"({', '.join(severities)})")
+                            f"({', '.join(severities)}); waived findings do not count")
+    audit.add_argument("--waivers", metavar="FILE",
+                       help="accepted risks (TOML: [[waiver]] rule, object, reason, owner, "
+                            "expires): their findings are marked waived, and an expired "
+                            "waiver is itself a finding")
     _connection_options(audit)
     audit.set_defaults(run=_audit)
     return parser
@@ -349,6 +353,8 @@ def _audit(args: argparse.Namespace) -> int:
             options["now"] = datetime.fromisoformat(args.now).replace(tzinfo=UTC)
         except ValueError as exc:
             raise _UsageError(f"--now {args.now!r} is not a date (YYYY-MM-DD)") from exc
+    if getattr(args, "waivers", None):
+        options["waivers"] = args.waivers
     directory = open_source(args.source, args)
     findings = audit.run(directory, **options)
     audit.report(findings, args.output)
@@ -356,7 +362,8 @@ def _audit(args: argparse.Namespace) -> int:
     if args.fail_on and len(findings) and "severity" in getattr(findings, "columns", ()):
         order = _severities()
         level = order.index(args.fail_on)
-        worst = [s for s in findings["severity"].astype(str).str.lower()
+        counted = findings[~findings["waived"]] if "waived" in findings.columns else findings
+        worst = [s for s in counted["severity"].astype(str).str.lower()
                  if s in order and order.index(s) >= level]
         if worst:
             print(f"{len(worst)} findings at {args.fail_on} or above", file=sys.stderr)

@@ -67,6 +67,9 @@ __all__ = [
     "effective_membership",
     "Membership",
     "why",
+    "with_rights",
+    "chain_steps",
+    "CONTROL_EDGES",
     "cycles",
     "depth",
     "depths",
@@ -311,10 +314,13 @@ class _Builder:
             if not value.isdigit():
                 raise SchemaError(
                     f"{member}: primaryGroupID {value!r} is not valid: expected a RID (digits)")
-            try:
-                group_sid = ad.domain_sid(sid) + "-" + str(int(value))
-            except LdapnbError as exc:
-                raise type(exc)(f"{member}: {exc}") from exc
+            head = sid.rpartition("-")[0]  # sid is already text, from ad.sid_to_str
+            if head.count("-") < 2:
+                try:
+                    ad.domain_sid(sid)  # raises the SchemaError that says why
+                except LdapnbError as exc:
+                    raise type(exc)(f"{member}: {exc}") from exc
+            group_sid = head + "-" + str(int(value))
             known = self.sids.get(group_sid)
             if known is not None:
                 group = known
@@ -485,7 +491,125 @@ def lookup(G: nx.DiGraph, name: str) -> str:
         node = G.graph.get("index", {}).get(key)
         if node is not None:
             return node
+    # a name: sAMAccountName / cn / label, case-insensitively, when it is unique
+    wanted = name.strip().casefold()
+    found = [n for n, label in G.nodes(data="label") if str(label or "").casefold() == wanted]
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        raise NoSuchEntry(name, message=f"{name!r} names {len(found)} nodes of this graph "
+                                        f"({', '.join(sorted(found)[:3])} ...): give a DN or SID")
     raise NoSuchEntry(name, message=f"{name!r} is not a node of this membership graph")
+
+
+#: The rights edges that let a trustee take an object over (see :func:`with_rights`).
+CONTROL_EDGES: frozenset[str] = frozenset({
+    "Owns", "GenericAll", "WriteDacl", "WriteOwner", "GenericWrite", "AllExtendedRights",
+    "AddMember", "AddSelf", "ForceChangePassword", "AddKeyCredentialLink",
+    "WriteAccountRestrictions", "DCSync",
+})
+
+
+def with_rights(G: nx.DiGraph, rights: Any) -> nx.DiGraph:
+    """A copy of a membership graph with an edge ``trustee -> object`` for every right that
+    lets the trustee take the object over (BloodHound's idea).
+
+    Membership edges keep ``via`` (``member``, ``primaryGroupID`` ...) and get
+    ``kind="member"``; rights edges have ``kind="right"``, ``rights`` (the edge names) and
+    ``via`` = ``{"right:<name>", ...}``, so :func:`why` follows both kinds and
+    ``why(..., via=["member"])`` only memberships.  ``GetChanges`` + ``GetChangesAll`` on
+    the same object become one ``DCSync`` edge.  Objects that are not nodes yet (the domain
+    head, an OU, AdminSDHolder) are added with ``kind="object"``.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A membership graph (:func:`from_entries`).
+    rights : pandas.DataFrame
+        Columns ``trustee`` (SID), ``object`` (DN) and ``edge``
+        (:func:`ldapnb.security.edges`).
+
+    Returns
+    -------
+    networkx.DiGraph
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ldapnb.entry import Entry
+    >>> G = from_entries([
+    ...     Entry("cn=da,dc=x", {"objectClass": ["group"], "objectSid": ["S-1-5-21-1-2-3-512"],
+    ...                          "member": ["cn=ops,dc=x"]}),
+    ...     Entry("cn=ops,dc=x", {"objectClass": ["group"], "objectSid": ["S-1-5-21-1-2-3-1100"]}),
+    ...     Entry("cn=hd,dc=x", {"objectClass": ["group"], "objectSid": ["S-1-5-21-1-2-3-1101"],
+    ...                          "member": ["cn=u,dc=x"]}),
+    ...     Entry("cn=u,dc=x", {"objectClass": ["user"], "objectSid": ["S-1-5-21-1-2-3-1102"]})])
+    >>> H = with_rights(G, pd.DataFrame({"trustee": ["S-1-5-21-1-2-3-1101"],
+    ...                                  "object": ["cn=ops,dc=x"], "edge": ["GenericAll"]}))
+    >>> why(H, "cn=u,dc=x", "cn=da,dc=x")
+    [['cn=u,dc=x', 'cn=hd,dc=x', 'cn=ops,dc=x', 'cn=da,dc=x']]
+    >>> H.edges["cn=hd,dc=x", "cn=ops,dc=x"]["kind"]
+    'right'
+    """
+    H = G.copy()
+    for u, v in H.edges:
+        H.edges[u, v].setdefault("kind", "member")
+    sids = H.graph.get("sids", {})
+    index = H.graph.setdefault("index", {})
+    grouped: dict[tuple[str, str], set[str]] = {}
+    for trustee, obj, edge in zip(rights["trustee"], rights["object"], rights["edge"],
+                                  strict=True):
+        grouped.setdefault((str(trustee), str(obj)), set()).add(str(edge))
+    for (trustee, obj), names in grouped.items():
+        if {"GetChanges", "GetChangesAll"} <= names:
+            names = names | {"DCSync"}
+        names &= CONTROL_EDGES
+        source = sids.get(trustee.upper())
+        if not names or source is None:
+            continue
+        try:
+            key = normalize(obj)
+        except DnError:
+            key = obj.lower()
+        target = index.get(key)
+        if target is None:
+            target = obj
+            H.add_node(target, kind="object", label=obj.split(",", 1)[0].split("=", 1)[-1])
+            index[key] = target
+        if source == target:
+            continue
+        if H.has_edge(source, target):
+            data = H.edges[source, target]
+            data["rights"] = frozenset(data.get("rights", frozenset()) | names)
+            data["via"] = frozenset(data.get("via", frozenset()) | {f"right:{n}" for n in names})
+            continue
+        H.add_edge(source, target, kind="right", rights=frozenset(names),
+                   via=frozenset(f"right:{n}" for n in names))
+    return H
+
+
+def chain_steps(G: nx.DiGraph, chain: list[str]) -> list[str]:
+    """A chain read aloud: ``"X -> member of A -> WriteDacl on B -> member of Domain Admins"``.
+
+    Examples
+    --------
+    >>> from ldapnb.entry import Entry
+    >>> G = from_entries([Entry("cn=g,dc=x", {"objectClass": ["groupOfNames"],
+    ...                                       "member": ["cn=u,dc=x"]})])
+    >>> chain_steps(G, ["cn=u,dc=x", "cn=g,dc=x"])
+    ['u', 'member of g']
+    """
+    def label(node: str) -> str:
+        return str(G.nodes[node].get("label") or node) if node in G else node
+
+    out = [label(chain[0])] if chain else []
+    for u, v in zip(chain, chain[1:], strict=False):
+        data = G.edges[u, v] if G.has_edge(u, v) else {}
+        if data.get("kind") == "right":
+            out.append(f"{'/'.join(sorted(data.get('rights', ())))} on {label(v)}")
+        else:
+            out.append(f"member of {label(v)}")
+    return out
 
 
 def _via(G: nx.DiGraph, via: Iterable[str] | None) -> nx.DiGraph:
@@ -514,7 +638,8 @@ def _via(G: nx.DiGraph, via: Iterable[str] | None) -> nx.DiGraph:
 
 
 def effective_members(
-    G: nx.DiGraph, group: str, *, via: Iterable[str] | None = None
+    G: nx.DiGraph, group: str, *, via: Iterable[str] | None = None,
+    kind: str | Iterable[str] | None = None,
 ) -> set[str]:
     """Every member of ``group``, direct or through nesting (never ``group`` itself).
 
@@ -528,9 +653,13 @@ def effective_members(
     G : networkx.DiGraph
         A membership graph.
     group : str
-        The group: a DN in any spelling, or a SID.
+        The group: a DN in any spelling, a SID, or its name (label, e.g.
+        ``"Domain Admins"``) when only one node has it.
     via : iterable of str, optional
         Follow only edges made by these attributes (``{"member"}``).
+    kind : str or iterable of str, optional
+        Only members of these kinds: ``"user"`` for the people (no nested groups, no
+        computers), ``{"user", "computer"}`` for accounts.
 
     Returns
     -------
@@ -539,7 +668,7 @@ def effective_members(
     Raises
     ------
     NoSuchEntry
-        ``group`` is not in the graph.
+        ``group`` is not in the graph (or its name is ambiguous).
 
     Examples
     --------
@@ -550,9 +679,19 @@ def effective_members(
     ... ])
     >>> sorted(effective_members(G, "cn=a,dc=x"))
     ['cn=b,dc=x', 'cn=u,dc=x']
+    >>> sorted(effective_members(G, "a", kind="unknown"))   # by name; accounts only
+    ['cn=u,dc=x']
     """
     node = lookup(G, group)
-    return set(nx.ancestors(_via(G, via), node))
+    found = set(nx.ancestors(_via(G, via), node))
+    return _of_kind(G, found, kind)
+
+
+def _of_kind(G: nx.DiGraph, nodes: set[str], kind: str | Iterable[str] | None) -> set[str]:
+    if kind is None:
+        return nodes
+    kinds = {kind} if isinstance(kind, str) else set(kind)
+    return {n for n in nodes if (G.nodes[n].get("kind") or "unknown") in kinds}
 
 
 def effective_groups(
@@ -565,7 +704,7 @@ def effective_groups(
     G : networkx.DiGraph
         A membership graph.
     member : str
-        A DN in any spelling, or a SID.
+        A DN in any spelling, a SID, or a unique name (label).
     via : iterable of str, optional
         Follow only edges made by these attributes.
 
@@ -861,9 +1000,9 @@ def why(
     Parameters
     ----------
     G : networkx.DiGraph
-        A membership graph.
+        A membership graph (with rights edges too: :func:`with_rights`).
     member, group : str
-        DNs in any spelling, or SIDs.
+        DNs in any spelling, SIDs, or unique names (labels).
     all_shortest : bool
         Every chain of the shortest length, instead of one (the first found, in the
         graph's order).
@@ -954,7 +1093,12 @@ def cycles(G: nx.DiGraph, *, limit: int = 10_000) -> list[list[str]]:
     [['c'], ['a', 'b']]
     """
     found: list[list[str]] = []
-    for cycle in nx.simple_cycles(G):
+    # only a node with both a group and a member can be on a cycle: this drops every
+    # account (no members) before networkx looks for cycles
+    pred, succ = G.pred, G.succ
+    candidates = [n for n in G if pred[n] and succ[n]]
+    H = G.subgraph(candidates) if len(candidates) < len(G) else G
+    for cycle in nx.simple_cycles(H):
         start = min(range(len(cycle)), key=lambda i: cycle[i])
         found.append(cycle[start:] + cycle[:start])
         if len(found) > limit:

@@ -4,10 +4,12 @@
 columns check, severity, subject, evidence, rule) in the format its file name asks for:
 
 ``.html``
-    One file that needs no network to view: inline CSS, a summary of the counts by
-    severity and by check, an SVG picture of the privileged groups' membership (drawn by
-    hand from :func:`networkx.multipartite_layout`, so no plotting library is needed), the
-    chains that make each account privileged, and the findings table.
+    One file that needs no network to view: inline CSS; what was audited (the source, the
+    as-of date the age checks used, ldapnb's version); a summary of the counts by severity
+    and by check; an SVG picture of who reaches the privileged groups and Tier-0 objects,
+    through memberships and rights (:func:`ldapnb.svg.chains_svg`, the renderer the widgets
+    use too, laid out so that no edge crosses a label); the chains; the findings table
+    (waived findings marked); and the rule catalogue.
 ``.xlsx``
     A workbook (written with openpyxl, no Excel needed): a Summary sheet and a Findings
     sheet, the evidence as JSON text.
@@ -36,7 +38,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["report", "to_html", "svg_graph"]
 
+#: Severity levels, most severe first (the same as :data:`ldapnb.audit.SEVERITIES`; kept
+#: here so that this module never imports the audit: audit -> report, never back).
+SEVERITIES: tuple[str, ...] = ("high", "medium", "low", "info")
 _REQUIRED = ("check", "severity", "subject", "evidence", "rule")
+#: Checks whose chains are drawn in the report's picture.
+_DRAWN = ("privileged-member", "control-path", "dcsync", "tier0-acl", "adminsdholder-acl",
+          "resource-based-delegation", "hidden-admin-primary-group")
 _SEVERITY_COLOURS = {"high": "#b3261e", "medium": "#c26a00", "low": "#2f6f9f",
                      "info": "#5f6368"}
 
@@ -62,6 +70,8 @@ def _flat(findings: pd.DataFrame) -> pd.DataFrame:
     out = findings.copy()
     out["evidence"] = [_json(e) if not isinstance(e, str) else e for e in out["evidence"]]
     out["severity"] = out["severity"].astype(str)
+    if "chain" in out.columns:
+        out["chain"] = [_json(c) if not isinstance(c, str) else c for c in out["chain"]]
     return out
 
 
@@ -128,8 +138,11 @@ def _xlsx(findings: pd.DataFrame, target: Path, title: str) -> None:
 
     flat = _flat(findings)
     summary = _summary(findings)
+    meta = _meta(findings)
     counts = pd.DataFrame(
-        [(title, "", ""), ("generated", datetime.now(UTC).isoformat(timespec="seconds"), "")]
+        [(title, "", ""), ("generated", datetime.now(UTC).isoformat(timespec="seconds"), ""),
+         ("source", meta["source"], ""), ("as of", meta["as_of"], ""),
+         ("ldapnb", meta["version"], "")]
         + [("severity", k, v) for k, v in summary["severity"].items()]
         + [("check", k, v) for k, v in summary["check"].items()],
         columns=["what", "name", "count"],
@@ -137,6 +150,8 @@ def _xlsx(findings: pd.DataFrame, target: Path, title: str) -> None:
     with pd.ExcelWriter(target, engine="openpyxl") as writer:
         counts.to_excel(writer, sheet_name="Summary", index=False)
         flat.to_excel(writer, sheet_name="Findings", index=False)
+        if meta["rules"]:
+            pd.DataFrame(meta["rules"]).to_excel(writer, sheet_name="Rules", index=False)
         sheet = writer.sheets["Findings"]
         for letter, width in zip("ABCDE", (28, 10, 60, 80, 60), strict=True):
             sheet.column_dimensions[letter].width = width
@@ -145,8 +160,6 @@ def _xlsx(findings: pd.DataFrame, target: Path, title: str) -> None:
 
 
 def _summary(findings: pd.DataFrame) -> dict[str, dict[str, int]]:
-    from .audit import SEVERITIES
-
     severity = {s: int((findings["severity"].astype(str) == s).sum()) for s in SEVERITIES}
     check: dict[str, int] = defaultdict(int)
     for name in findings["check"]:
@@ -170,106 +183,45 @@ def _short(node: str, G: nx.DiGraph | None) -> str:
 
 def _chains(findings: pd.DataFrame) -> list[list[str]]:
     out = []
-    for check, evidence in zip(findings["check"], findings["evidence"], strict=True):
-        if check == "privileged-member" and isinstance(evidence, dict):
+    chains = findings["chain"] if "chain" in findings.columns else [None] * len(findings)
+    for check, evidence, chain in zip(findings["check"], findings["evidence"], chains,
+                                      strict=True):
+        if check not in _DRAWN:
+            continue
+        if not (isinstance(chain, list) and chain) and isinstance(evidence, dict):
             chain = evidence.get("chain")
-            if isinstance(chain, list) and len(chain) >= 2:
-                out.append([str(x) for x in chain])
+        if isinstance(chain, list) and len(chain) >= 2:
+            out.append([str(x) for x in chain])
     return out
+
+
+def _meta(findings: pd.DataFrame) -> dict[str, Any]:
+    """What :func:`ldapnb.audit.run` recorded in ``findings.attrs`` (source, as-of date,
+    version, rule catalogue), with plain defaults for other DataFrames."""
+    from . import __version__
+
+    attrs = getattr(findings, "attrs", {}) or {}
+    return {"source": str(attrs.get("source") or "(not recorded)"),
+            "as_of": str(attrs.get("as_of") or "(not recorded)"),
+            "version": str(attrs.get("ldapnb_version") or __version__),
+            "rules": list(attrs.get("rules") or [])}
 
 
 def svg_graph(chains: list[list[str]], G: nx.DiGraph | None = None, *,
               max_nodes: int = 400) -> str:
-    """An inline SVG picture of membership chains: accounts on the left, the privileged
-    groups they reach on the right, nested groups between.
-
-    Parameters
-    ----------
-    chains : list of list of str
-        Chains ``[member, group, ..., privileged group]``.
-    G : networkx.DiGraph, optional
-        The membership graph, for node kinds and labels.
-    max_nodes : int
-        Past this many nodes, only the first chains that fit are drawn (the picture says so).
-
-    Returns
-    -------
-    str
-        An ``<svg>`` element ('' when there is nothing to draw).
+    """An inline SVG picture of chains (:func:`ldapnb.svg.chains_svg`: the shared renderer,
+    laid out so that no edge crosses a label).
 
     Examples
     --------
     >>> svg = svg_graph([["uid=a,dc=x", "cn=ops,dc=x", "cn=admins,dc=x"]])
-    >>> svg.startswith("<svg") and svg.count("<circle") == 3
+    >>> svg.startswith("<svg") and svg.count("<rect") == 3
     True
     """
-    H = nx.DiGraph()
-    rank: dict[str, int] = {}
-    truncated = False
-    for chain in chains:
-        new = [n for n in chain if n not in H]
-        if H.number_of_nodes() + len(new) > max_nodes:
-            truncated = True
-            break
-        nx.add_path(H, chain)
-        for i, node in enumerate(chain):
-            rank[node] = max(rank.get(node, 0), len(chain) - 1 - i)
-    if not H:
-        return ""
-    ends = {chain[-1] for chain in chains if chain[-1] in H}
-    starts = {chain[0] for chain in chains if chain[0] in H}
-    for node in H:
-        H.nodes[node]["layer"] = -rank[node]
-    pos = nx.multipartite_layout(H, subset_key="layer", align="vertical", scale=1.0)
-    per_layer: dict[int, int] = defaultdict(int)
-    for node in H:
-        per_layer[rank[node]] += 1
-    layers = len(per_layer)
-    tallest = max(per_layer.values())
-    width = max(640, 210 * layers + 40)
-    height = max(160, 26 * tallest + 60)
-    xs = [p[0] for p in pos.values()]
-    ys = [p[1] for p in pos.values()]
-    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    from .svg import chains_svg
 
-    def at(node: str) -> tuple[float, float]:
-        x, y = pos[node]
-        fx = 0.5 if x1 == x0 else (x - x0) / (x1 - x0)
-        fy = 0.5 if y1 == y0 else (y - y0) / (y1 - y0)
-        return 20 + fx * (width - 220), 30 + fy * (height - 60)
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" '
-        'aria-label="membership chains to privileged groups">',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
-        'markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
-        'fill="#888"/></marker></defs>',
-    ]
-    for u, v in H.edges:
-        (ax, ay), (bx, by) = at(u), at(v)
-        parts.append(f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx - 7:.1f}" y2="{by:.1f}" '
-                     'stroke="#aaa" stroke-width="1.2" marker-end="url(#arrow)"/>')
-    for node in H:
-        x, y = at(node)
-        kind = G.nodes[node].get("kind") if G is not None and node in G else None
-        if node in ends:
-            colour, role = "#b3261e", "privileged group"
-        elif node in starts and kind != "group":
-            colour = "#2f6f9f" if kind != "computer" else "#6a4c93"
-            role = kind or "account"
-        else:
-            colour, role = "#c26a00", "nested group"
-        name = html.escape(_short(node, G))
-        parts.append(
-            f'<g><title>{html.escape(node)} ({role})</title>'
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{colour}"/>'
-            f'<text x="{x + 9:.1f}" y="{y + 4:.1f}" font-size="11">{name}</text></g>')
-    if truncated:
-        parts.append(f'<text x="8" y="{height - 8}" font-size="11" fill="#b3261e">'
-                     f'only the first {H.number_of_nodes()} nodes are drawn</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    return chains_svg(chains, G, max_nodes=max_nodes, edge_labels=False,
+                      title="who reaches the privileged groups and Tier-0 objects")
 
 
 _CSS = """
@@ -289,6 +241,7 @@ th{background:#f1f3f4;position:sticky;top:0}
 .rule{color:#5f6368;font-size:.8rem}
 .graph{overflow-x:auto;border:1px solid #e0e0e0;border-radius:8px;padding:.5rem}
 .legend span{margin-right:1rem;font-size:.8rem}
+.waived{color:#5f6368;font-weight:400;text-transform:none}
 .legend i{display:inline-block;width:.7rem;height:.7rem;border-radius:50%;margin-right:.3rem}
 """
 
@@ -325,6 +278,7 @@ def to_html(findings: pd.DataFrame, *, G: nx.DiGraph | None = None,
     """
     findings = _checked(findings)
     summary = _summary(findings)
+    meta = _meta(findings)
     esc = html.escape
     now = datetime.now(UTC).isoformat(timespec="seconds")
     parts = [
@@ -333,7 +287,9 @@ def to_html(findings: pd.DataFrame, *, G: nx.DiGraph | None = None,
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{esc(title)}</h1>",
-        f'<p class="meta">{len(findings)} findings &middot; generated {now} by ldapnb</p>',
+        f'<p class="meta">{len(findings)} findings &middot; source <b>{esc(meta["source"])}'
+        f'</b> &middot; as of <b>{esc(meta["as_of"])}</b> (the date the age checks '
+        f'counted from) &middot; generated {now} by ldapnb {esc(meta["version"])}</p>',
         '<h2 id="summary">Summary</h2><div class="cards">',
     ]
     for severity, count in summary["severity"].items():
@@ -348,17 +304,19 @@ def to_html(findings: pd.DataFrame, *, G: nx.DiGraph | None = None,
     svg = svg_graph(chains, G)
     if svg:
         parts.append(
-            '<h2 id="graph">Privileged groups: who reaches them</h2>'
+            '<h2 id="graph">Privileged groups and Tier-0 objects: who reaches them</h2>'
             '<p class="legend"><span><i style="background:#2f6f9f"></i>user</span>'
             '<span><i style="background:#6a4c93"></i>computer</span>'
-            '<span><i style="background:#c26a00"></i>nested group</span>'
-            '<span><i style="background:#b3261e"></i>privileged group</span></p>'
+            '<span><i style="background:#c26a00"></i>group</span>'
+            '<span><i style="background:#b3261e"></i>privileged group / Tier-0 object</span>'
+            '<span>grey arrow: is a member of; red dashed arrow: holds a right on (hover for '
+            'its name)</span></p>'
             f'<div class="graph">{svg}</div>')
         by_account: dict[str, list[list[str]]] = defaultdict(list)
         for chain in chains:
             by_account[chain[0]].append(chain)
         parts.append('<h2 id="chains">Chains</h2><table><tr><th>account</th>'
-                     "<th>membership chains (&rarr; = is a member of)</th></tr>")
+                     "<th>chains (&rarr;: is a member of, or holds a right on)</th></tr>")
         for account, items in by_account.items():
             shown = "<br>".join(" &rarr; ".join(esc(_short(n, G)) for n in c) for c in items)
             parts.append(f'<tr><td class="dn" title="{esc(account)}">'
@@ -367,13 +325,35 @@ def to_html(findings: pd.DataFrame, *, G: nx.DiGraph | None = None,
 
     parts.append('<h2 id="findings">Findings</h2><table><tr><th>severity</th><th>check</th>'
                  "<th>subject</th><th>evidence</th><th>rule</th></tr>")
-    for row in findings.itertuples(index=False):
-        severity = str(row.severity)
+    for row in findings.to_dict("records"):
+        severity = str(row["severity"])
         colour = _SEVERITY_COLOURS.get(severity, "#202124")
+        ids = " ".join(x for x in (row.get("rule_id"), row.get("pingcastle"),
+                                   row.get("attack")) if isinstance(x, str) and x)
+        waived = (f'<br><span class="waived">waived: {esc(str(row.get("waiver")))}</span>'
+                  if row.get("waived") else "")
+        fix = row.get("remediation")
         parts.append(
-            f'<tr><td class="sev" style="color:{colour}">{esc(severity)}</td>'
-            f"<td>{esc(str(row.check))}</td><td class=\"dn\">{esc(str(row.subject))}</td>"
-            f'<td class="ev">{_evidence_html(row.evidence, G)}</td>'
-            f'<td class="rule">{esc(str(row.rule))}</td></tr>')
-    parts.append("</table></body></html>")
+            f'<tr><td class="sev" style="color:{colour}">{esc(severity)}{waived}</td>'
+            f'<td>{esc(str(row["check"]))}<br><span class="rule">{esc(ids)}</span></td>'
+            f'<td class="dn">{esc(str(row["subject"]))}</td>'
+            f'<td class="ev">{_evidence_html(row["evidence"], G)}</td>'
+            f'<td class="rule">{esc(str(row["rule"]))}'
+            + (f"<br><b>Fix</b>: {esc(str(fix))}" if isinstance(fix, str) and fix else "")
+            + "</td></tr>")
+    parts.append("</table>")
+    if meta["rules"]:
+        parts.append('<h2 id="rules">Rule catalogue</h2><table><tr><th>rule</th><th>check</th>'
+                     "<th>severity</th><th>PingCastle</th><th>ATT&amp;CK</th>"
+                     "<th>why</th></tr>")
+        for rule in meta["rules"]:
+            parts.append(
+                f'<tr><td>{esc(str(rule.get("rule_id", "")))}</td>'
+                f'<td>{esc(str(rule.get("check", "")))}</td>'
+                f'<td>{esc(str(rule.get("severity", "")))}</td>'
+                f'<td>{esc(str(rule.get("pingcastle", "")))}</td>'
+                f'<td>{esc(str(rule.get("attack", "")))}</td>'
+                f'<td class="rule">{esc(str(rule.get("rule", "")))}</td></tr>')
+        parts.append("</table>")
+    parts.append("</body></html>")
     return "\n".join(parts)

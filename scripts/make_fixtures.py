@@ -39,6 +39,35 @@ FIXTURES = Path(__file__).resolve().parents[1] / "ldapnb" / "fixtures"
 REFERENCE = datetime(2026, 11, 1, tzinfo=UTC)
 
 
+#: Real security descriptors read from a private Samba AD DC (see tests/data/README.md), used
+#: as the base of contoso's Tier-0 descriptors so that they are in Samba's binary format.
+SAMBA_DESCRIPTORS = Path(__file__).resolve().parents[1] / "tests" / "data" / \
+    "samba_descriptors.json"
+SAMBA_DOMAIN = "DC=contoso,DC=test"
+SAMBA_SID = "S-1-5-21-1749404752-1428732582-930096494"
+# ACEs the Samba DC was given to make the test data; contoso plants its own instead
+SAMBA_PLANTED = (f"{SAMBA_SID}-1103", f"{SAMBA_SID}-1104", f"{SAMBA_SID}-1105")
+
+
+def samba_descriptor(samba_dn: str, extra_aces: str = "") -> bytes:
+    """Samba's real descriptor of ``samba_dn``, its domain SID replaced by contoso's, the
+    ACEs planted on the Samba DC removed, and ``extra_aces`` (SDDL) added first."""
+    import json
+    import re
+
+    from ldapnb import security
+
+    raw = json.loads(SAMBA_DESCRIPTORS.read_text())[samba_dn]
+    sddl = security.to_sddl(raw)
+    for sid in SAMBA_PLANTED:
+        sddl = re.sub(r"\([^()]*;" + re.escape(sid) + r"\)", "", sddl)
+    sddl = sddl.replace(SAMBA_SID, DOMAIN_SID)
+    head, _, aces = sddl.partition("D:")
+    flags = re.match(r"[A-Z]*", aces).group(0)  # type: ignore[union-attr]
+    sddl = f"{head}D:{flags}{extra_aces}{aces[len(flags):]}"
+    return security.from_sddl(sddl)
+
+
 def days_ago(days: float, *, hour: int = 9) -> datetime:
     return (REFERENCE - timedelta(days=days)).replace(hour=hour, minute=0, second=0)
 
@@ -139,14 +168,27 @@ class Domain:
         }
 
     # -- containers --------------------------------------------------------------------------
-    def root(self) -> None:
+    def root(self, descriptor: bytes | None = None) -> None:
         # AD's domainDNS class is not in msuser.schema: 'domain' + extensibleObject carries
         # the domain SID, which is how primaryGroupID and RIDs resolve to SIDs.
-        self.items.append(Entry(DOMAIN, {
+        attrs: dict[str, list] = {
             "objectClass": ["top", "domain", "extensibleObject"], "dc": ["contoso"],
             "objectSid": [sid_to_bytes(DOMAIN_SID)],
             "description": ["Contoso Ltd. (fictional) Active Directory domain"],
-        }))
+        }
+        if descriptor is not None:
+            attrs["nTSecurityDescriptor"] = [descriptor]
+        self.items.append(Entry(DOMAIN, attrs))
+
+    def set(self, dn: str, attribute: str, values: list) -> None:
+        """Set one attribute of an entry already added (planted cases)."""
+        for k, entry in enumerate(self.items):
+            if entry.dn == dn:
+                entry = entry.copy()
+                entry.set(attribute, values)
+                self.items[k] = entry
+                return
+        raise KeyError(dn)
 
     def container(self, dn: str, description: str) -> None:
         # AD's 'container' class is commented out of msuser.schema; organizationalRole is the
@@ -446,7 +488,7 @@ def contoso() -> list[Entry]:
     # Domain Users / Guests / Computers / Controllers have NO member values: their members
     # are the accounts whose primaryGroupID is 513 / 514 / 515 / 516.  Not empty groups.
     # Print Operators stays empty, as in a fresh domain.
-    del domain_users, domain_computers, print_operators
+    del domain_users, domain_computers
 
     # -- role groups that lead into privileged groups (planted nesting chains) ---------------
     def role(cn: str, desc: str, *, protected: bool = True,
@@ -684,6 +726,152 @@ def contoso() -> list[Entry]:
         os_name = "Windows 10 Enterprise" if n % 4 == 0 else "Windows 11 Enterprise"
         d.computer(COMPUTERS, f"WS{n:04d}", os=os_name,
                    last_logon_days=rng.randrange(0, 20) if n % 23 else 150)
+
+    # == PLANTED (issue 11): rights, delegation, accounts, Kerberos ==========================
+    # Added last, so that every earlier RID and random draw stays as it was.
+    def sid(dn: str) -> str:
+        from ldapnb.ad import sid_to_str
+
+        entry = next(e for e in d.items if e.dn == dn)
+        return sid_to_str(entry.first("objectSid"))
+
+    def uac(dn: str, value: int) -> None:
+        d.set(dn, "userAccountControl", [str(value)])
+
+    # Protected Users (RID 525): the clean administrators are in it (controls for
+    # privileged-delegable); grace.lee, frank.mueller, henry.adams, svc_backup are not.
+    protected_users = d.group(USERS, "Protected Users", rid=525,
+                              description="Members are afforded additional protections")
+    d.add(protected_users, administrator, kim, lopez, novak, alice, bruno, chen, dana)
+    # Tier-0 objects carry Samba's real default descriptors (Domain Admins' for the
+    # privileged groups, a user's for the DCs), so the rights checks cover them.
+    for group in (schema_admins, enterprise_admins, administrators,
+                  account_operators, server_operators, print_operators, backup_operators,
+                  gpo_creators, domain_controllers):
+        d.set(group, "nTSecurityDescriptor", [samba_descriptor(
+            "CN=Domain Admins,CN=Users,DC=contoso,DC=test")])
+    for dc in (f"CN=DC01,{DCS}", f"CN=DC02,{DCS}"):
+        d.set(dc, "nTSecurityDescriptor", [samba_descriptor(
+            "CN=svc_plain,OU=Helpdesk Delegation,DC=contoso,DC=test")])
+    # tier0-acl: GG_SQL Service (svc_sql, svc_web) may write Domain Admins' member
+    # attribute; the default ACEs beside it (Domain Admins, SYSTEM, Account Operators,
+    # Enterprise Admins, Administrators; Authenticated Users read) are the controls.
+    member_attribute = "bf9679c0-0de6-11d0-a285-00aa003049e2"
+    d.set(domain_admins, "nTSecurityDescriptor", [samba_descriptor(
+        "CN=Domain Admins,CN=Users,DC=contoso,DC=test",
+        f"(OA;;WP;{member_attribute};;{sid(sql_service)})")])
+    # broad-group-rights (medium: not Tier 0): Domain Users may rewrite GG_Finance Reports
+    d.set(finance_reports, "nTSecurityDescriptor", [samba_descriptor(
+        "CN=Domain Admins,CN=Users,DC=contoso,DC=test", f"(A;;RPWPSW;;;{DOMAIN_SID}-513)")])
+    # A helpdesk group with GenericAll on Tier0 Ops (a Tier-0 group: Tier0 Ops -> IT Admins
+    # -> Domain Admins): each member can add itself to Tier0 Ops (control-path, tier0-acl).
+    helpdesk = d.group(GROUPS, "GG_Helpdesk", description="Service desk: password resets")
+    hd1, hd2 = staff["IT"][1], staff["IT"][2]
+    d.add(helpdesk, hd1, hd2)
+    da_sd = "CN=Domain Admins,CN=Users,DC=contoso,DC=test"
+    d.set(tier0_ops, "nTSecurityDescriptor", [samba_descriptor(
+        da_sd, f"(A;;RPWPCRCCDCLCLORCWOWDSDDTSW;;;{sid(helpdesk)})")])
+    # control: the same helpdesk may reset the password of an ordinary Sales user (an ACE
+    # inherited from OU=Sales, as a delegation wizard makes it): not Tier 0, not flagged.
+    sales_user = staff["Sales"][2]
+    d.set(sales_user, "nTSecurityDescriptor", [samba_descriptor(
+        da_sd, f"(OA;ID;CR;00299570-246d-11d0-a768-00aa006e0529;;{sid(helpdesk)})")])
+    # DCSync: svc_scan holds both replication rights on the domain head (dcsync);
+    # control: svc_sql holds only DS-Replication-Get-Changes (a sync tool's need).
+    get_changes = "1131f6aa-9c07-11d1-f79f-00c04fc2dcd2"
+    get_changes_all = "1131f6ad-9c07-11d1-f79f-00c04fc2dcd2"
+    d.items[0] = d.items[0].copy()
+    d.set(DOMAIN, "nTSecurityDescriptor", [samba_descriptor(
+        "DC=contoso,DC=test",
+        f"(OA;;CR;{get_changes};;{sid(svc_scan)})(OA;;CR;{get_changes_all};;{sid(svc_scan)})"
+        f"(OA;;CR;{get_changes};;{sid(svc_sql)})")])
+    # AdminSDHolder with WriteDacl for svc_web (adminsdholder-acl); its other ACEs are
+    # Samba's defaults (Domain Admins, Enterprise Admins, Administrators, SYSTEM): controls.
+    d.container(f"CN=System,{DOMAIN}", "Builtin system settings")
+    d.container(f"CN=AdminSDHolder,CN=System,{DOMAIN}", "Template of protected objects' ACL")
+    holder = f"CN=AdminSDHolder,CN=System,{DOMAIN}"
+    d.set(holder, "objectClass", ["top", "organizationalRole", "extensibleObject"])
+    d.set(holder, "nTSecurityDescriptor", [samba_descriptor(
+        "CN=AdminSDHolder,CN=System,DC=contoso,DC=test", f"(A;;WD;;;{sid(svc_web)})")])
+    # sIDHistory with the Domain Admins SID (high); control: an old-domain ordinary SID
+    # (medium: still a leftover, not a hidden admin).
+    d.set(staff["Marketing"][1], "sIDHistory", [sid_to_bytes(f"{DOMAIN_SID}-512")])
+    d.set(staff["Finance"][1], "sIDHistory", [sid_to_bytes("S-1-5-21-111-222-333-1234")])
+    # A hidden Domain Admin through primaryGroupID 512 (no member value anywhere names it)
+    d.set(staff["HR"][1], "primaryGroupID", ["512"])
+    # userAccountControl flags: PASSWD_NOTREQD, reversible encryption, DES only, constrained
+    # delegation with protocol transition (WEB01); controls: Guest (disabled, has
+    # PASSWD_NOTREQD), WEB02 (no delegation)
+    uac(staff["Sales"][1], UAC_NORMAL | 0x20)
+    uac(staff["Engineering"][1], UAC_NORMAL | 0x80)
+    uac(staff["Engineering"][2], UAC_NORMAL | 0x200000)
+    uac(f"CN=WEB01,{SERVERS}", UAC_WORKSTATION | 0x1000000)
+    d.set(f"CN=WEB01,{SERVERS}", "msDS-AllowedToDelegateTo",
+          ["MSSQLSvc/sql01.contoso.com:1433", "MSSQLSvc/sql01.contoso.com"])
+    # Resource-based constrained delegation: WEB02$ may act on behalf of anyone to APP01
+    # (the descriptor Set-ADComputer -PrincipalsAllowedToDelegateToAccount writes)
+    from ldapnb import security
+
+    app01, web02 = f"CN=APP01,{SERVERS}", f"CN=WEB02,{SERVERS}"
+    d.set(app01, "msDS-AllowedToActOnBehalfOfOtherIdentity", [security.from_sddl(
+        f"O:BAD:(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;{sid(web02)})")])
+    # LAPS on 60 of the 80 workstations (40 legacy, 20 Windows LAPS); servers have none
+    for n in range(1, 61):
+        attribute = "ms-Mcs-AdmPwdExpirationTime" if n <= 40 else \
+            "msLAPS-PasswordExpirationTime"
+        d.set(f"CN=WS{n:04d},{COMPUTERS}", attribute,
+              [str(filetime(REFERENCE + timedelta(days=n % 30 + 1)))])
+    # ms-DS-MachineAccountQuota at AD's default (10): any user may join 10 computers
+    d.set(DOMAIN, "ms-DS-MachineAccountQuota", ["10"])
+    # Pre-Windows 2000 Compatible Access with Anonymous Logon in it (planted) beside
+    # Authenticated Users (the default: the control), both as foreign security principals;
+    # and an orphaned FSP of a domain that no longer trusts us.
+    fsps = f"CN=ForeignSecurityPrincipals,{DOMAIN}"
+    d.container(fsps, "Default container for security identifiers (SIDs) of other domains")
+
+    def fsp(sid_text: str) -> str:
+        dn = f"CN={sid_text},{fsps}"
+        attrs = d._mstop("Foreign-Security-Principal", days_ago(2000))
+        attrs.update({"objectClass": ["top", "foreignSecurityPrincipal"], "cn": [sid_text],
+                      "objectSid": [sid_to_bytes(sid_text)]})
+        d.items.append(Entry(dn, attrs))
+        return dn
+
+    authenticated_users, anonymous = fsp("S-1-5-11"), fsp("S-1-5-7")
+    fsp("S-1-5-21-3623811015-3361044348-30300820-1013")
+    prewin2000 = builtin("Pre-Windows 2000 Compatible Access", 554,
+                         desc="A backward compatibility group which allows read access "
+                              "on all users and groups in the domain")
+    d.add(prewin2000, authenticated_users, anonymous)
+    # dSHeuristics with fLDAPBlockAnonOps off ('2' as 7th character): anonymous LDAP
+    config = f"CN=Configuration,{DOMAIN}"
+    for dn, text in ((config, "Configuration partition (only what the audit reads)"),
+                     (f"CN=Services,{config}", "Services"),
+                     (f"CN=Windows NT,CN=Services,{config}", "Windows NT")):
+        d.container(dn, text)
+    directory_service = f"CN=Directory Service,CN=Windows NT,CN=Services,{config}"
+    d.container(directory_service, "Forest-wide directory service settings")
+    d.set(directory_service, "objectClass", ["top", "organizationalRole", "extensibleObject"])
+    d.set(directory_service, "dSHeuristics", ["0000002"])
+    # A group managed service account whose password every computer may read (planted:
+    # Domain Computers among its readers)
+    gmsa = f"CN=gmsa_sql,{SERVICE}"
+    attrs = d._mstop("ms-DS-Group-Managed-Service-Account", days_ago(300))
+    raw_sid, _ = d._sid(None)
+    attrs.update({
+        "objectClass": ["top", "person", "organizationalPerson", "user", "computer",
+                        "msDS-GroupManagedServiceAccount", SECURITY_PRINCIPAL],
+        "cn": ["gmsa_sql"], "sn": ["gmsa_sql"], "sAMAccountName": ["gmsa_sql$"],
+        "objectSid": [raw_sid], "sAMAccountType": [str(SAM_MACHINE)],
+        "userAccountControl": [str(UAC_WORKSTATION)], "primaryGroupID": ["515"],
+        "dNSHostName": [f"gmsa_sql.{DNS_DOMAIN}"],
+        "servicePrincipalName": [f"MSSQLSvc/sql01.{DNS_DOMAIN}:1434"],
+        "pwdLastSet": [str(filetime(days_ago(20)))], "accountExpires": [str(NEVER)],
+        "msDS-GroupMSAMembership": [security.from_sddl(
+            f"O:BAD:(A;;0xf01ff;;;{sid(f'CN=SQL01,{SERVERS}')})(A;;0xf01ff;;;DC)",
+            domain_sid=DOMAIN_SID)],
+    })
+    d.items.append(Entry(gmsa, attrs))
 
     return d.entries()
 

@@ -49,6 +49,59 @@ objectclass ( 1.2.840.113556.1.5.6 NAME 'securityPrincipal'
 	MAY ( sAMAccountType $ sIDHistory $ altSecurityIdentities $ tokenGroups ) )
 """
 
+# Added for the audit of AD security posture (issue 11): attributes and classes that
+# msuser.schema lacks, with Active Directory's own OIDs (checked against Samba's copy of the
+# AD schema, /usr/share/samba/setup/ad-schema/*.ldf; the LAPS ones are the LAPS schema
+# extensions'), and the same syntaxes: NT-Sec-Desc (2.5.5.15) as an octet string,
+# Unicode (2.5.5.12) as a directory string, Integer8 as an integer.
+AUDIT_TYPES = """
+# Added by ldapnb: attributes the security-posture audit reads (delegation, LAPS, gMSA).
+attributetype ( 1.2.840.113556.1.4.1787 NAME 'msDS-AllowedToDelegateTo'
+	EQUALITY caseIgnoreMatch
+	SUBSTR caseIgnoreSubstringsMatch
+	SYNTAX '1.3.6.1.4.1.1466.115.121.1.15' )
+
+attributetype ( 1.2.840.113556.1.4.2182 NAME 'msDS-AllowedToActOnBehalfOfOtherIdentity'
+	EQUALITY octetStringMatch
+	SYNTAX '1.3.6.1.4.1.1466.115.121.1.40'
+	SINGLE-VALUE )
+
+attributetype ( 1.2.840.113556.1.4.2200 NAME 'msDS-GroupMSAMembership'
+	EQUALITY octetStringMatch
+	SYNTAX '1.3.6.1.4.1.1466.115.121.1.40'
+	SINGLE-VALUE )
+
+attributetype ( 1.2.840.113556.1.8000.2554.50051.45980.28112.18903.35903.6685103.1224907.2.2
+	NAME 'ms-Mcs-AdmPwdExpirationTime'
+	EQUALITY integerMatch
+	ORDERING integerOrderingMatch
+	SYNTAX 'MSADlargeInteger'
+	SINGLE-VALUE )
+
+attributetype ( 1.2.840.113556.1.6.44.1.1 NAME 'msLAPS-PasswordExpirationTime'
+	EQUALITY integerMatch
+	ORDERING integerOrderingMatch
+	SYNTAX 'MSADlargeInteger'
+	SINGLE-VALUE )
+"""
+AUDIT_CLASSES = """
+# Added by ldapnb: AD's foreignSecurityPrincipal and group managed service account classes
+# (AD makes msDS-ManagedPasswordInterval a MUST of the latter; ldapnb's copy does not define
+# that attribute).
+objectclass ( 1.2.840.113556.1.5.76 NAME 'foreignSecurityPrincipal'
+	SUP top STRUCTURAL
+	MUST ( objectSid )
+	MAY ( cn $ foreignIdentifier $ description $ nTSecurityDescriptor $ objectGUID
+	$ objectCategory $ instanceType $ whenCreated ) )
+
+objectclass ( 1.2.840.113556.1.5.282 NAME 'msDS-GroupManagedServiceAccount'
+	SUP computer STRUCTURAL
+	MAY ( msDS-GroupMSAMembership ) )
+"""
+#: Attributes added to the MAY list of msuser's ``computer`` class.
+COMPUTER_MAY = ("msDS-AllowedToDelegateTo", "msDS-AllowedToActOnBehalfOfOtherIdentity",
+                "ms-Mcs-AdmPwdExpirationTime", "msLAPS-PasswordExpirationTime")
+
 BLOCK = re.compile(r"^attributetype\s*\((?:.|\n)*?(?=^\S|\Z)", re.M | re.I)
 
 
@@ -70,6 +123,18 @@ def patch(text: str) -> str:
         out = out.replace("# This file is provided", HEADER + "\n# This file is provided", 1)
     if "NAME 'securityPrincipal'" not in out:
         out = out.rstrip("\n") + "\n" + SECURITY_PRINCIPAL
+    if "NAME 'msDS-AllowedToActOnBehalfOfOtherIdentity'" not in out:
+        # attribute types first: slapd needs them defined before a class names them
+        at = out.index("objectclass (")
+        out = out[:at] + AUDIT_TYPES.lstrip("\n") + "\n" + out[at:]
+        computer = re.search(r"NAME 'computer' SUP user STRUCTURAL(?:.|\n)*?\) \)", out)
+        if computer is None:
+            raise SystemExit("msuser.schema: no 'computer' class to extend")
+        block = computer.group(0)
+        extended = block[:-4] + "".join(f" $ {a}" for a in COMPUTER_MAY) + " ) )"
+        out = out.replace(block, extended, 1)
+    if "NAME 'foreignSecurityPrincipal'" not in out:
+        out = out.rstrip("\n") + "\n" + AUDIT_CLASSES
     return out
 
 

@@ -10,12 +10,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import trustme
 
-from ldapnb import cli, snapshot
+from ldapnb import Directory, cli, snapshot
 from ldapnb.directory import fixture_path
 
 COMMANDS = {
@@ -108,10 +109,10 @@ def test_snapshot_embedded_to_parquet_and_back(tmp_path):
     out = tmp_path / "c.parquet"
     done = _run("snapshot", "embedded:contoso", "-o", str(out))
     assert done.returncode == 0, done.stderr
-    assert "wrote 497 entries" in done.stdout and "userPassword" not in done.stdout
-    assert "497/497" in done.stderr  # the progress bar
+    assert "wrote 511 entries" in done.stdout and "userPassword" not in done.stdout
+    assert "511/511" in done.stderr  # the progress bar
     meta = snapshot.metadata(out)
-    assert meta["source"] == "embedded:contoso" and meta["entries"] == 497
+    assert meta["source"] == "embedded:contoso" and meta["entries"] == 511
     # the snapshot is itself a SOURCE
     ldif = tmp_path / "people.ldif"
     done = _run("snapshot", str(out), "--filter", "(objectClass=user)", "--attributes",
@@ -200,6 +201,33 @@ def test_audit_writes_the_report_and_fails_on_high_findings(tmp_path, capsys):
     csv = tmp_path / "r.csv"
     assert cli.main(["audit", "contoso", "-o", str(csv), "--now", "2026-11-01"]) == 0
     assert csv.read_text(encoding="utf-8").splitlines()[0].startswith("check,severity")
+
+
+def test_audit_waivers_option_marks_and_stops_counting_waived_findings(tmp_path, capsys):
+    import pandas as pd
+
+    from ldapnb import audit
+
+    high = audit.run(Directory.embedded("contoso"),
+                     now=datetime(2026, 11, 1, tzinfo=UTC)).query("severity == 'high'")
+    waivers = tmp_path / "w.toml"
+    waivers.write_text("".join(
+        f'[[waiver]]\nrule = "{c}"\nobject = "{o}"\nreason = "accepted for the test"\n'
+        f'owner = "lead"\nexpires = 2027-01-01\n\n'
+        for c, o in zip(high["check"], high["subject"], strict=True)))
+    csv = tmp_path / "w.csv"
+    assert cli.main(["audit", "contoso", "-o", str(csv), "--now", "2026-11-01",
+                     "--waivers", str(waivers), "--fail-on", "high"]) == 0
+    back = pd.read_csv(csv)
+    assert back.loc[back["severity"] == "high", "waived"].all()
+    assert not back.loc[back["severity"] != "high", "waived"].any()
+    expired = tmp_path / "old.toml"
+    expired.write_text('[[waiver]]\nrule = "dcsync"\nobject = "svc_scan"\nreason = "x"\n'
+                       'owner = "lead"\nexpires = 2026-01-01\n')
+    assert cli.main(["audit", "contoso", "-o", str(csv), "--now", "2026-11-01",
+                     "--waivers", str(expired)]) == 0
+    assert "waiver-expired" in set(pd.read_csv(csv)["check"])
+    capsys.readouterr()
 
 
 def test_audit_unknown_severity_is_a_usage_error(tmp_path):

@@ -131,7 +131,7 @@ def test_paged_search_returns_everything_once(contoso: Directory, page_size: int
                                               paged_size=page_size, generator=False)
     dns = [r["dn"] for r in pages if r["type"] == "searchResEntry"]
     expected = [e.dn for e in contoso.entries("(objectClass=user)", attributes=["1.1"])]
-    assert len(expected) == 327 + 96  # README: 327 user accounts, 96 computers
+    assert len(expected) == 327 + 97  # README: 327 user accounts, 97 computer objects
     assert len(dns) == len(set(dns)) == len(expected)
     assert _n(dns) == _n(expected)
 

@@ -372,9 +372,13 @@ def test_11_high_findings_follow_the_audit():
 
     findings = audit.run(Directory.embedded("contoso"), now=datetime(2026, 11, 1, tzinfo=UTC))
     assert set(findings.loc[findings.severity == "high", "check"]) >= {"privileged-no-preauth"}
-    right(x.check_high_findings(["henry.adams", "svc_backup", "APP02$"]))
-    wrong(x.check_high_findings(["henry.adams"]), "2 missing")
-    wrong(x.check_high_findings(["henry.adams", "svc_backup", "APP02$", "krbtgt"]), "krbtgt")
+    # the membership plants, then issue 11's rights/delegation/Kerberos plants (answer key)
+    high = ["henry.adams", "svc_backup", "APP02$", "svc_scan", "svc_sql", "svc_web",
+            "GG_SQL Service", "idubois", "sborg", "WEB01$", "ybrennan", "dsilva",
+            "gmsa_sql$", "Pre-Windows 2000 Compatible Access"]
+    right(x.check_high_findings(high))
+    wrong(x.check_high_findings(["henry.adams"]), "13 missing")
+    wrong(x.check_high_findings([*high, "krbtgt"]), "krbtgt")
 
 
 def test_a_student_changing_their_directory_does_not_change_the_answers():

@@ -280,8 +280,10 @@ def test_contoso_well_known_sids_and_group_types(contoso: dict[str, Entry]) -> N
 def test_contoso_every_sid_and_guid_is_unique_and_well_formed(contoso: dict[str, Entry]) -> None:
     sids = [sid_text(e["objectSid"][0]) for e in contoso.values() if "objectSid" in e]
     guids = [raw(e["objectGUID"][0]) for e in contoso.values() if "objectGUID" in e]
-    assert len(set(sids)) == len(sids) == 480
-    assert len(set(guids)) == len(guids) == 479 and all(len(g) == 16 for g in guids)
+    # issue 11 added Protected Users, GG_Helpdesk, Pre-Windows 2000 Compatible Access,
+    # three foreign security principals and the gmsa_sql group managed service account
+    assert len(set(sids)) == len(sids) == 487
+    assert len(set(guids)) == len(guids) == 486 and all(len(g) == 16 for g in guids)
     accounts = [e for e in contoso.values() if "userAccountControl" in e]
     assert all(sid_text(e["objectSid"][0]).startswith(DOMAIN_SID + "-") for e in accounts)
     assert all("memberOf" not in e for e in contoso.values())
@@ -377,7 +379,7 @@ def test_contoso_planted_group_anomalies(contoso: dict[str, Entry]) -> None:
                                                                           "GG_Deep L6": 5}
     # empty: no member and nobody's primary group
     primary = {int(e["primaryGroupID"][0]) for e in contoso.values() if "primaryGroupID" in e}
-    assert primary == {513, 514, 515, 516}
+    assert primary == {512, 513, 514, 515, 516}  # 512: the hidden admin planted for issue 11
     no_members = {e["cn"][0] for e in groups.values() if "member" not in e}
     assert no_members == {"Domain Users", "Domain Guests", "Domain Computers",
                           "Domain Controllers", "Print Operators", "GG_Empty Project"}
@@ -414,9 +416,9 @@ def test_contoso_values_have_ad_shapes(contoso: dict[str, Entry]) -> None:
     assert users["mreyes"].dn == f"CN=Reyes\\, María,OU=Sales,OU=Corp,{CONTOSO}"
     assert users["mreyes"]["cn"] == ["Reyes, María"]
     computers = [e for e in contoso.values() if "computer" in e["objectClass"]]
-    assert len(computers) == 96
+    assert len(computers) == 97  # 96 machines + gmsa_sql$ (a gMSA is a computer object)
     assert all(str(e["sAMAccountName"][0]).endswith("$") for e in computers)
-    assert sum(e["primaryGroupID"] == ["515"] for e in computers) == 94
+    assert sum(e["primaryGroupID"] == ["515"] for e in computers) == 95
 
 
 # -- example -------------------------------------------------------------------------------

@@ -435,3 +435,24 @@ def test_memberof_out_matches_computed_direct_groups():
             assert computed == expected, e.dn
             compared += 1
     assert compared > 20
+
+
+# -- issue 12 §4 / issue 11: names, users-only results, rights edges ------------------------
+
+
+def test_groups_by_name_or_sid_and_users_only():
+    from ldapnb import Directory
+
+    G = Directory.embedded("contoso").graph()
+    by_dn = graph.effective_members(G, "CN=Domain Admins,CN=Users,DC=contoso,DC=com")
+    assert graph.effective_members(G, "Domain Admins") == by_dn
+    assert graph.effective_members(G, "S-1-5-21-1004336348-1177238915-682003330-512") == by_dn
+    users = graph.effective_members(G, "domain admins", kind="user")
+    assert users < by_dn and all(G.nodes[n]["kind"] == "user" for n in users)
+    assert {G.nodes[n]["label"] for n in by_dn - users} == {"IT Admins", "Tier0 Ops"}
+    assert len(users) == 7  # six by membership, Daniel Silva by primaryGroupID 512
+    twins = graph.from_entries([
+        Entry("cn=ops,ou=a,dc=x", {"objectClass": ["groupOfNames"], "member": ["cn=u,dc=x"]}),
+        Entry("cn=ops,ou=b,dc=x", {"objectClass": ["groupOfNames"], "member": ["cn=u,dc=x"]})])
+    with pytest.raises(NoSuchEntry, match="give a DN or SID"):
+        graph.lookup(twins, "ops")

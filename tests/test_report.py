@@ -13,6 +13,7 @@ from ldapnb.errors import LdapnbError
 from ldapnb.report import svg_graph, to_html
 
 REFERENCE = datetime(2026, 11, 1, tzinfo=UTC)
+C = "DC=contoso,DC=com"
 HENRY = "CN=Henry Adams,OU=IT,OU=Corp,DC=contoso,DC=com"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
@@ -32,7 +33,9 @@ def findings(contoso):
 def test_csv_round_trip(findings, tmp_path):
     path = audit.report(findings, tmp_path / "audit.csv")
     back = pd.read_csv(path)
-    assert list(back.columns) == ["check", "severity", "subject", "evidence", "rule"]
+    assert list(back.columns) == ["check", "severity", "subject", "evidence", "rule", "rule_id",
+                                  "pingcastle", "attack", "chain", "remediation", "waived",
+                                  "waiver"]
     assert len(back) == len(findings)
     row = back[back["check"] == "privileged-no-preauth"].iloc[0]
     assert row["subject"] == HENRY and row["severity"] == "high"
@@ -44,13 +47,19 @@ def test_xlsx_has_summary_and_findings(findings, tmp_path):
 
     path = audit.report(findings, tmp_path / "audit.xlsx", title="Contoso")
     book = load_workbook(path)
-    assert book.sheetnames == ["Summary", "Findings"]
+    assert book.sheetnames == ["Summary", "Findings", "Rules"]
     rows = list(book["Findings"].values)
-    assert rows[0] == ("check", "severity", "subject", "evidence", "rule")
+    assert rows[0] == ("check", "severity", "subject", "evidence", "rule", "rule_id",
+                       "pingcastle", "attack", "chain", "remediation", "waived", "waiver")
     assert len(rows) == len(findings) + 1
     assert any(r[0] == "privileged-kerberoastable" and "BackupAgent" in r[3] for r in rows)
     summary = {(r[0], r[1]): r[2] for r in book["Summary"].values}
-    assert summary[("severity", "high")] == 3
+    assert summary[("severity", "high")] == int((findings["severity"] == "high").sum()) == 17
+    assert ("source", "Directory embedded 'contoso'") in summary  # what was audited, as of when
+    assert ("as of", "2026-11-01T00:00:00+00:00") in summary
+    rules = list(book["Rules"].values)
+    assert rules[0][:5] == ("rule_id", "check", "severity", "pingcastle", "attack")
+    assert len(rules) - 1 == len(audit.rules())
     assert summary[("check", "privileged-member")] == int(
         (findings["check"] == "privileged-member").sum())
 
@@ -74,10 +83,38 @@ def test_html_is_self_contained(findings, contoso):
 def test_svg_graph_layers_and_truncation():
     chains = [["uid=a,dc=x", "cn=team,dc=x", "cn=admins,dc=x"], ["uid=b,dc=x", "cn=admins,dc=x"]]
     svg = svg_graph(chains)
-    assert svg.count("<circle") == 4 and svg.count("<line") == 3
+    assert svg.count("<rect") == 4 and svg.count("<polyline") == 3
     assert svg_graph([]) == ""
     small = svg_graph(chains, max_nodes=3)
-    assert small.count("<circle") == 3 and "only the first 3 nodes" in small
+    assert small.count("<rect") == 3 and "only the first 3 nodes" in small
+
+
+def test_report_names_its_source_date_version_and_catalogue(findings, contoso):
+    from ldapnb import __version__
+
+    page = to_html(findings, G=contoso.graph())
+    assert "source <b>Directory embedded &#x27;contoso&#x27;</b>" in page
+    assert "as of <b>2026-11-01T00:00:00+00:00</b>" in page
+    assert f"by ldapnb {__version__}" in page
+    assert '<h2 id="rules">Rule catalogue</h2>' in page
+    assert page.count("<tr><td>ACL-") == 5 and "P-UnconstrainedDelegation" in page
+
+
+def test_chain_picture_has_no_edge_through_a_label(findings, contoso):
+    from ldapnb import graph, security, svg
+    from ldapnb.report import _chains
+
+    H = graph.with_rights(contoso.graph(), security.edges(security.aces(contoso)))
+    chains = _chains(findings)
+    layout = svg.layout(chains, H)
+    assert len(layout.boxes) > 40 and layout.crossings() == []
+    # rights edges are drawn as such (dashed red), memberships not
+    kinds = {(u, v): k for u, v, k, _, _ in layout.edges}
+    assert kinds[(f"CN=GG_Helpdesk,OU=Groups,OU=Corp,{C}", f"CN=Tier0 Ops,OU=Groups,OU=Corp,{C}")] \
+        == "right"
+    # a layout that would cross without routing: an edge skipping a column full of boxes
+    skip = [["u1", "g1", "g2", "top"], ["u2", "top"], ["u3", "g3", "g4", "top"]]
+    assert svg.layout(skip).crossings() == []
 
 
 def test_html_report_renders_in_headless_chromium(findings, contoso, tmp_path):

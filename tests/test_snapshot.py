@@ -110,7 +110,7 @@ def test_parquet_is_readable_by_pandas_pyarrow_and_duckdb(tmp_path):
     path = tmp_path / "contoso.parquet"
     snapshot.write(Directory.embedded("contoso"), path, progress=False)
     df = pd.read_parquet(path)
-    assert len(df) == 497 and df.columns[0] == "dn"
+    assert len(df) == 511 and df.columns[0] == "dn"
     admin = df[df.dn == "CN=Administrator,CN=Users,DC=contoso,DC=com"].iloc[0]
     assert list(admin["sAMAccountName"]) == ["Administrator"]
     table = pq.read_table(path)
@@ -156,7 +156,7 @@ def test_from_entries_of_a_snapshot_is_a_directory(tmp_path):
     path = tmp_path / "c.parquet"
     snapshot.write(Directory.embedded("contoso"), path, progress=False)
     d = Directory.from_entries(snapshot.read(path), strict=False)
-    assert len(d) == 497
+    assert len(d) == 511
     assert len(d.search("(objectClass=group)")) == len(
         Directory.embedded("contoso").search("(objectClass=group)"))
 

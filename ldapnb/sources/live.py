@@ -956,6 +956,38 @@ class LiveSource:
             self._side_finalizer = weakref.finalize(self, _quietly_close, side)
         return self._side
 
+    _LDAP3_SCOPE = {"base": "BASE", "one": "LEVEL", "sub": "SUBTREE"}
+
+    def security_descriptors(self, base: str | None = None, filter: str = "(objectClass=*)",
+                             scope: str | int = "sub", *, sd_flags: int = 7,
+                             page_size: int = 500) -> Iterator[tuple[str, bytes]]:
+        """``(dn, nTSecurityDescriptor)`` of every entry found, read with the SD flags
+        control (OID 1.2.840.113556.1.4.801, default 7 = owner, group and DACL, no SACL), so
+        that a non-administrator is given the descriptor (AD omits the attribute otherwise).
+        Used by :func:`ldapnb.audit.run`; entries returned without a descriptor are skipped.
+        """
+        from ldap3.protocol.microsoft import security_descriptor_control
+
+        base = base if base is not None else (self.default_base or "")
+        conn = self._side_connection()
+        text = flt.to_string(flt.parse(filter))
+        try:
+            for item in conn.extend.standard.paged_search(
+                    base, text, search_scope=self._LDAP3_SCOPE[scope_name(scope)],
+                    attributes=["nTSecurityDescriptor"], paged_size=page_size,
+                    controls=security_descriptor_control(sdflags=sd_flags), generator=True):
+                if item.get("type") != "searchResEntry":
+                    continue
+                values = item.get("raw_attributes", {}).get("nTSecurityDescriptor") or []
+                if values:
+                    yield item["dn"], bytes(values[0])
+        except LdapnbError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every ldap3 error becomes ours
+            self._side = None
+            raise _communication_error(exc, self.host, self.port,
+                                       f"reading security descriptors under {base!r}") from exc
+
     def _limit_error(self, exc: LimitExceeded, base: str, size_limit: int, time_limit: int,
                      returned: int) -> LimitExceeded:
         if exc.kind == "time":

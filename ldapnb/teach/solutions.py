@@ -192,7 +192,11 @@ def _nested_only() -> tuple[Any, ...]:
 
 @_solution("11.2")
 def _high() -> tuple[Any, ...]:
-    return (["henry.adams", "svc_backup", "APP02$"],)
+    # the membership plants, then issue 11's rights/delegation/Kerberos plants (fixtures
+    # README, "Security posture plants")
+    return (["henry.adams", "svc_backup", "APP02$", "svc_scan", "svc_sql", "svc_web",
+             "GG_SQL Service", "idubois", "sborg", "WEB01$", "ybrennan", "dsilva",
+             "gmsa_sql$", "Pre-Windows 2000 Compatible Access"],)
 
 
 # -- the network lessons' solutions live in their own module ------------------------------------

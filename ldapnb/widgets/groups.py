@@ -32,8 +32,14 @@ _STYLE = [
 ]
 
 
-def chain_svg(labels: list[str], privileged: list[bool] | None = None) -> str:
-    """A membership chain drawn as an SVG: boxes left to right, "is a member of" arrows.
+def chain_svg(labels: list[str], privileged: list[bool] | None = None,
+              G: nx.DiGraph | None = None, nodes: list[str] | None = None) -> str:
+    """A chain drawn as an SVG by :func:`ldapnb.svg.chains_svg` (the report's renderer):
+    boxes left to right, "member of" (or, on a graph with rights, "GenericAll on" ...)
+    written on each arrow.
+
+    ``nodes`` and ``G``: the chain's nodes in that graph, so that its kinds and rights
+    edges are drawn; without them, ``labels`` are the nodes.
 
     Examples
     --------
@@ -41,28 +47,16 @@ def chain_svg(labels: list[str], privileged: list[bool] | None = None) -> str:
     >>> svg.startswith("<svg") and "alice" in svg and "member of" in svg
     True
     """
-    privileged = privileged or [False] * len(labels)
-    box_w, gap, y = 150, 60, 20
-    width = len(labels) * box_w + max(len(labels) - 1, 0) * gap + 20
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='80' "
-             "font-family='sans-serif' font-size='11'>",
-             "<defs><marker id='arr' markerWidth='8' markerHeight='8' refX='8' refY='4' "
-             "orient='auto'><path d='M0,0 L8,4 L0,8 z' fill='#d33'/></marker></defs>"]
-    for i, (label, priv) in enumerate(zip(labels, privileged, strict=True)):
-        x = 10 + i * (box_w + gap)
-        fill = "#e0564f" if priv else ("#9fb3c8" if i == 0 else "#f0c36d")
-        text = label if len(label) <= 22 else label[:21] + "…"
-        parts.append(f"<rect x='{x}' y='{y}' width='{box_w}' height='30' rx='6' fill='{fill}'/>"
-                     f"<text x='{x + box_w / 2}' y='{y + 19}' text-anchor='middle'>"
-                     f"{h(text)}</text>")
-        if i < len(labels) - 1:
-            x2 = x + box_w
-            parts.append(f"<line x1='{x2}' y1='{y + 15}' x2='{x2 + gap - 2}' y2='{y + 15}' "
-                         "stroke='#d33' stroke-width='2' marker-end='url(#arr)'/>"
-                         f"<text x='{x2 + gap / 2}' y='{y + 8}' text-anchor='middle' "
-                         "font-size='9'>member of</text>")
-    parts.append("</svg>")
-    return "".join(parts)
+    from ..svg import chains_svg
+
+    chain = list(nodes) if nodes else list(labels)
+    if G is None:
+        G = nx.DiGraph()
+        for n, label, priv in zip(chain, labels, privileged or [False] * len(chain),
+                                  strict=True):
+            G.add_node(n, label=label, kind="group" if priv else "unknown")
+        nx.add_path(G, chain)
+    return chains_svg([chain], G, edge_labels=True, title="membership chain")
 
 
 class GroupExplorer(Thin):
@@ -313,8 +307,8 @@ class GroupExplorer(Thin):
     def _draw(self) -> None:
         if isinstance(self.drawing, W.HTML):
             privileged = [bool(self.G.nodes[n].get("privileged")) for n in self.chain]
-            self.drawing.value = chain_svg(self.chain_labels(), privileged) if self.chain \
-                else ""
+            self.drawing.value = chain_svg(self.chain_labels(), privileged, G=self.G,
+                                           nodes=self.chain) if self.chain else ""
             return
         cy: Any = self.drawing
         cy.graph.clear()
