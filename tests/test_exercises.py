@@ -386,6 +386,7 @@ def test_08_replication():
     wrong(x.check_consumer_write("referral"), "updateref")
     wrong(x.check_consumer_write("success"), "lab.consumer")
     with EmbeddedReplicationLab("tiny", latency=0.01) as lab:
+        wrong(x.check_caught_up(lab, CAROL), "still the original")   # nothing done yet
         lab.cut()
         lab.write(CAROL, {"title": "Lead Developer"})
         wrong(x.check_caught_up(lab, CAROL), "restore")

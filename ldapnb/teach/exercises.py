@@ -1041,17 +1041,26 @@ def check_consumer_write(answer: Any) -> Verdict:
                "lab.consumer.result['description'].")
 
 
-@_exercise("08.2", "Cut the link, change an entry on the provider, restore the link; pass the "
-                   "lab and the DN you changed.")
+@_exercise("08.2", "Cut the link, change Carol's title on the provider, restore the link; "
+                   "pass the lab and Carol's DN.", "build")
 def check_caught_up(lab: Any, dn: Any) -> Verdict:
-    """The consumer holds the provider's version of ``dn`` and the link is up."""
+    """The provider's title of ``dn`` differs from the fixture's, the link is up and the
+    consumer holds the provider's version."""
     id = "08.2"
     if not hasattr(lab, "replicated"):
         return _no(id, "the first argument must be the lab.", "check_caught_up(lab, dn).")
+    provider = lab.read(str(dn), "provider")
+    if provider is None:
+        return _no(id, f"{dn!r} is not on the provider.", "pass the DN of the entry you changed.")
+    try:
+        original = _fixture("tiny").get(str(dn)).first("title")
+    except LdapnbError:
+        original = None
+    if original is not None and provider.first("title") == original:
+        return _no(id, f"the title on the provider is still the original ({original!r}).",
+                   "change it on the provider while the link is cut: lab.write(dn, {...}).")
     if not lab.link_up:
         return _no(id, "the link is still cut.", "lab.restore() brings it back; then wait.")
-    if lab.read(str(dn), "provider") is None:
-        return _no(id, f"{dn!r} is not on the provider.", "pass the DN of the entry you changed.")
     try:
         seconds = lab.wait_until_replicated(str(dn), timeout=10)
     except LdapnbError as exc:

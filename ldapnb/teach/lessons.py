@@ -350,7 +350,7 @@ def replica(lab: Any, side: str = "consumer") -> Directory:
         raise LdapnbError(f"side must be 'consumer' or 'provider', not {side!r}")
     own = getattr(lab, f"{side}_directory", None)
     if own is not None:
-        return own  # type: ignore[no-any-return]
+        return own
     server = getattr(lab, f"{side}_server", None)
     if server is None:
         raise LdapnbError(f"this lab has no {side} server")

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["SOLUTIONS", "solve"]
+__all__ = ["SOLUTIONS", "solve", "inspect_parameters"]
 
 #: exercise id -> a function returning the check's arguments.
 SOLUTIONS: dict[str, Callable[..., tuple[Any, ...]]] = {}
@@ -259,6 +259,17 @@ def _high() -> tuple[Any, ...]:
 @_solution("11.3")
 def _privilege_chain() -> tuple[Any, ...]:
     return (["Server Team", "Server Operators"],)
+
+
+def inspect_parameters(function: Callable[..., Any]) -> list[str]:
+    """The names of what a solution needs from the student's work (empty: nothing).
+
+    >>> inspect_parameters(SOLUTIONS["01.2"]), inspect_parameters(SOLUTIONS["08.2"])
+    ([], ['lab'])
+    """
+    import inspect
+
+    return list(inspect.signature(function).parameters)
 
 
 # -- the network lessons' solutions live in their own module ------------------------------------
