@@ -5,8 +5,12 @@ Notebooks are executed on a copy (never in place: they stay committed without ou
 nbclient and a real ipykernel, two at a time (each kernel is its own process), once per
 session; a cell that raises fails its lesson's test, naming the cell, unless it is tagged
 ``raises-exception`` (a lesson that shows an error on purpose), and then the error must be
-ldapnb's one-line message, not a traceback.  All lessons together must run within
-:data:`BUDGET` seconds.
+ldapnb's one-line message, not a traceback.
+
+All lessons together must run within :data:`BUDGET` seconds of CPU time (kernels and the
+servers they start: ``getrusage(RUSAGE_CHILDREN)``), which is what they take on a quiet
+2-core machine; the wall time is printed too, but on a shared machine (or beside the other
+test files under ``make test``) it measures the machine's load more than the lessons.
 """
 
 from __future__ import annotations
@@ -91,13 +95,21 @@ def _execute(path: Path) -> Run:
     return run
 
 
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 @pytest.fixture(scope="session")
 def runs() -> dict[str, Run]:
-    """Every lesson, executed once, :data:`PARALLEL` at a time; and the wall time."""
-    started = time.monotonic()
+    """Every lesson, executed once, :data:`PARALLEL` at a time; the wall and CPU times."""
+    started, cpu = time.monotonic(), _children_cpu()
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
         done = {r.path.stem: r for r in pool.map(_execute, LESSONS)}
     done["__wall__"] = Run(NOTEBOOKS, seconds=time.monotonic() - started)
+    done["__cpu__"] = Run(NOTEBOOKS, seconds=_children_cpu() - cpu)
     return done
 
 
@@ -125,10 +137,11 @@ def test_lesson_runs(path: Path, runs: dict[str, Run]) -> None:
 
 
 def test_all_lessons_run_within_the_budget(runs: dict[str, Run]) -> None:
-    per = {stem: round(r.seconds, 1) for stem, r in runs.items() if stem != "__wall__"}
-    wall = runs["__wall__"].seconds
-    print(f"lessons: {wall:.1f} s wall ({PARALLEL} at a time), each: {per}")
-    assert wall <= BUDGET, f"the lessons took {wall:.1f} s together (budget {BUDGET} s): {per}"
+    per = {stem: round(r.seconds, 1) for stem, r in runs.items() if not stem.startswith("__")}
+    wall, cpu = runs["__wall__"].seconds, runs["__cpu__"].seconds
+    print(f"lessons: {cpu:.1f} s CPU, {wall:.1f} s wall ({PARALLEL} at a time), each: {per}")
+    assert 0 < cpu <= BUDGET, f"the lessons took {cpu:.1f} s of CPU together (budget " \
+                              f"{BUDGET} s; {wall:.1f} s wall): {per}"
 
 
 # -- the exercise convention (ldapnb/teach/exercises.py) ------------------------------------------
