@@ -14,6 +14,7 @@ import ldap3
 import pytest
 
 from ldapnb import Directory
+from ldapnb import dn as dnlib
 from ldapnb.diagnose import diagnose
 from ldapnb.directory import fixture_path
 from ldapnb.teach import exercises as x
@@ -49,7 +50,7 @@ def test_every_exercise_is_registered_with_a_question():
     from ldapnb.teach import net_exercises as net
 
     checks = [n for n in (*x.__all__, *net.__all__) if n.startswith("check_")]
-    assert len(x.EXERCISES) == len(checks) == 26 + 9
+    assert len(x.EXERCISES) == len(checks) == 34 + 9
     for id, ex in x.EXERCISES.items():
         assert ex.id == id and ex.question.endswith(("?", "."))
         assert ex.check.__name__.startswith("check_")
@@ -151,10 +152,11 @@ def test_01_directory():
 
 # -- 02 ------------------------------------------------------------------------------------------
 def test_02_search():
-    right(x.check_scope_count(6))
-    right(x.check_scope_count("6"))
-    wrong(x.check_scope_count(7), "'sub'")
+    right(x.check_scope_count(2))
+    right(x.check_scope_count("2"))
+    wrong(x.check_scope_count(11), "'sub'")
     wrong(x.check_scope_count(1), "'base'")
+    wrong(x.check_scope_count(6), "naming context")   # the count under ou=People
     wrong(x.check_scope_count("six"), "number")
     right(x.check_filter_developers("(title=Dev*)"))
     right(x.check_filter_developers("(&(objectClass=person)(title=dev*))"))
@@ -168,6 +170,77 @@ def test_02_search():
     right(x.check_filter_extensible("(ou:dn:=People)"))
     wrong(x.check_filter_extensible("(|(uid=*)(ou=People))"), ":dn:")
     wrong(x.check_filter_extensible("(objectClass=*)"), "should not")
+
+
+def test_02_debug_a_filter_that_finds_nobody():
+    broken = "(&(objectClass=posixAccount)(uidNumber>=10100)(loginShell=bash))"
+    wrong(x.check("02.5", broken), "WHOLE value")
+    right(x.check("02.5", "(&(objectClass=posixAccount)(uidNumber>=10100)(loginShell=/bin/bash))"))
+    right(x.check("02.5", "(&(uidNumber>=10100)(loginShell=/bin/bash))"))
+    wrong(x.check("02.5", "(&(uidNumber>=10100)(loginShell=*bash))"), "no SUBSTR rule")
+    wrong(x.check("02.5", "(&(objectClass=posixAccount)(loginShell=/bin/bash))"), "also finds")
+    # employeeNumber has no ORDERING rule: Undefined, so nobody, as on a real server
+    wrong(x.check("02.5", "(&(employeeNumber>=10100)(loginShell=/bin/bash))"), "finds 0")
+
+
+@pytest.mark.slapd
+def test_02_ordering_is_what_a_real_slapd_answers(slapd_factory):
+    """The lesson's claims, on a real slapd: uidNumber orders, employeeNumber is Undefined."""
+    server = slapd_factory(fixture_path("example"))
+    with Directory.connect(server.urls["ldaps"], user=server.rootdn, password=server.rootpw,
+                           ca_file=server.ca_file) as real:
+        embedded = Directory.embedded("example")
+        for f in ("(uidNumber>=10100)", "(employeeNumber>=1000)", "(employeeNumber=*)",
+                  "(&(objectClass=posixAccount)(uidNumber>=10100)(loginShell=/bin/bash))",
+                  "(&(objectClass=posixAccount)(uidNumber>=10100)(loginShell=bash))",
+                  "(&(uidNumber>=10100)(loginShell=*bash))"):
+            assert {dnlib.normalize(n) for n in real.search(f).dn} == \
+                {dnlib.normalize(n) for n in embedded.search(f).dn}, f
+        assert len(real.search("(uidNumber>=10100)")) == 18
+        assert len(real.search("(employeeNumber>=1000)")) == 0
+        assert len(real.search("(employeeNumber=*)")) == 248
+
+
+# -- 00 and 01: build and debug ------------------------------------------------------------------
+def test_00_fix_the_filter():
+    wrong(x.check("00.1", "(objectClass=inetOrgPerson)(manager=*)"), "(&...)")
+    wrong(x.check("00.1", "(manager=*)"), "combine")
+    wrong(x.check("00.1", "(objectClass=inetOrgPerson)"), "should not")
+    wrong(x.check("00.1", "(|(objectClass=inetOrgPerson)(manager=*))"), "should not")
+    right(x.check("00.1", "(&(manager=*)(objectClass=inetOrgPerson))"))
+
+
+def test_01_add_a_person():
+    d = Directory.embedded("tiny")
+    grace = "uid=grace,ou=People,dc=example,dc=com"
+    wrong(x.check("01.5", d, grace), "not in your directory", "d.add")
+    wrong(x.check("01.5", "d", grace), "Directory")
+    wrong(x.check("01.5", d, "cn=grace,ou=People,dc=example,dc=com"), "RDN")
+    wrong(x.check("01.5", d, "uid=grace,ou=Groups,dc=example,dc=com"), "ou=People")
+    d.add(grace, {"objectClass": ["account"], "uid": ["grace"]})
+    wrong(x.check("01.5", d, grace), "no mail", "d.schema.may")
+    d.delete(grace)
+    right(x.check("01.5", *solutions.solve("01.5", d)))
+
+
+# -- 03 ------------------------------------------------------------------------------------------
+def test_03_strong_hash():
+    from passlib.hash import ldap_pbkdf2_sha256, ldap_pbkdf2_sha512
+
+    from ldapnb import passwords
+
+    pw = "correct horse battery staple"
+    right(x.check("03.4", ldap_pbkdf2_sha512.hash(pw)))
+    right(x.check("03.4", ldap_pbkdf2_sha256.hash(pw).encode()))
+    right(x.check("03.4", passwords.hash_password(pw, "{CRYPT}")))
+    wrong(x.check("03.4", ldap_pbkdf2_sha512.using(rounds=1000).hash(pw)), "1000 iterations")
+    wrong(x.check("03.4", ldap_pbkdf2_sha512.hash("something else")), "does not verify")
+    for weak in ("{SSHA}", "{SHA}", "{SSHA512}"):
+        wrong(x.check("03.4", passwords.hash_password(pw, weak)), "one round")
+    wrong(x.check("03.4", pw), "as it is")
+    wrong(x.check("03.4", "{CRYPT}" + __import__("passlib.hash").hash.md5_crypt.hash(pw)),
+          "old and fast")
+    wrong(x.check("03.4", "{ARGON2}$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$abc"))
 
 
 # -- 03 ------------------------------------------------------------------------------------------
@@ -215,8 +288,34 @@ def test_04_authorization():
     wrong(x.check_password_readers(["admin"]), "self write")
     wrong(x.check_password_readers(["root"]), "choose among")
     right(x.check_auth_access("bind"))
+    wrong(x.check_password_readers(["alice"]), "rootdn")
+    assert "cn=admin" not in x.check_password_readers(["alice"]).hint
     wrong(x.check_auth_access("read"), "access levels", "Admin Guide")
     assert "bind" not in x.check_auth_access("read").hint  # the hint names no answer
+
+
+@pytest.mark.slapd
+def test_04_write_an_acl_that_works_on_a_real_slapd():
+    right(x.check("04.3", *solutions.solve("04.3")))
+    strict = solutions.ACL_0403.replace("access to attrs=mail\n  by self read\n  by * none\n", "")
+    wrong(x.check("04.3", strict), "bob can read alice's mail")
+    wrong(x.check("04.3", strict.replace(
+        'access to dn.subtree="ou=People,dc=example,dc=com"',
+        'access to dn.subtree="ou=People,dc=example,dc=com"\n  by anonymous read')),
+        "anonymous still sees")
+    late_mail = solutions.ACL_0403.replace(
+        "access to attrs=mail\n  by self read\n  by * none\n", "").replace(
+        "access to *", "access to attrs=mail\n  by self read\n  by * none\naccess to *")
+    wrong(x.check("04.3", late_mail), "first 'access to'")
+    no_auth = solutions.ACL_0403.replace("  by anonymous auth\n", "", 1)
+    wrong(x.check("04.3", no_auth), "cannot log in")
+    wrong(x.check("04.3", "access to nothing by"), "slapd refused")
+    wrong(x.check("04.3", "access to * by * read"), "anonymous still sees")
+
+
+def test_04_without_slapd_the_acl_exercise_says_so(monkeypatch):
+    monkeypatch.setenv("LDAPNB_NO_SLAPD", "1")
+    wrong(x.check("04.3", solutions.ACL_0403), "needs a real slapd")
 
 
 # -- 05-07: real captures through the tap ---------------------------------------------------------
@@ -287,6 +386,7 @@ def test_08_replication():
     wrong(x.check_consumer_write("referral"), "updateref")
     wrong(x.check_consumer_write("success"), "lab.consumer")
     with EmbeddedReplicationLab("tiny", latency=0.01) as lab:
+        wrong(x.check_caught_up(lab, CAROL), "still the original")   # nothing done yet
         lab.cut()
         lab.write(CAROL, {"title": "Lead Developer"})
         wrong(x.check_caught_up(lab, CAROL), "restore")
@@ -296,6 +396,18 @@ def test_08_replication():
     wrong(x.check_caught_up("lab", CAROL), "first argument")
     with EmbeddedReplicationLab("tiny", latency=0.01) as lab:
         right(x.check("08.2", *solutions.solve("08.2", lab)))
+
+
+def test_08_repair_the_mystery_outage():
+    with EmbeddedReplicationLab("tiny", latency=0.01) as lab:
+        wrong(x.check("08.3", lab), "mystery_outage")
+        dn = x.mystery_outage(lab)
+        assert not lab.replicated(dn)
+        v = x.check("08.3", lab)
+        wrong(v, "context_csn", "status")
+        assert "restore" not in v.hint
+        right(x.check("08.3", *solutions.solve("08.3", lab)))
+    wrong(x.check("08.3", "lab"), "pass the lab")
 
 
 # -- 09 ------------------------------------------------------------------------------------------
@@ -342,17 +454,34 @@ def test_10_uac():
     wrong(x.check_uac("NEVER_EXPIRES"), "not a userAccountControl flag")
 
 
+EA = "CN=Enterprise Admins,CN=Users,DC=contoso,DC=com"
+
+
 def test_10_in_chain_filter():
     right(x.check_in_chain_filter(
-        f"(&(objectClass=user)(memberOf:1.2.840.113556.1.4.1941:={DA}))"))
-    wrong(x.check_in_chain_filter(f"(&(objectClass=user)(memberOf={DA}))"),
-          "misses 3", "in-chain rule follows nested groups")
-    wrong(x.check_in_chain_filter(f"(memberOf:1.2.840.113556.1.4.1941:={DA})"),
+        f"(&(objectClass=user)(memberOf:1.2.840.113556.1.4.1941:={EA}))"))
+    wrong(x.check_in_chain_filter(f"(&(objectClass=user)(memberOf={EA}))"),
+          "misses 1", "dana", "in-chain rule follows nested groups")
+    wrong(x.check_in_chain_filter(f"(memberOf:1.2.840.113556.1.4.1941:={EA})"),
           "should not")  # the nested groups themselves
-    names = "(|(sAMAccountName=Administrator)(sAMAccountName=adm.kim)(sAMAccountName=adm.novak)" \
-            "(sAMAccountName=alice.martin)(sAMAccountName=eve.kowalski)" \
-            "(sAMAccountName=frank.mueller))"
-    wrong(x.check_in_chain_filter(names), "in-chain rule")
+    wrong(x.check_in_chain_filter(  # the lesson's own example is another group
+        f"(&(objectClass=user)(memberOf:1.2.840.113556.1.4.1941:={DA}))"), "should not")
+    names = "(|(sAMAccountName=Administrator)(sAMAccountName=dana.okafor)" \
+            "(sAMAccountName=adm.kim))"
+    v = x.check_in_chain_filter(names)
+    if v.message.startswith("the right entries"):
+        wrong(v, "in-chain matching rule")
+    else:
+        wrong(v)
+
+
+def test_10_enabled_users_filter():
+    wrong(x.check("10.3", "(&(objectClass=user)(userAccountControl=512))"), "66048")
+    right(x.check("10.3", "(&(objectClass=user)(!(objectClass=computer))"
+                          "(!(userAccountControl:1.2.840.113556.1.4.803:=2)))"))
+    wrong(x.check("10.3", "(&(objectClass=user)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))"),
+          "should not")   # computers are users too, in AD
+    wrong(x.check("10.3", "(&(objectClass=user)(!(objectClass=computer)))"), "should not")
 
 
 # -- 11 ------------------------------------------------------------------------------------------
@@ -379,6 +508,14 @@ def test_11_high_findings_follow_the_audit():
     right(x.check_high_findings(high))
     wrong(x.check_high_findings(["henry.adams"]), "13 missing")
     wrong(x.check_high_findings([*high, "krbtgt"]), "krbtgt")
+
+
+def test_11_find_why_an_account_is_privileged():
+    right(x.check("11.3", ["Server Team", "Server Operators"]))
+    right(x.check("11.3", "server team -> server operators"))
+    wrong(x.check("11.3", ["Server Operators"]), "not one of his own groups")
+    wrong(x.check("11.3", ["Server Team", "Domain Admins"]), "not the privileged group")
+    wrong(x.check("11.3", []), "graph.why")
 
 
 def test_a_student_changing_their_directory_does_not_change_the_answers():

@@ -9,6 +9,9 @@
 - :mod:`ldapnb.teach.replication`: a provider and a consumer (two real slapd with syncrepl, or
   an embedded simulation), writes, replication delays, cutting and restoring the link.
 - :mod:`ldapnb.teach.lessons`: small helpers the lessons share (is slapd here, who sees what).
+- :mod:`ldapnb.teach.firewall`, :mod:`ldapnb.teach.tools`, :mod:`ldapnb.teach.adlab`: the
+  network lessons' labs (firewall rules, the standard tools, a recorded Samba AD DC), with
+  their exercises in :mod:`ldapnb.teach.net_exercises`.
 
 Importing this package inside an IPython kernel turns on :func:`friendly_errors` (a lesson's
 first cell imports it): an :class:`~ldapnb.errors.LdapnbError` then shows as its one readable
@@ -19,9 +22,11 @@ from __future__ import annotations
 
 from .friendly import friendly_errors
 
-__all__ = ["exercises", "solutions", "friendly_errors", "wire", "replication", "lessons"]
+__all__ = ["exercises", "solutions", "friendly_errors", "wire", "replication", "lessons",
+           "firewall", "tools", "adlab"]
 
-_SUBMODULES = {"exercises", "solutions", "wire", "replication", "lessons", "friendly"}
+_SUBMODULES = {"exercises", "solutions", "wire", "replication", "lessons", "friendly",
+               "firewall", "tools", "adlab", "net_exercises", "net_solutions"}
 
 friendly_errors(True)  # inside IPython only; a no-op anywhere else
 

@@ -68,19 +68,24 @@ __all__ = [
     "KINDS",
     "check",
     "question",
+    "check_mail_filter",
     "check_naming_context",
     "check_rdn",
     "check_parent",
     "check_mail_class",
+    "check_new_person",
     "check_scope_count",
     "check_filter_developers",
     "check_filter_it_not_developers",
     "check_filter_extensible",
+    "check_filter_bash_accounts",
     "check_failed_bind_code",
     "check_sasl_bind",
     "check_unsalted_scheme",
+    "check_strong_hash",
     "check_password_readers",
     "check_auth_access",
+    "check_acl",
     "check_password_tag",
     "check_bind_request_size",
     "check_untrusted_capture",
@@ -89,17 +94,22 @@ __all__ = [
     "check_cleartext_before_tls",
     "check_consumer_write",
     "check_caught_up",
+    "check_repaired",
+    "mystery_outage",
     "check_first_failure",
     "check_uac",
     "check_in_chain_filter",
+    "check_enabled_users_filter",
     "check_nested_only",
     "check_high_findings",
+    "check_privilege_chain",
 ]
 
 #: The bundled fixtures' reference date (see ldapnb/fixtures/README.md).
 REFERENCE_DATE = datetime(2026, 11, 1, tzinfo=UTC)
 TINY_BASE = "dc=example,dc=com"
 DOMAIN_ADMINS = "CN=Domain Admins,CN=Users,DC=contoso,DC=com"
+ENTERPRISE_ADMINS = "CN=Enterprise Admins,CN=Users,DC=contoso,DC=com"
 
 #: The kinds of exercise.
 KINDS = ("recall", "build", "debug")
@@ -326,6 +336,25 @@ def _walk(f: Any) -> Iterable[Any]:
 
 
 # =============================================================================================
+# 00 welcome
+# =============================================================================================
+@_exercise("00.1", "The filter (objectClass=inetOrgPerson)(manager=*) should find the people "
+                   "who have a manager, but the directory refuses it. Fix it.", "debug")
+def check_mail_filter(filter: Any) -> Verdict:
+    """People (inetOrgPerson) with a manager, in the example directory, with one filter."""
+    d = _fixture("example")
+    expected = {e.dn for e in d.entries() if e.get("manager") and "inetorgperson" in
+                {str(c).lower() for c in e.get("objectClass", [])}}
+
+    def need(parsed: Any) -> str | None:
+        if not any(type(n).__name__ == "And" for n in _walk(parsed)):
+            return "both conditions must hold: combine them in one filter."
+        return None
+
+    return _filter_check("00.1", filter, d, expected, need=need)
+
+
+# =============================================================================================
 # 01 what a directory is
 # =============================================================================================
 @_exercise("01.1", "What is the naming context (the suffix at the top of the tree) of the "
@@ -422,16 +451,55 @@ def check_mail_class(answer: Any) -> Verdict:
                "answer with one of the names in alice['objectClass'].")
 
 
+@_exercise("01.5", "Add an entry for a new colleague to YOUR tiny directory: under ou=People, "
+                   "named by uid=grace, with a mail address; pass your directory and her DN.",
+           "build")
+def check_new_person(directory: Any, dn: Any) -> Verdict:
+    """An entry uid=grace under ou=People of the student's directory, holding a mail."""
+    from .. import dn as dnlib
+    from ..directory import Directory
+
+    id = "01.5"
+    if not isinstance(directory, Directory):
+        return _no(id, "the first argument must be your Directory (d).",
+                   "exercises.check('01.5', d, dn).")
+    text = _text(dn)
+    try:
+        given = _norm_dn(text)
+    except DnError as exc:
+        return _no(id, "the second argument is not a DN.", str(exc))
+    if dnlib.rdn(given) != "uid=grace":
+        return _no(id, f"the entry is named {dnlib.rdn(text)!r}.",
+                   "the question asks for an entry named by her uid: its RDN is attribute=value.")
+    if _norm_dn(dnlib.parent(text) or "") != _norm_dn(f"ou=People,{TINY_BASE}"):
+        return _no(id, "her entry is not directly under ou=People.",
+                   "a DN is the RDN followed by the parent's DN.")
+    if text not in directory:
+        return _no(id, f"{text!r} is not in your directory yet.",
+                   "d.add(dn, {attribute: [values], ...}) adds it; the directory checks the "
+                   "object classes' MUST attributes and tells you what is missing.")
+    entry = directory.get(text)
+    if not entry.get("mail"):
+        classes = [str(c) for c in entry.get("objectClass", [])]
+        return _no(id, "her entry has no mail.",
+                   f"her classes are {', '.join(classes)}: does one of them allow mail? "
+                   "d.schema.may(name) says.")
+    found = directory.search("(mail=*)", attributes=["1.1"]).dn
+    if given not in {_norm_dn(x) for x in found}:  # pragma: no cover - the directory's job
+        return _no(id, "a search for (mail=*) does not find her.", "look at her entry: d.get(dn).")
+    return _yes(id, f"{text} is in the tree under ou=People, and (mail=*) finds her.")
+
+
 # =============================================================================================
 # 02 search
 # =============================================================================================
-@_exercise("02.1", "How many entries does a one-level search (scope 'one') under "
-                   "ou=People,dc=example,dc=com return in the tiny directory?")
+@_exercise("02.1", "How many entries does a one-level search (scope 'one') under the naming "
+                   "context dc=example,dc=com return in the tiny directory?")
 def check_scope_count(answer: Any) -> Verdict:
-    """The size of a one-level search under ou=People in tiny."""
+    """The size of a one-level search under dc=example,dc=com in tiny."""
     id = "02.1"
     d = _fixture("tiny")
-    base = f"ou=People,{TINY_BASE}"
+    base = TINY_BASE
     counts = {s: len(d.search(base=base, scope=s, attributes=["1.1"]))
               for s in SCOPE_NAMES}
     try:
@@ -447,8 +515,8 @@ def check_scope_count(answer: Any) -> Verdict:
     if n == counts["base"]:
         return _no(id, f"{n} is what scope 'base' returns.",
                    "'base' reads only the base entry; 'one' returns its children.")
-    return _no(id, f"{n} is not it.", "run d.search(base='ou=People,dc=example,dc=com', "
-               "scope='one') and count the rows.")
+    return _no(id, f"{n} is not it.", "run d.search(base=..., scope='one') with the naming "
+               "context as the base, and count the rows.")
 
 
 @_exercise("02.2", "Write a filter that finds the people of the tiny directory whose title "
@@ -497,6 +565,40 @@ def check_filter_extensible(filter: Any) -> Verdict:
     return _filter_check("02.4", filter, d, expected, need=need)
 
 
+@_exercise("02.5", "In the example directory, this filter should find the POSIX accounts "
+                   "with a uidNumber of 10100 or more whose login shell is bash, but it finds "
+                   "nobody: (&(objectClass=posixAccount)(uidNumber>=10100)(loginShell=bash)). "
+                   "Fix it.", "debug")
+def check_filter_bash_accounts(filter: Any) -> Verdict:
+    """posixAccounts with uidNumber >= 10100 and loginShell /bin/bash (example)."""
+    d = _fixture("example")
+    expected = set()
+    for e in d.entries("(objectClass=posixAccount)"):
+        numbers = [int(v) for v in e.get("uidNumber", []) if str(v).isdigit()]
+        shells = [str(v) for v in e.get("loginShell", [])]
+        if numbers and numbers[0] >= 10100 and any(s.endswith("/bash") for s in shells):
+            expected.add(e.dn)
+
+    def need(parsed: Any) -> str | None:
+        for node in _walk(parsed):
+            if type(node).__name__ in ("GreaterOrEqual", "LessOrEqual") and \
+                    str(getattr(node, "attr", "")).lower() == "uidnumber":
+                return None
+        return "keep the ordering test on uidNumber (>=): it has an ORDERING rule."
+
+    verdict = _filter_check("02.5", filter, d, expected, need=need)
+    if not verdict and isinstance(filter, str) and "loginshell=*" in filter.lower():
+        return Verdict("02.5", False, verdict.message,
+                       "loginShell has no SUBSTR rule in the schema "
+                       "(d.schema.attribute_type('loginShell')): a substring test on it is "
+                       "Undefined, so false for every entry.")
+    if not verdict and isinstance(filter, str) and "loginshell=bash)" in filter.lower():
+        return Verdict("02.5", False, verdict.message,
+                       "equality compares the WHOLE value: look at what a loginShell value "
+                       "really holds (d.get(dn)['loginShell']).")
+    return verdict
+
+
 # =============================================================================================
 # 03 bind and authentication
 # =============================================================================================
@@ -515,17 +617,18 @@ def _result_code(answer: Any) -> tuple[int | None, str]:
         return None, text
 
 
-@_exercise("03.1", "What result code does the server answer to a simple bind with a wrong "
-                   "password (its name or its number)?")
+@_exercise("03.1", "What result code does the server answer to a simple bind as a DN that "
+                   "does not exist, with any password (its name or its number)?")
 def check_failed_bind_code(answer: Any) -> Verdict:
     """invalidCredentials (49)."""
     id = "03.1"
     code, name = _result_code(answer)
     if code == 49:
-        return _yes(id, "invalidCredentials (49): the same answer whether the DN exists or not.")
+        return _yes(id, "invalidCredentials (49): the same answer as a wrong password, so an "
+                        "attacker cannot tell which DNs exist.")
     hints = {
-        32: "a server must not tell an attacker which DNs exist: a wrong DN and a wrong "
-            "password get the same answer.",
+        32: "try it (d.connection(dn, password).result): a server must not tell an "
+            "attacker which DNs exist.",
         53: "unwillingToPerform is for a DN with an empty password (an unauthenticated bind).",
         50: "insufficientAccessRights is for operations after the bind, refused by an ACL.",
         7: "authMethodNotSupported is for a SASL mechanism the server does not offer.",
@@ -586,6 +689,79 @@ def check_unsalted_scheme(answer: Any) -> Verdict:
                                "userPassword value."))
 
 
+_SINGLE_ROUND = {"{SHA}", "{SSHA}", "{MD5}", "{SMD5}", "{SHA256}", "{SSHA256}", "{SHA384}",
+                 "{SSHA384}", "{SHA512}", "{SSHA512}"}
+#: The password exercise 03.4 asks to store.
+STRONG_HASH_PASSWORD = "correct horse battery staple"
+
+
+@_exercise("03.4", "Make a userPassword value for the password 'correct horse battery "
+                   "staple' that is salted AND slow to brute-force (not a single-round hash); "
+                   "pass the value.", "build")
+def check_strong_hash(value: Any) -> Verdict:
+    """A {PBKDF2*}, {ARGON2} or iterated {CRYPT} value that verifies the password."""
+    from .. import passwords
+
+    id = "03.4"
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str) or not value:
+        return _no(id, "pass the value as a string, '{SCHEME}...'.",
+                   "a userPassword value starts with its scheme in braces.")
+    scheme = passwords.scheme(value)
+    if scheme == "cleartext":
+        return _no(id, "that is the password as it is: anyone who can read it has it.",
+                   "hash it: passlib (installed with ldapnb) has LDAP hash classes.")
+    if scheme in _SINGLE_ROUND:
+        return _no(id, f"{scheme} is one round of a fast hash: a GPU tries billions a second.",
+                   "pick a scheme that iterates many times or costs memory (the table of "
+                   "schemes in this lesson).")
+    import passlib.hash as ph
+
+    handlers = {"{PBKDF2}": ph.ldap_pbkdf2_sha1, "{PBKDF2-SHA1}": ph.ldap_pbkdf2_sha1,
+                "{PBKDF2-SHA256}": ph.ldap_pbkdf2_sha256, "{PBKDF2-SHA512}": ph.ldap_pbkdf2_sha512}
+    if scheme in handlers:
+        handler = handlers[scheme]
+        text = value.replace("{PBKDF2-SHA1}", "{PBKDF2}")
+        if not handler.identify(text):
+            return _no(id, f"that is not a well-formed {scheme} value.",
+                       "make it with passlib rather than by hand.")
+        rounds = int(text[text.index("}") + 1:].split("$", 1)[0])
+        if not handler.verify(STRONG_HASH_PASSWORD, text):
+            return _no(id, "that hash does not verify 'correct horse battery staple'.",
+                       "hash exactly that password (spaces included).")
+        if rounds < 10000:
+            return _no(id, f"only {rounds} iterations.",
+                       "OpenLDAP's pw-pbkdf2 uses 10000 by default; passlib's default is more.")
+        return _yes(id, f"{scheme} with {rounds} iterations and a salt: each guess costs "
+                        f"{rounds} HMACs.")
+    if scheme == "{CRYPT}":
+        rest = value[len("{CRYPT}"):]
+        if not rest.startswith(("$6$", "$5$", "$2b$", "$2y$", "$y$")):
+            return _no(id, "that crypt(3) variant is old and fast (DES or MD5).",
+                       "use a modern one: sha512-crypt ($6$) or bcrypt ($2b$).")
+        if not passwords.verify(STRONG_HASH_PASSWORD, value):
+            return _no(id, "that hash does not verify 'correct horse battery staple'.",
+                       "hash exactly that password (spaces included).")
+        return _yes(id, "an iterated crypt(3) hash with a salt (slapd checks it with the "
+                        "system's crypt).")
+    if scheme == "{ARGON2}":
+        try:
+            ok = bool(ph.argon2.verify(STRONG_HASH_PASSWORD, value[len("{ARGON2}"):]
+                                       .rstrip("\x00")))
+        except Exception as exc:  # noqa: BLE001 - passlib's argon2 needs a backend
+            return _no(id, "ldapnb cannot check an {ARGON2} value on this machine "
+                           f"({type(exc).__name__}: no argon2 library).",
+                       "make a PBKDF2 value with passlib instead; slapd itself can still "
+                       "check {ARGON2} with its argon2 module.")
+        if not ok:
+            return _no(id, "that hash does not verify 'correct horse battery staple'.",
+                       "hash exactly that password (spaces included).")
+        return _yes(id, "{ARGON2}: salted, slow and memory-hard, the current recommendation.")
+    return _no(id, f"ldapnb does not know the scheme {scheme}.",
+               "use a scheme the lesson's table lists as slow.")
+
+
 # =============================================================================================
 # 04 authorization
 # =============================================================================================
@@ -629,6 +805,86 @@ def check_auth_access(answer: Any) -> Verdict:
                "'auth' is one of slapd's access levels (none < disclose < auth < compare < "
                "search < read < write): the OpenLDAP Admin Guide, 'Access Control', says what "
                "each one allows.")
+
+
+_ALICE = f"uid=alice,ou=People,{TINY_BASE}"
+_BOB = f"uid=bob,ou=People,{TINY_BASE}"
+
+
+@_exercise("04.3", "Write slapd access rules for the tiny directory such that: everyone can "
+                   "still log in; anonymous sees no entry under ou=People; logged-in users "
+                   "read each other's cn; a person's mail is readable by that person only; "
+                   "nobody but its owner reads a userPassword. Pass the rules (a string).",
+           "build")
+def check_acl(acl: Any) -> Verdict:
+    """Start a private slapd with the student's ACL and try every requirement for real."""
+    import ldap3
+
+    from .lessons import slapd_available
+
+    id = "04.3"
+    if not isinstance(acl, str) or "access to" not in acl:
+        return _no(id, "pass the rules as one string of 'access to ... by ...' lines.",
+                   "start from the rules printed above and change them.")
+    if not slapd_available():
+        return _no(id, "this exercise needs a real slapd, which is not installed here.",
+                   "Debian/Ubuntu: sudo apt-get install slapd ldap-utils (Binder has it).")
+    from ..directory import Directory
+
+    try:
+        server = Directory.slapd("tiny", acl=acl)
+    except LdapnbError as exc:
+        return _no(id, "slapd refused these rules.", f"{exc}"[:600])
+    with server:
+        def read(user: tuple[str, str] | None, base: str, scope: str, attribute: str
+                 ) -> tuple[bool, int, bool]:
+            conn = server.connection(*(user or (None, None)))
+            try:
+                if user is not None and not conn.bound:
+                    return False, 0, False
+                conn.search(base, "(objectClass=*)", scope, attributes=[attribute])
+                entries = [r for r in conn.response or [] if r.get("type") == "searchResEntry"]
+                got = any(r.get("raw_attributes", {}).get(attribute) for r in entries)
+                return True, len(entries), got
+            finally:
+                conn.unbind()
+
+        alice, bob = (_ALICE, "alice-pw"), (_BOB, "bob-pw")
+        people = f"ou=People,{TINY_BASE}"
+        problems = []
+        for who, creds in (("alice", alice), ("bob", bob)):
+            if not server.bind(*creds):
+                problems.append((f"{who} cannot log in any more.",
+                                 "a simple bind needs 'auth' access to userPassword for the "
+                                 "(still anonymous) client that binds: slapd.access(5), "
+                                 "'operation requirements'."))
+        _, n, _ = read(None, people, ldap3.SUBTREE, "cn")
+        if n:
+            problems.append((f"anonymous still sees {n} entries under ou=People.",
+                             "give anonymous no read (only auth) on the ou=People subtree."))
+        _, _, cn = read(bob, _ALICE, ldap3.BASE, "cn")
+        if not cn:
+            problems.append(("bob cannot read alice's cn.", "logged-in users ('users') need "
+                             "read on the people's entries and their cn."))
+        _, _, mail = read(bob, _ALICE, ldap3.BASE, "mail")
+        if mail:
+            problems.append(("bob can read alice's mail.",
+                             "the first 'access to' whose what matches wins: a rule for "
+                             "attrs=mail must come before the broader one."))
+        _, _, own = read(alice, _ALICE, ldap3.BASE, "mail")
+        if not own:
+            problems.append(("alice cannot read her own mail.", "'by self read' on attrs=mail."))
+        _, _, pw = read(bob, _ALICE, ldap3.BASE, "userPassword")
+        if pw:
+            problems.append(("bob can read alice's userPassword.",
+                             "keep the userPassword rule first, ending with 'by * none'."))
+    if problems:
+        first, hint = problems[0]
+        more = f" ({len(problems) - 1} more problem(s) after this one.)" if len(problems) > 1 \
+            else ""
+        return _no(id, first + more, hint)
+    return _yes(id, "a real slapd with your rules: logins work, anonymous sees nothing under "
+                    "ou=People, cn is shared, mail and userPassword stay with their owner.")
 
 
 # =============================================================================================
@@ -769,8 +1025,8 @@ def check_cleartext_before_tls(capture: Any, answer: Any) -> Verdict:
 # =============================================================================================
 # 08 replication
 # =============================================================================================
-@_exercise("08.1", "What result code does the consumer answer to a write (its name or its "
-                   "number)?")
+@_exercise("08.1", "Try to change Bob's title on the consumer (lab.consumer is an ldap3 "
+                   "connection to it): what result code does it answer (name or number)?")
 def check_consumer_write(answer: Any) -> Verdict:
     """unwillingToPerform (53)."""
     id = "08.1"
@@ -785,23 +1041,74 @@ def check_consumer_write(answer: Any) -> Verdict:
                "lab.consumer.result['description'].")
 
 
-@_exercise("08.2", "Cut the link, change an entry on the provider, restore the link; pass the "
-                   "lab and the DN you changed.")
+@_exercise("08.2", "Cut the link, change Carol's title on the provider, restore the link; "
+                   "pass the lab and Carol's DN.", "build")
 def check_caught_up(lab: Any, dn: Any) -> Verdict:
-    """The consumer holds the provider's version of ``dn`` and the link is up."""
+    """The provider's title of ``dn`` differs from the fixture's, the link is up and the
+    consumer holds the provider's version."""
     id = "08.2"
     if not hasattr(lab, "replicated"):
         return _no(id, "the first argument must be the lab.", "check_caught_up(lab, dn).")
+    provider = lab.read(str(dn), "provider")
+    if provider is None:
+        return _no(id, f"{dn!r} is not on the provider.", "pass the DN of the entry you changed.")
+    try:
+        original = _fixture("tiny").get(str(dn)).first("title")
+    except LdapnbError:
+        original = None
+    if original is not None and provider.first("title") == original:
+        return _no(id, f"the title on the provider is still the original ({original!r}).",
+                   "change it on the provider while the link is cut: lab.write(dn, {...}).")
     if not lab.link_up:
         return _no(id, "the link is still cut.", "lab.restore() brings it back; then wait.")
-    if lab.read(str(dn), "provider") is None:
-        return _no(id, f"{dn!r} is not on the provider.", "pass the DN of the entry you changed.")
     try:
         seconds = lab.wait_until_replicated(str(dn), timeout=10)
     except LdapnbError as exc:
         return _no(id, "the consumer has not caught up.", str(exc))
     return _yes(id, f"the consumer caught up (checked in {seconds:.2f} s): same entryCSN on "
                     "both sides.")
+
+
+_MYSTERY_DN = f"uid=carol,ou=People,{TINY_BASE}"
+
+
+def mystery_outage(lab: Any) -> str:
+    """Break the replication lab in a way the student has to find (exercise 08.3).
+
+    Returns the DN whose change the consumer will not have; what broke is for the student
+    to find out with ``lab.status()`` and ``lab.context_csn()``.
+    """
+    lab.cut()
+    lab.write(_MYSTERY_DN, {"telephoneNumber": "+1 555 0108"})
+    return _MYSTERY_DN
+
+
+@_exercise("08.3", "After exercises.mystery_outage(lab), Carol's new telephone number is on the "
+                   "provider but not on the consumer. Find why and repair it; pass the lab.",
+           "debug")
+def check_repaired(lab: Any) -> Verdict:
+    """The link is up and the consumer holds the provider's version of Carol's entry."""
+    id = "08.3"
+    if not hasattr(lab, "replicated"):
+        return _no(id, "pass the lab.", "exercises.check('08.3', lab).")
+    provider = lab.read(_MYSTERY_DN, "provider")
+    phone = provider.first("telephoneNumber") if provider is not None else None
+    if phone != "+1 555 0108":
+        return _no(id, "the mystery has not happened on this lab.",
+                   "run exercises.mystery_outage(lab) first, then investigate.")
+    if not lab.link_up:
+        csn = lab.context_csn()
+        return _no(id, "the consumer is still behind.",
+                   "compare lab.context_csn() (provider "
+                   f"{str(csn.get('provider'))[:20]}..., consumer "
+                   f"{str(csn.get('consumer'))[:20]}...) and read lab.status(): what "
+                   "carries changes from one to the other?")
+    try:
+        seconds = lab.wait_until_replicated(_MYSTERY_DN, timeout=10)
+    except LdapnbError as exc:
+        return _no(id, "the link is up but the consumer has not caught up.", str(exc))
+    return _yes(id, f"the link was cut; restored, the consumer caught up in {seconds:.2f} s "
+                    "(same entryCSN on both sides).")
 
 
 # =============================================================================================
@@ -862,15 +1169,15 @@ def check_uac(answer: Any) -> Verdict:
                + (f" Not set: {', '.join(sorted(extra))}." if extra else ""))
 
 
-@_exercise("10.2", "Write a filter that finds every user effectively in Domain Admins (nested "
-                   "groups included) with the in-chain matching rule.")
+@_exercise("10.2", "Write a filter that finds every user effectively in Enterprise Admins "
+                   "(nested groups included) with the in-chain matching rule.")
 def check_in_chain_filter(filter: Any) -> Verdict:
-    """(&(objectClass=user)(memberOf:1.2.840.113556.1.4.1941:=CN=Domain Admins,...))"""
+    """Users in Enterprise Admins through any chain of ``member`` links, by the in-chain rule."""
     from .. import graph
 
     d = _fixture("contoso")
     G = _contoso_graph()
-    members = graph.effective_members(G, DOMAIN_ADMINS, via={"member"})
+    members = graph.effective_members(G, ENTERPRISE_ADMINS, via={"member"})
     expected = {m for m in members if G.nodes[m].get("kind") != "group"
                 and not m.startswith("<SID=")}
 
@@ -878,14 +1185,47 @@ def check_in_chain_filter(filter: Any) -> Verdict:
         for node in _walk(parsed):
             if getattr(node, "rule", None) == oids.IN_CHAIN:
                 return None
-        return "use the in-chain rule: memberOf:1.2.840.113556.1.4.1941:=<group DN>."
+        return "use the in-chain matching rule, as in this lesson's Domain Admins example."
 
     verdict = _filter_check("10.2", filter, d, expected, need=need)
     if not verdict and isinstance(filter, str) and "1941" not in filter:
-        direct = {u for u in G.predecessors(graph.lookup(G, DOMAIN_ADMINS))}
+        direct = {u for u in G.predecessors(graph.lookup(G, ENTERPRISE_ADMINS))}
         return Verdict(verdict.exercise, False, verdict.message,
-                       verdict.hint + f" (Domain Admins has {len(direct)} direct members; "
+                       verdict.hint + f" (Enterprise Admins has {len(direct)} direct members; "
                        "the in-chain rule follows nested groups too.)")
+    return verdict
+
+
+@_exercise("10.3", "The help desk's filter for enabled user accounts, "
+                   "(&(objectClass=user)(userAccountControl=512)), misses some of them. Write "
+                   "one that finds every enabled user account (not computers), whatever its "
+                   "other flags.", "debug")
+def check_enabled_users_filter(filter: Any) -> Verdict:
+    """Users (not computers) without the ACCOUNTDISABLE bit, with the bitwise rule."""
+    from .. import ad
+
+    d = _fixture("contoso")
+    expected = set()
+    for e in d.entries("(objectClass=user)"):
+        classes = {str(c).lower() for c in e.get("objectClass", [])}
+        uac = e.first("userAccountControl")
+        if "computer" in classes or uac is None:
+            continue
+        if ad.UAC.ACCOUNTDISABLE not in ad.uac_flags(uac):
+            expected.add(e.dn)
+
+    def need(parsed: Any) -> str | None:
+        for node in _walk(parsed):
+            if getattr(node, "rule", None) in ("1.2.840.113556.1.4.803",
+                                               "1.2.840.113556.1.4.804"):
+                return None
+        return "test the one bit that means disabled with a bitwise matching rule."
+
+    verdict = _filter_check("10.3", filter, d, expected, need=need)
+    if not verdict and isinstance(filter, str) and "userAccountControl=512" in filter:
+        return Verdict("10.3", False, verdict.message,
+                       "512 is one whole value: an enabled account whose password never "
+                       "expires is 66048. Test a single bit instead (ldapnb.ad.UAC).")
     return verdict
 
 
@@ -953,6 +1293,47 @@ def check_high_findings(answer: Any) -> Verdict:
     findings = audit.run(_fixture("contoso"), now=REFERENCE_DATE)
     subjects = findings.loc[findings["severity"] == "high", "subject"]
     return _names_check("11.2", answer, _account_names(subjects), "accounts with high findings")
+
+
+#: The account of exercise 11.3.
+CHAIN_ACCOUNT = "chen.wei"
+
+
+@_exercise("11.3", "chen.wei is in no privileged group directly, yet the audit counts him as "
+                   "privileged. Find why: give the names of the groups in the chain, in order, "
+                   "from his first group to the privileged one.", "debug")
+def check_privilege_chain(answer: Any) -> Verdict:
+    """A shortest membership chain from chen.wei to a privileged group (group names)."""
+    from .. import graph
+
+    id = "11.3"
+    G = _contoso_graph()
+    d = _fixture("contoso")
+    account = d.search(f"(sAMAccountName={CHAIN_ACCOUNT})", attributes=["1.1"]).dn[0]
+    node = graph.lookup(G, account)
+    chains = []
+    for group in graph.privileged_groups(G):
+        for path in graph.why(G, node, group, all_shortest=True):
+            chains.append([str(G.nodes[n].get("label", n)).lower() for n in path[1:]])
+    given = [w.strip().strip("'\"").lower() for w in
+             (answer.replace("->", ",").split(",") if isinstance(answer, str) else
+              _words(answer) if isinstance(answer, Iterable) else [str(answer)])]
+    given = [g for g in given if g]
+    if not given:
+        return _no(id, "give the group names, in order.",
+                   "graph.why(G, his DN, group) gives a chain; G.nodes[n]['label'] its names.")
+    if given in chains:
+        return _yes(id, f"{' -> '.join(given)}: a nested group puts him in a privileged one; "
+                        "membership of the privileged group itself hides that.")
+    tails = {c[-1] for c in chains}
+    if given[-1] not in tails:
+        return _no(id, f"{given[-1]!r} is not the privileged group at the end of his chain.",
+                   "graph.privileged_groups(G) lists them; which one does he reach?")
+    if given[0] not in {c[0] for c in chains}:
+        return _no(id, f"{given[0]!r} is not one of his own groups.",
+                   "start from the groups whose member list holds his DN.")
+    return _no(id, "the chain is not complete or not in order.",
+               "from his group, follow each group's memberOf up to the privileged one.")
 
 
 # -- the network lessons (05.3-07.3, 09.2-09.3, 12.x) live in their own module ------------------

@@ -12,6 +12,8 @@
   passing the decrypted LDAP to a real server, to show what a name mismatch looks like.
 - :func:`ldap3_bind_bytes`: the bytes ldap3 encodes for a simple bind, for the wire lesson
   when no server can run.
+- :func:`replica`: one side of a replication lab (the consumer's copy, say) as a Directory,
+  for the widgets.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from ..directory import Directory
 
 __all__ = ["slapd_available", "using_slapd", "visibility", "certificate_facts", "TlsFront",
-           "ldap3_bind_bytes"]
+           "ldap3_bind_bytes", "replica"]
 
 
 def slapd_available() -> bool:
@@ -317,3 +319,41 @@ def ldap3_bind_bytes(user: str, password: str, message_id: int = 1) -> bytes:
         return bind_request_bytes(user, password, message_id)
     except Exception as exc:  # noqa: BLE001 - pyasn1's errors become an ldapnb one
         raise LdapnbError(f"cannot encode a bind request for {user!r}: {exc}") from exc
+
+
+def replica(lab: Any, side: str = "consumer") -> Directory:
+    """One side of a replication lab as a :class:`~ldapnb.Directory` (what that server holds
+    now, read anonymously), for the search explorer and other views.
+
+    Parameters
+    ----------
+    lab : ReplicationLab or EmbeddedReplicationLab
+        From :func:`ldapnb.teach.replication.replication_lab`.
+    side : str
+        ``"consumer"`` or ``"provider"``.
+
+    Returns
+    -------
+    Directory
+        For the real lab, a live connection to that slapd (close it, or let the lab's
+        ExitStack do it); for the embedded lab, that side's embedded directory itself.
+
+    Examples
+    --------
+    >>> from ldapnb.teach.replication import replication_lab
+    >>> with replication_lab("tiny", prefer="embedded", announce=False) as lab:
+    ...     d = replica(lab)
+    ...     d.search("(uid=bob)", attributes=["title"]).title[0]
+    ['System Administrator']
+    """
+    if side not in ("consumer", "provider"):
+        raise LdapnbError(f"side must be 'consumer' or 'provider', not {side!r}")
+    own = getattr(lab, f"{side}_directory", None)
+    if own is not None:
+        return own
+    server = getattr(lab, f"{side}_server", None)
+    if server is None:
+        raise LdapnbError(f"this lab has no {side} server")
+    from ..directory import Directory
+
+    return Directory.connect(server.urls["ldap"])

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["SOLUTIONS", "solve"]
+__all__ = ["SOLUTIONS", "solve", "inspect_parameters"]
 
 #: exercise id -> a function returning the check's arguments.
 SOLUTIONS: dict[str, Callable[..., tuple[Any, ...]]] = {}
@@ -37,6 +37,12 @@ def _solution(id: str) -> Callable[[Callable[..., tuple[Any, ...]]],
 def solve(id: str, *context: Any) -> tuple[Any, ...]:
     """The arguments that answer exercise ``id`` (given what the student made, if any)."""
     return SOLUTIONS[id](*context)
+
+
+# -- 00 ----------------------------------------------------------------------------------------
+@_solution("00.1")
+def _mail_filter() -> tuple[Any, ...]:
+    return ("(&(objectClass=inetOrgPerson)(manager=*))",)
 
 
 # -- 01 ----------------------------------------------------------------------------------------
@@ -60,10 +66,19 @@ def _mail_class() -> tuple[Any, ...]:
     return ("inetOrgPerson",)
 
 
+@_solution("01.5")
+def _new_person(directory: Any) -> tuple[Any, ...]:
+    dn = "uid=grace,ou=People,dc=example,dc=com"
+    directory.add(dn, {"objectClass": ["inetOrgPerson"], "uid": ["grace"],
+                       "cn": ["Grace Hopper"], "sn": ["Hopper"],
+                       "mail": ["grace@example.com"]})
+    return (directory, dn)
+
+
 # -- 02 ----------------------------------------------------------------------------------------
 @_solution("02.1")
 def _scope() -> tuple[Any, ...]:
-    return (6,)
+    return (2,)
 
 
 @_solution("02.2")
@@ -79,6 +94,11 @@ def _it_not_developers() -> tuple[Any, ...]:
 @_solution("02.4")
 def _extensible() -> tuple[Any, ...]:
     return ("(ou:dn:=People)",)
+
+
+@_solution("02.5")
+def _bash_accounts() -> tuple[Any, ...]:
+    return ("(&(objectClass=posixAccount)(uidNumber>=10100)(loginShell=/bin/bash))",)
 
 
 # -- 03 ----------------------------------------------------------------------------------------
@@ -103,6 +123,13 @@ def _unsalted() -> tuple[Any, ...]:
     return ("{SHA}",)
 
 
+@_solution("03.4")
+def _strong_hash() -> tuple[Any, ...]:
+    from passlib.hash import ldap_pbkdf2_sha512
+
+    return (ldap_pbkdf2_sha512.hash("correct horse battery staple"),)
+
+
 # -- 04 ----------------------------------------------------------------------------------------
 @_solution("04.1")
 def _password_readers() -> tuple[Any, ...]:
@@ -112,6 +139,28 @@ def _password_readers() -> tuple[Any, ...]:
 @_solution("04.2")
 def _auth_access() -> tuple[Any, ...]:
     return ("bind",)
+
+
+#: The rules of exercise 04.3: the mail rule before the subtree rule (the first match wins).
+ACL_0403 = """
+access to attrs=userPassword
+  by self write
+  by anonymous auth
+  by * none
+access to attrs=mail
+  by self read
+  by * none
+access to dn.subtree="ou=People,dc=example,dc=com"
+  by users read
+  by * none
+access to *
+  by * read
+"""
+
+
+@_solution("04.3")
+def _acl() -> tuple[Any, ...]:
+    return (ACL_0403,)
 
 
 # -- 05-07 (lessons on the wire; their context is a real capture) ------------------------------
@@ -165,6 +214,12 @@ def _caught_up(lab: Any) -> tuple[Any, ...]:
     return (lab, carol)
 
 
+@_solution("08.3")
+def _repaired(lab: Any) -> tuple[Any, ...]:
+    lab.restore()
+    return (lab,)
+
+
 # -- 09 ----------------------------------------------------------------------------------------
 @_solution("09.1")
 def _first_failure(report: Any) -> tuple[Any, ...]:
@@ -180,7 +235,13 @@ def _uac() -> tuple[Any, ...]:
 @_solution("10.2")
 def _in_chain() -> tuple[Any, ...]:
     return ("(&(objectClass=user)(memberOf:1.2.840.113556.1.4.1941:="
-            "CN=Domain Admins,CN=Users,DC=contoso,DC=com))",)
+            "CN=Enterprise Admins,CN=Users,DC=contoso,DC=com))",)
+
+
+@_solution("10.3")
+def _enabled_users() -> tuple[Any, ...]:
+    return ("(&(objectClass=user)(!(objectClass=computer))"
+            "(!(userAccountControl:1.2.840.113556.1.4.803:=2)))",)
 
 
 # -- 11 ----------------------------------------------------------------------------------------
@@ -197,6 +258,22 @@ def _high() -> tuple[Any, ...]:
     return (["henry.adams", "svc_backup", "APP02$", "svc_scan", "svc_sql", "svc_web",
              "GG_SQL Service", "idubois", "sborg", "WEB01$", "ybrennan", "dsilva",
              "gmsa_sql$", "Pre-Windows 2000 Compatible Access"],)
+
+
+@_solution("11.3")
+def _privilege_chain() -> tuple[Any, ...]:
+    return (["Server Team", "Server Operators"],)
+
+
+def inspect_parameters(function: Callable[..., Any]) -> list[str]:
+    """The names of what a solution needs from the student's work (empty: nothing).
+
+    >>> inspect_parameters(SOLUTIONS["01.2"]), inspect_parameters(SOLUTIONS["08.2"])
+    ([], ['lab'])
+    """
+    import inspect
+
+    return list(inspect.signature(function).parameters)
 
 
 # -- the network lessons' solutions live in their own module ------------------------------------

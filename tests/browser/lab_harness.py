@@ -86,6 +86,9 @@ LAB_SETTINGS: dict[str, dict[str, Any]] = {
         "checkForUpdates": False,
     },
     "@jupyterlab/docmanager-extension:plugin": {"autosave": False},
+    # every cell in the DOM (JupyterLab 4 otherwise renders only the cells near the view, so
+    # the outputs of a long lesson's first cells could not be read)
+    "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
 }
 
 

@@ -228,7 +228,17 @@ CHECKS: dict[str, tuple[Check, ...]] = {
 #: lesson -> texts that must be visible in its outputs after "run all" (rendered, not only
 #: computed).
 OUTPUTS: dict[str, tuple[str, ...]] = {
-    "00-welcome": ("Directory embedded 'example'", "uid=bjensen,ou=Engineering"),
+    "00-welcome": ("Directory embedded 'example'", "uid=bjensen,ou=Engineering",
+                   "FilterError: unexpected text after the end of the filter",
+                   "✎ Your turn (exercise 00.1)"),
+    "01-what-is-a-directory": ("missing required attribute sn", "✎ Your turn (exercise 01.5)"),
+    "02-search": ("no ordering rule for 'employeeNumber': Undefined",
+                  "✎ Your turn (exercise 02.5)"),
+    "03-bind-and-authentication": ("✎ Your turn (exercise 03.4)",),
+    "04-authorization": ("✎ Your turn (exercise 04.3)",),
+    "08-replication": ("✎ Your turn (exercise 08.1)", "✗ Not yet (exercise 08.3)"),
+    "10-active-directory": ("ACCOUNTDISABLE|NORMAL_ACCOUNT", "✎ Your turn (exercise 10.3)"),
+    "11-auditing-group-memberships": ("contoso-audit.html", "✎ Your turn (exercise 11.3)"),
 }
 
 LESSONS = sorted(NOTEBOOKS.glob("*.ipynb"))
