@@ -54,7 +54,8 @@ def main() -> None:
         "#: class lDAPDisplayName -> the CN of its defaultObjectCategory (under CN=Schema)",
         "DEFAULT_OBJECT_CATEGORY: dict[str, str] = {",
     ]
-    lines += [f"    {k!r}: {v!r}," for k, v in sorted(category.items(), key=lambda kv: kv[0].lower())]
+    ordered = sorted(category.items(), key=lambda kv: kv[0].lower())
+    lines += [f"    {k!r}: {v!r}," for k, v in ordered]
     lines += ["}", "", "#: the attributes whose searchFlags hold fANR (4): the ANR attribute set",
               "ANR_ATTRIBUTES: tuple[str, ...] = ("]
     lines += [f"    {a!r}," for a in anr]
