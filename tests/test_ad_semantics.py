@@ -329,3 +329,86 @@ def test_generated_ad_answers_as_ad(big: tuple[Directory, list[Entry]]) -> None:
             assert got == want, value
         sid = ad.sid_to_str(e["objectSid"][0])
         assert list(d.search(f"(objectSid={sid})", attributes=["1.1"])["dn"]) == [e.dn]
+
+
+# -- AD's schema: an export of a DC loads without warnings ----------------------------------
+_EXPORT = """\
+dn: DC=corp,DC=test
+objectClass: top
+objectClass: domain
+objectClass: domainDNS
+instanceType: 5
+whenCreated: 20261204160000.0Z
+uSNCreated: 4099
+objectGUID:: 9CS/1DNhZ0+2V1ZybJ4nWw==
+objectSid:: AQQAAAAAAAUVAAAAtzZv+Xv1mdtZ8bXh
+objectCategory: CN=Domain-DNS,CN=Schema,CN=Configuration,DC=corp,DC=test
+msDS-Behavior-Version: 4
+msDS-PerUserTrustQuota: 1
+nTSecurityDescriptor:: AQAEgBQAAAAwAAAAAAAAAEwAAAABAgAAAAAABSAAAAAgAgAAAQIAAAAAAAUgAAAAIAIAAA==
+showInAdvancedViewOnly: FALSE
+dc: corp
+name: corp
+distinguishedName: DC=corp,DC=test
+
+dn: CN=Builtin,DC=corp,DC=test
+objectClass: top
+objectClass: builtinDomain
+instanceType: 4
+objectCategory: CN=Builtin-Domain,CN=Schema,CN=Configuration,DC=corp,DC=test
+cn: Builtin
+whenChanged: 20261204160000.0Z
+uSNChanged: 4100
+objectSid:: AQEAAAAAAAUgAAAA
+
+dn: CN=ForeignSecurityPrincipals,DC=corp,DC=test
+objectClass: top
+objectClass: container
+instanceType: 4
+cn: ForeignSecurityPrincipals
+objectCategory: CN=Container,CN=Schema,CN=Configuration,DC=corp,DC=test
+
+dn: CN=S-1-5-11,CN=ForeignSecurityPrincipals,DC=corp,DC=test
+objectClass: top
+objectClass: foreignSecurityPrincipal
+instanceType: 4
+cn: S-1-5-11
+objectSid:: AQEAAAAAAAULAAAA
+objectCategory: CN=Foreign-Security-Principal,CN=Schema,CN=Configuration,DC=corp,DC=test
+
+dn: CN=Configuration,DC=corp,DC=test
+objectClass: top
+objectClass: configuration
+instanceType: 5
+cn: Configuration
+objectCategory: CN=Configuration,CN=Schema,CN=Configuration,DC=corp,DC=test
+
+dn: CN=Sites,CN=Configuration,DC=corp,DC=test
+objectClass: top
+objectClass: sitesContainer
+instanceType: 4
+cn: Sites
+systemFlags: -1946157056
+objectCategory: CN=Sites-Container,CN=Schema,CN=Configuration,DC=corp,DC=test
+"""
+
+
+def test_an_ad_export_loads_without_warnings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "export.ldif"
+    path.write_text(_EXPORT)
+    d = Directory.from_ldif(path)
+    assert d.source.warnings == []  # type: ignore[attr-defined]
+    # without the AD schema the same file gives warnings about AD's standard classes
+    from ldapnb.schema import default_schema
+
+    plain = Directory.from_ldif(path, schema=default_schema())
+    assert any("domainDNS" in w for w in plain.source.warnings)  # type: ignore[attr-defined]
+    # a DC's search of the domain does not enter the Configuration partition below it
+    sub = set(d.search("(objectClass=*)", base="DC=corp,DC=test", attributes=["1.1"])["dn"])
+    assert "CN=Sites,CN=Configuration,DC=corp,DC=test" not in sub
+    assert "CN=Configuration,DC=corp,DC=test" not in sub
+    assert len(d.search("(objectClass=*)", base="CN=Configuration,DC=corp,DC=test",
+                        attributes=["1.1"])) == 2
+    assert list(d.search("(objectCategory=foreignSecurityPrincipal)")["dn"]) == [
+        "CN=S-1-5-11,CN=ForeignSecurityPrincipals,DC=corp,DC=test"]
+    assert len(d.search("(objectSid=S-1-5-32)", attributes=["1.1"])) == 1

@@ -68,6 +68,7 @@ class ADReader:
         self._member_of = member_of
         self._by_sid = by_sid
         self._schema_classes: tuple[int, dict[str, str]] | None = None
+        self._nc_heads: tuple[int, frozenset[str]] | None = None
 
     # -- is it AD? ---------------------------------------------------------------------------
     def domain_heads(self) -> list[Entry]:
@@ -88,6 +89,29 @@ class ADReader:
                 return dnlib.to_string(rdns[1:])
         heads = self.domain_heads()
         return heads[0].dn if heads else None
+
+    def nc_heads(self) -> frozenset[str]:
+        """Normalised DNs of the naming-context heads (instanceType bit IT_NC_HEAD, 1): a
+        DC's subtree search stops at them ([MS-ADTS] 3.1.1.3.1.1, instanceType)."""
+        stamp = len(self.store.entries)
+        if self._nc_heads is None or self._nc_heads[0] != stamp:
+            heads = set()
+            for ndn, e in self.store.entries.items():
+                it = e.get("instanceType")
+                if it:
+                    try:
+                        if int(it[0]) & 1:
+                            heads.add(ndn)
+                    except ValueError:
+                        pass
+            self._nc_heads = (stamp, frozenset(heads))
+        return self._nc_heads[1]
+
+    def other_partitions(self, nbase: str) -> list[str]:
+        """The naming-context heads strictly below ``nbase``: their subtrees belong to other
+        partitions, which a search of ``nbase`` does not enter."""
+        return [h for h in self.nc_heads()
+                if h != nbase and (not nbase or h.endswith("," + nbase))]
 
     # -- objectCategory ----------------------------------------------------------------------
     def category(self, name: str) -> str | None:

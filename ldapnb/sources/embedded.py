@@ -270,6 +270,11 @@ class EmbeddedDirectory:
             pool = list(self._store.children.get(nbase, ())) if nbase else list(self._store.roots)
         else:
             pool = self._store.subtree(nbase)
+        if self._ctx.ad and scope != "base":
+            foreign = tuple("," + h for h in self._ad.other_partitions(nbase))
+            if foreign:  # a DC does not enter other naming contexts below the base
+                heads = {h[1:] for h in foreign}
+                pool = [n for n in pool if n not in heads and not n.endswith(foreign)]
         out = []
         for ndn in pool:
             entry = self._store.entries.get(ndn)
