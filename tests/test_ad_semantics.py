@@ -32,9 +32,14 @@ Known differences (embedded vs Active Directory, Samba vs Windows), each with it
 - Samba ignores client size limits and MaxPageSize and returns all values without ranges;
   ldapnb follows Windows there (see issue 13 part 4 and ``ldapnb.sources.live``).
 
-Not done yet: the same table asked of contoso loaded into a real Samba DC (needs
-``ldapnb.sources.samba`` from the samba branch on main); :data:`CASES` is written so that a
-Samba side only has to run each filter and compare DN sets under contoso's own subtrees.
+- A subtree or one-level search stops at the heads of other naming contexts below the base
+  (instanceType bit IT_NC_HEAD), as a DC answers a search of the domain without the
+  Configuration partition under it (no referral is returned for them yet).
+- contoso is AD-shaped, not AD-exact: its OUs and containers carry no objectCategory, so the
+  short forms organizationalUnit/container/domainDNS/builtinDomain find nothing here while a
+  DC loaded with the same data finds them (``test_ad_samba.py`` asserts that reason).
+
+The same table asked of contoso loaded into a real Samba DC is ``test_ad_samba.py``.
 """
 
 from __future__ import annotations
