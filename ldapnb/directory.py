@@ -277,9 +277,15 @@ class Directory:
         with ``strict=False`` (the default) they are kept and matched as case-insensitive
         strings, and each such problem is listed in :attr:`warnings`.  With ``strict=True``
         any schema violation raises :class:`~ldapnb.errors.LdifError` naming the line.
+        An export of Active Directory (its first 256 KiB name objectGUID or objectSid) is read
+        with Microsoft's AD schema as well (:func:`ldapnb.schema.ad_schema`).
         """
         from . import ldif
 
+        if schema is None and _looks_like_ad(path):
+            from .schema import ad_schema
+
+            schema = ad_schema()
         source = EmbeddedDirectory(schema, lenient=not strict)
         source.load(ldif.read_records(path), source=str(path))
         return cls(source, name=f"LDIF {Path(path).name!r}")
@@ -530,3 +536,14 @@ class Directory:
             raise ReadOnlyError(f"{self.name} is read-only: its source has no writes, so the "
                                 f"{what} was not made")
         return self.source
+
+
+def _looks_like_ad(path: str | os.PathLike[str]) -> bool:
+    """Whether an LDIF file looks like an Active Directory export (objectGUID/objectSid in its
+    first 256 KiB)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(256 * 1024).lower()
+    except OSError:
+        return False
+    return b"\nobjectguid:" in head or b"\nobjectsid:" in head

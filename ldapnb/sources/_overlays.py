@@ -108,6 +108,10 @@ class Overlays:
         groups = self._group_index().get(self._ndn(dn), {})
         return [entries[g].dn for g in groups if g in entries]
 
+    def groups_of(self, ndn: str) -> Iterable[str]:
+        """Normalised DNs of the groups listing the entry at ``ndn`` (normalised) as a member."""
+        return self._group_index().get(ndn, {}).keys()
+
     def members_of(self, group: Value) -> set[str]:
         """Normalised DNs of the entries whose memberOf holds ``group``."""
         gndn = self.safe_ndn(group)

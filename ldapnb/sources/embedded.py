@@ -23,7 +23,9 @@ RECIPES.md); a teaching and audit kit cannot teach wrong answers.  What it does,
 - :mod:`~ldapnb.sources._store`: entries by normalised DN, the tree, time stamps, indexes;
 - :mod:`~ldapnb.sources._checker`: the schema rules, one checker with a full and a fast path;
 - :mod:`~ldapnb.sources._overlays`: memberOf, in-chain, refint;
-- :mod:`~ldapnb.sources._binds`: simple and SASL PLAIN binds.
+- :mod:`~ldapnb.sources._binds`: simple and SASL PLAIN binds;
+- :mod:`~ldapnb.sources._ad`: how a domain controller reads an AD (objectCategory short forms,
+  ANR, SID/GUID strings in filters, distinguishedName, tokenGroups).
 
 This module keeps what makes them a server: searching (scopes, the index planner, size
 limits), presenting entries (attribute selection, operational attributes, rootDSE and
@@ -53,6 +55,7 @@ from ..errors import (
     SchemaError,
 )
 from ..schema import Schema, default_schema
+from ._ad import ADReader
 from ._binds import SASL_MECHANISMS, sasl_plain, simple_bind
 from ._checker import Checker
 from ._overlays import GROUP_MEMBER_ATTRIBUTES, REFERENCE_ATTRIBUTES, Overlays
@@ -75,6 +78,8 @@ _OPERATIONAL = ("entryDN", "entryUUID", "hasSubordinates", "subschemaSubentry",
                 "structuralObjectClass", "createTimestamp", "modifyTimestamp",
                 "creatorsName", "modifiersName", "memberOf")
 _OPERATIONAL_LOWER = {n.lower(): n for n in _OPERATIONAL}
+#: what an AD domain controller computes, returned when asked for by name (not with "+")
+_AD_COMPUTED = {"tokengroups": "tokenGroups", "distinguishedname": "distinguishedName"}
 _UUID_NS = uuid.UUID("6ba7b812-9dad-11d1-80b4-00c04fd430c8")  # RFC 4122 X.500 namespace
 _DEPTH = operator.itemgetter(0)
 
@@ -121,6 +126,8 @@ class EmbeddedDirectory:
         self._overlays = Overlays(self._store, self.schema, ndn=self._ndn,
                                   canon=self._checker.canon, replace=self._replace)
         self._ctx = _Context(self, self._checker, self._overlays)
+        self._ad = ADReader(self._store, member_of=self._overlays.groups_of,
+                            by_sid=self._by_sid)
         self._indexes = Indexes(self._ctx.values, self._checker.eq_rule)
         self._compiled: dict[str, object] = {}
 
@@ -210,8 +217,13 @@ class EmbeddedDirectory:
         when more than ``size_limit`` entries match.  The check for a missing base and the
         limit happen before the first entry is yielded: an answer is complete or an error.
         """
-        matches = self.search_dns(base, scope, filter, size_limit=size_limit)
         select = self._selector(attributes)
+        if "tokengroups" in select[2] and scope_name(scope) != "base" and self._ad.active():
+            raise OperationError(
+                "tokenGroups is computed only for a base-scope search (as on a domain "
+                "controller): search the one object with scope='base'",
+                result="operationsError", code=1)
+        matches = self.search_dns(base, scope, filter, size_limit=size_limit)
         return (self._present_entry(n, self._store.entries.get(n), select, types_only)
                 for n in matches)
 
@@ -258,6 +270,11 @@ class EmbeddedDirectory:
             pool = list(self._store.children.get(nbase, ())) if nbase else list(self._store.roots)
         else:
             pool = self._store.subtree(nbase)
+        if self._ctx.ad and scope != "base":
+            foreign = tuple("," + h for h in self._ad.other_partitions(nbase))
+            if foreign:  # a DC does not enter other naming contexts below the base
+                heads = {h[1:] for h in foreign}
+                pool = [n for n in pool if n not in heads and not n.endswith(foreign)]
         out = []
         for ndn in pool:
             entry = self._store.entries.get(ndn)
@@ -704,7 +721,14 @@ class EmbeddedDirectory:
     # internals: filters
     # =========================================================================================
     def _filter(self, f: str | flt.Filter) -> flt.Filter:
-        return flt.parse(f) if isinstance(f, str) else f
+        parsed = flt.parse(f) if isinstance(f, str) else f
+        self._ctx.ad = self._ad.active()
+        return self._ad.rewrite(parsed) if self._ctx.ad else parsed
+
+    def _by_sid(self, sid: bytes) -> str | None:
+        """The normalised DN of the entry whose objectSid is ``sid`` (None if none)."""
+        found = self._plan(flt.Equality("objectSid", sid))
+        return min(found, key=self._store.seqs.__getitem__) if found else None
 
     def _compile(self, f: flt.Filter) -> object:
         key = flt.to_string(f)
@@ -722,7 +746,9 @@ class EmbeddedDirectory:
             attr = self._checker.canon(f.attr)
             if attr == "memberof":
                 return self._overlays.members_of(f.value)
-            if attr == "entrydn":
+            if self._ctx.ad and attr == "name":
+                return None
+            if attr == "entrydn" or (self._ctx.ad and attr == "distinguishedname"):
                 n = self._overlays.safe_ndn(f.value)
                 return {n} if n in self._store.entries else set()
             if attr in _OPERATIONAL_LOWER or not self._ctx.is_known(attr):
@@ -736,7 +762,8 @@ class EmbeddedDirectory:
             return set(self._indexes.eq[attr].get(key, ())) if key is not None else set()
         if isinstance(f, flt.Present) and ";" not in f.attr:
             attr = self._checker.canon(f.attr)
-            if attr == "objectclass" or attr in _OPERATIONAL_LOWER:
+            if attr == "objectclass" or attr in _OPERATIONAL_LOWER or (
+                    self._ctx.ad and attr in ("name", "distinguishedname")):
                 return None
             if attr not in self._indexes.present:
                 self._indexes.build(attr, self._store.entries)
@@ -802,8 +829,10 @@ class EmbeddedDirectory:
         out = Entry.from_lists(entry.dn,
                                {k: [] if types_only else src[k].copy() for k in keys},
                                {k: entry.name_of(k) for k in keys})
-        wanted_op = _OPERATIONAL if all_op else [
+        wanted_op = list(_OPERATIONAL) if all_op else [
             _OPERATIONAL_LOWER[n] for n in named if n in _OPERATIONAL_LOWER]
+        wanted_op += [_AD_COMPUTED[n] for n in named
+                      if n in _AD_COMPUTED and n not in out and self._ad.active()]
         for name in wanted_op:
             values = self.operational(ndn, entry, name)
             if values:
@@ -816,6 +845,10 @@ class EmbeddedDirectory:
         meta = self._store.meta_of(ndn) if ndn in self._store.seqs else None
         if low == "memberof":
             return list(self.member_of(entry.dn))
+        if low == "tokengroups":
+            return self._ad.token_groups(ndn, entry)
+        if low == "distinguishedname":
+            return [entry.dn]
         if low == "entrydn":
             return [entry.dn]
         if low == "entryuuid":
@@ -844,6 +877,8 @@ class _Context:
         self.rule_for = checker.rule_for
         self.is_known = checker.is_known
         self.in_chain = overlays.in_chain
+        #: read as AD (set per search): distinguishedName is the DN, name the RDN's value
+        self.ad = False
         self._plans: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {}
 
     def values(self, entry: Entry, attr: str) -> list[Value]:
@@ -855,6 +890,10 @@ class _Context:
             subtypes = self.checker.schema.subtypes(canon)
             plan = self._plans[attr] = (canon, (canon, *subtypes), wanted)
         canon, names, wanted = plan
+        if self.ad and not wanted and canon in ("distinguishedname", "name"):
+            if canon in entry:
+                return list(entry[canon])
+            return [entry.dn] if canon == "distinguishedname" else ADReader.rdn_value(entry)
         if canon in _OPERATIONAL_LOWER and canon not in entry:
             if not entry.dn and canon != "memberof":
                 return []
