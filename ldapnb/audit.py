@@ -354,12 +354,17 @@ class Context:
 
     @cached_property
     def rights(self) -> pd.DataFrame:
-        """Abusable rights as edges (:func:`ldapnb.security.edges`), with ``trustee_node``
-        (graph node or None), ``object_key`` (normalised DN) and ``tier0`` (why the object
-        is Tier 0, or "")."""
+        """Abusable rights as edges (:func:`ldapnb.security.edges`) of trustees that are not
+        Tier 0 themselves (:meth:`is_tier0_trustee`), with ``trustee_node`` (graph node or
+        None), ``object_key`` (normalised DN) and ``tier0`` (why the object is Tier 0, or
+        "")."""
         from . import security
 
         frame = security.edges(self.acl)
+        # rights held by design (SYSTEM, the admin groups, privileged accounts) are what a
+        # DACL is for: every check ignores them, so they are dropped here, once
+        verdict = {s: self.is_tier0_trustee(str(s)) for s in set(frame["trustee"])}
+        frame = frame[~frame["trustee"].map(verdict).astype(bool)].reset_index(drop=True)
         nodes = {s: self.sid_node(s) for s in set(frame["trustee"])}
         frame["trustee_node"] = [nodes[s] for s in frame["trustee"]]
         keys = [self.key(o) for o in frame["object"]]
@@ -934,8 +939,12 @@ def run(
     else:
         loaded = _load(source)
         G = graph.from_entries(loaded, privileged=privileged)
+        # the graph has normalised every entry's DN already: reuse its keys
+        key_of = {node: key for key, node in G.graph.get("index", {}).items()
+                  if not key.startswith("<")}
         for e in loaded:
-            entries.setdefault(normalize(e.dn), e)
+            key = key_of.get(e.dn)
+            entries.setdefault(key if key is not None else normalize(e.dn), e)
     ctx = Context(G, entries, _now(now), stale_days=stale_days, max_depth=max_depth)
     rows: list[dict[str, Any]] = []
     for c in chosen:
