@@ -10,13 +10,25 @@ directory, as a DataFrame of findings::
 
 Every finding is one row:
 
-========  ===================================================================================
-check     the check's name (a key of :data:`CHECKS`)
-severity  ``high``, ``medium``, ``low`` or ``info`` (an ordered categorical, see below)
-subject   the DN the finding is about (an account, a group)
-evidence  a dict: the DNs, the membership chain, the attribute values that prove it
-rule      a short rationale: why this matters
-========  ===================================================================================
+===========  ================================================================================
+check        the check's name (a key of :data:`CHECKS`)
+severity     ``high``, ``medium``, ``low`` or ``info`` (an ordered categorical, see below)
+subject      the DN the finding is about (an account, a group, the domain head ...)
+evidence     a dict: the DNs, the chain, the attribute values or ACEs that prove it
+rule         a short rationale: why this matters (true for AD where the check is AD's)
+rule_id      ldapnb's stable rule ID (``ACL-01`` ...); :func:`rules` lists the catalogue
+pingcastle   the matching PingCastle rule ID ("" where PingCastle has none)
+attack       the MITRE ATT&CK technique ("" where none applies)
+chain        the path that proves it: memberships and rights (``[account, group, ...,
+             target]``), [] when the finding has none
+remediation  what to do
+waived       True when a waiver (:mod:`ldapnb.waivers`) accepts the risk; ``waiver`` says
+             whose, why and until when
+===========  ================================================================================
+
+Besides membership, the Active Directory checks (:mod:`ldapnb.checks_ad`) read rights from
+``nTSecurityDescriptor`` (:mod:`ldapnb.security`; on a live DC it is read with the SD flags
+control so that a non-administrator gets it), delegation, Kerberos and hardening settings.
 
 Severity levels
     ``high``
