@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from . import ad, security
+from . import dn as dnlib
 from .entry import Entry
 from .errors import LdapnbError
 
@@ -179,26 +180,20 @@ def write_ldapdomaindump(source: Any, folder: str | os.PathLike[str]) -> list[Pa
     ['domain_users.json', 'domain_computers.json', 'domain_groups.json', \
 'domain_policy.json', 'domain_trusts.json']
     """
-    from ldap3 import ALL_ATTRIBUTES, MOCK_SYNC, OFFLINE_AD_2012_R2, Connection, Server
+    from ldap3 import ALL_ATTRIBUTES
+
+    from .sources._ldap3 import offline_ad_connection
 
     entries = _entries(source)
-    server = Server("ldapnb-export", get_info=OFFLINE_AD_2012_R2)
-    conn = Connection(server, client_strategy=MOCK_SYNC)
-    bases = set()
-    known = server.schema.attribute_types
-    for e in entries:
-        # ldap3's offline AD 2012 R2 schema cannot format attributes it lacks (LAPS's, ldapnb's
-        # securityPrincipal class name): they are left out, as is nTSecurityDescriptor
-        attrs = {k: list(v) for k, v in e.items()
-                 if k.lower() != "ntsecuritydescriptor" and k in known}
-        attrs["objectClass"] = [c for c in e.get("objectClass", ())
-                                if c in server.schema.object_classes]
-        conn.strategy.add_entry(e.dn, attrs)
-        if not any(c.lower() not in ("top", "domain", "domaindns", "extensibleobject",
-                                     "dcobject") for c in e.get("objectClass", ())):
-            bases.add(e.dn)
-    conn.bind()
-    base = min(bases, key=len) if bases else entries[0].dn.split(",", 1)[-1]
+    # ldap3's offline AD 2012 R2 schema cannot format attributes it lacks (LAPS's, ldapnb's
+    # securityPrincipal class name): they are left out, as is nTSecurityDescriptor
+    conn = offline_ad_connection(
+        (e.dn, {k: list(v) for k, v in e.items() if k.lower() != "ntsecuritydescriptor"})
+        for e in entries)
+    bases = {e.dn for e in entries
+             if not any(c.lower() not in ("top", "domain", "domaindns", "extensibleobject",
+                                          "dcobject") for c in e.get("objectClass", ()))}
+    base = min(bases, key=len) if bases else dnlib.parent(entries[0].dn)
     searches = {
         "domain_users": "(&(objectClass=user)(!(objectClass=computer)))",
         "domain_computers": "(&(objectClass=computer)(objectClass=user))",

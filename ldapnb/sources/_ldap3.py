@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import ldap3 as _ldap3_module
@@ -507,6 +507,35 @@ def search_request_bytes(base: str, filter: str, attributes: list[str], *, scope
     message["messageID"] = MessageID(message_id)
     message["protocolOp"] = ProtocolOp().setComponentByName("searchRequest", request)
     return bytes(encoder.encode(message))
+
+
+def sd_flags_control(flags: int = 7) -> list[Any]:
+    """ldap3's controls list for AD's SD flags control (1.2.840.113556.1.4.801): which parts
+    of ``nTSecurityDescriptor`` to return (7 = owner, group and DACL; no SACL, which needs
+    SeSecurityPrivilege).  With it a non-administrator is given the descriptor."""
+    from ldap3.protocol.microsoft import security_descriptor_control
+
+    return list(security_descriptor_control(sdflags=flags))
+
+
+def offline_ad_connection(entries: Iterable[tuple[str, dict[str, list[Any]]]]) -> Connection:
+    """A bound ldap3 MOCK_SYNC connection over ldap3's offline AD 2012 R2 schema holding
+    ``entries`` (``(dn, attributes)`` pairs), so that ldap3 itself formats AD values (as tools
+    built on ldap3, such as ldapdomaindump, do).  Attributes and object classes that schema
+    does not know are left out: ldap3 cannot format them.
+    """
+    from ldap3 import MOCK_SYNC, OFFLINE_AD_2012_R2, Server
+
+    server = Server("ldapnb-export", get_info=OFFLINE_AD_2012_R2)
+    conn = Connection(server, client_strategy=MOCK_SYNC)
+    known = server.schema.attribute_types
+    classes = server.schema.object_classes
+    for dn, attrs in entries:
+        kept = {k: v for k, v in attrs.items() if k in known}
+        kept["objectClass"] = [c for c in attrs.get("objectClass", ()) if c in classes]
+        conn.strategy.add_entry(dn, kept)
+    conn.bind()
+    return conn
 
 
 def embedded_connection(

@@ -61,7 +61,7 @@ from ..errors import (
 from ..results import bind_message, error_for_result
 from ..tls import certificate_names, name_matches
 from ._budget import DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_SEARCH_TIMEOUT, Budget
-from .base import scope_name
+from .base import scope_name, scope_number
 
 if TYPE_CHECKING:
     import ldap3
@@ -956,8 +956,6 @@ class LiveSource:
             self._side_finalizer = weakref.finalize(self, _quietly_close, side)
         return self._side
 
-    _LDAP3_SCOPE = {"base": "BASE", "one": "LEVEL", "sub": "SUBTREE"}
-
     def security_descriptors(self, base: str | None = None, filter: str = "(objectClass=*)",
                              scope: str | int = "sub", *, sd_flags: int = 7,
                              page_size: int = 500) -> Iterator[tuple[str, bytes]]:
@@ -966,16 +964,18 @@ class LiveSource:
         that a non-administrator is given the descriptor (AD omits the attribute otherwise).
         Used by :func:`ldapnb.audit.run`; entries returned without a descriptor are skipped.
         """
-        from ldap3.protocol.microsoft import security_descriptor_control
+        from ldap3 import BASE, LEVEL, SUBTREE
+
+        from ._ldap3 import sd_flags_control
 
         base = base if base is not None else (self.default_base or "")
         conn = self._side_connection()
         text = flt.to_string(flt.parse(filter))
         try:
             for item in conn.extend.standard.paged_search(
-                    base, text, search_scope=self._LDAP3_SCOPE[scope_name(scope)],
+                    base, text, search_scope=(BASE, LEVEL, SUBTREE)[scope_number(scope)],
                     attributes=["nTSecurityDescriptor"], paged_size=page_size,
-                    controls=security_descriptor_control(sdflags=sd_flags), generator=True):
+                    controls=sd_flags_control(sd_flags), generator=True):
                 if item.get("type") != "searchResEntry":
                     continue
                 values = item.get("raw_attributes", {}).get("nTSecurityDescriptor") or []
