@@ -777,7 +777,7 @@ class _FastSearch:
         self.outstanding: int | None = None
         self.received = 0
         self.budget = getattr(conn, "_ldapnb_budget", None)  # see _ldap3.guard()
-        self.cookies: set[bytes] = set()
+        self.loop = _PageLoop()
 
     # -- wire ---------------------------------------------------------------------------------
     def _unavailable(self, what: str, exc: BaseException | None = None) -> DirectoryUnavailable:
@@ -912,17 +912,22 @@ class _FastSearch:
             while True:
                 data, spans, refs, done = self._receive_page(message_id)
                 more = paged and done.code == 0 and bool(done.cookie)
-                if more and done.cookie in self.cookies:
-                    self._drop()
-                    server = self.conn.server
-                    raise DirectoryUnavailable(
-                        _repeated_cookie(f"{server.host}:{server.port}", self.base,
-                                         self.received, done.cookie),
-                        host=server.host, port=server.port)
+                page = None
+                if more and self.loop.reused(done.cookie):  # decide on the page (_PageLoop)
+                    page = self._page(data, spans, refs)
+                    if self.loop.again(done.cookie, page.dns):
+                        self._drop()
+                        server = self.conn.server
+                        raise DirectoryUnavailable(
+                            _repeated_cookie(f"{server.host}:{server.port}", self.base,
+                                             self.received, done.cookie),
+                            host=server.host, port=server.port)
                 if more:  # slapd works on the next page while this one is decoded
-                    self.cookies.add(bytes(done.cookie or b""))
                     message_id = self._send(done.cookie)
-                page = self._page(data, spans, refs)
+                if page is None:
+                    page = self._page(data, spans, refs)
+                    if more:
+                        self.loop.again(done.cookie, page.dns)
                 del data
                 self.received += len(page)
                 _raise_for_result(done.code, done.matched, done.message, done.referrals,
@@ -961,13 +966,41 @@ class _FastSearch:
         self.outstanding = None
 
 
+class _PageLoop:
+    """When a paged search is going round in circles: one rule for both readers.
+
+    RFC 2696 makes the cookie opaque, and a server may send the same cookie with every page
+    (Samba keeps one cookie for the whole search), so a repeated cookie alone is no loop.  A
+    page whose cookie and first entry (or emptiness) were both seen before is: the server is
+    sending the same page again, and following it would repeat it for ever.  (Ever-new
+    cookies are bounded by the search's deadline instead.)
+    """
+
+    def __init__(self) -> None:
+        self.cookies: set[bytes] = set()
+        self.pages: set[tuple[bytes, str | None]] = set()
+
+    def reused(self, cookie: bytes | None) -> bool:
+        """True when ``cookie`` came before: the page must be looked at before following it."""
+        return bytes(cookie or b"") in self.cookies
+
+    def again(self, cookie: bytes | None, dns: list[str]) -> bool:
+        """Record a page that came with ``cookie``; True when the same page came before."""
+        key = (bytes(cookie or b""), dns[0] if dns else None)
+        seen = key in self.pages
+        self.cookies.add(key[0])
+        self.pages.add(key)
+        return seen
+
+
 def _repeated_cookie(where: str, base: str, received: int, cookie: bytes | None) -> str:
     shown = (cookie or b"")[:16]
     return (f"{where} sent a paged-results cookie it had already sent ({shown!r}"
-            f"{'...' if len(cookie or b'') > 16 else ''}) during a search of {base!r}, after "
-            f"{received} entries: following it would repeat the same pages for ever (a server "
-            "bug, or a hostile server), so the search was stopped and its incomplete answer "
-            "not returned; search with page_size=0 (no paging) or a narrower filter")
+            f"{'...' if len(cookie or b'') > 16 else ''}) with the same page again during a "
+            f"search of {base!r}, after {received} entries: following it would repeat the same "
+            "pages for ever (a server bug, or a hostile server), so the search was stopped and "
+            "its incomplete answer not returned; search with page_size=0 (no paging) or a "
+            "narrower filter")
 
 
 # -- the public, slow path: ldap3's own search -------------------------------------------------
@@ -984,7 +1017,7 @@ def _slow_pages(conn: Connection, base: str, scope: int, filter: str, attributes
     budget = getattr(conn, "_ldapnb_budget", None)  # see _ldap3.guard(): each page in time
     if budget is not None:
         budget.start_search()
-    cookies: set[bytes] = set()
+    loop = _PageLoop()
     while True:
         kwargs: dict[str, Any] = {}
         if cookie is not None:
@@ -1047,14 +1080,12 @@ def _slow_pages(conn: Connection, base: str, scope: int, filter: str, attributes
                           list(result.get("referrals") or ()), base, size_limit, time_limit,
                           received, page)
         more = cookie is not None and bool(next_cookie)
-        if more and next_cookie in cookies:
+        if more and loop.again(next_cookie, dns):
             server = conn.server
             _ldap3.drop_stream(conn)
             raise DirectoryUnavailable(
                 _repeated_cookie(f"{server.host}:{server.port}", base, received, next_cookie),
                 host=server.host, port=server.port)
-        if more:
-            cookies.add(bytes(next_cookie or b""))
         page.last = not more
         held = budget.pause() if budget is not None else 0.0
         yield page

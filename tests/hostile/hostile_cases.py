@@ -466,6 +466,23 @@ def paging_ignored(s: Session, req: Request) -> None:
     s.send(s.search_answer(Request(req.message_id, req.op, req.raw, req.base, req.scope)))
 
 
+@case("paging", expect="ok")
+def one_cookie_per_search(s: Session, req: Request) -> None:
+    """The same cookie on every page, the server keeping its place itself (as Samba does; RFC
+    2696's cookie is opaque): new entries each page, so a correct (complete) answer."""
+    if not _paged_search(req):
+        return s.normal(req)
+    offset = 0 if not req.cookie else getattr(s, "offset", 0)
+    found = s.matches(req)
+    size = req.page_size or len(found)
+    s.offset = offset + size
+    more = s.offset < len(found)
+    s.pages_sent += 1
+    s.send(b"".join(entry(req.message_id, dn, a) for dn, a in found[offset:offset + size])
+           + result(req.message_id, SEARCH_DONE,
+                    controls=paged_control(b"samba-ctx-1" if more else b"")))
+
+
 @case("paging", expect={"connect": "ok", "diagnose": "ok", "*": "either"})
 def malformed_paged_control(s: Session, req: Request) -> None:
     if not _paged_search(req):

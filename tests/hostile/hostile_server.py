@@ -255,7 +255,10 @@ class Session:
     def hold(self) -> None:
         """Say nothing more; keep the connection open until the client leaves (or the
         server's lifetime ends)."""
-        self.sock.settimeout(0.05)
+        try:
+            self.sock.settimeout(0.05)
+        except OSError as exc:  # the server's stop closed the socket meanwhile
+            raise Closed from exc
         while not self.server.stopping.is_set():
             try:
                 if not self.sock.recv(65536):
