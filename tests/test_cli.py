@@ -22,6 +22,7 @@ from ldapnb.directory import fixture_path
 COMMANDS = {
     "lab": ["--no-browser", "--port", "--lessons", "--copy-only"],
     "slapd": ["FIXTURE_OR_LDIF", "--schema", "--no-tls", "--show-password"],
+    "samba": ["FIXTURE_OR_LDIF", "--no-passwords", "--keep", "--show-password"],
     "snapshot": ["--output", "--base", "--filter", "--attributes", "--include-secrets"],
     "diagnose": ["URL", "--ca-file", "--user", "--password-file", "--timeout"],
     "audit": ["--output", "--fail-on", "--now"],

@@ -279,20 +279,71 @@ def test_directory_samba_front_door(samba_template):
 
 
 def test_synthetic_ad_loads_into_samba(dns_watch):
-    entries = list(synthetic.generate(150, style="ad", seed=3))
+    entries = list(synthetic.generate(100, style="ad", seed=3))
     with SambaDC(entries=entries, passwords="none") as dc:
         assert dc.realm == "EXAMPLE.COM"
         report = dc.report
-        assert report is not None and report.added > 150
+        assert report is not None and report.added > 100
         people = sum(1 for e in entries if "user" in _classes(e))
         with admin(dc) as d:
             found = d.search("(&(objectCategory=person)(objectClass=user))", attributes=["cn"])
-            cycles = d.search("(cn=cycle-0-a)", attributes=["member", "memberOf"])
+            cycles = d.search("(cn=cycle-1-a)", attributes=["member", "memberOf"])
         refused = {dn.lower() for dn, _ in report.refused}
         loaded = [e for e in entries if "user" in _classes(e) and e.dn.lower() not in refused]
         assert people == len(loaded) + len(refused & {e.dn.lower() for e in entries})
         assert len(found) == len(loaded) + 3  # + Samba's Administrator, Guest, krbtgt
         assert len(cycles) == 1 and len(cycles.memberOf[0]) >= 1
+
+
+def test_cli_serves_a_dc_with_a_working_gssapi_line():
+    import shlex
+    import signal
+    import sys
+    import time
+
+    child = subprocess.Popen([sys.executable, "-m", "ldapnb", "samba", "contoso"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    with child:
+        try:
+            lines = []
+            assert child.stdout is not None
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                line = child.stdout.readline()
+                if not line:
+                    break
+                lines.append(line)
+                if "Press Ctrl-C" in line:
+                    break
+            out = "".join(lines)
+            assert "realm CONTOSO.COM, domain CONTOSO" in out, out
+            ip = out.split("ldaps://")[1].split()[0]
+            for url in (f"ldap://{ip} ", f"ldaps://{ip} ", f"ldap://{ip}:3268",
+                        f"ldaps://{ip}:3269"):
+                assert url in out
+            pw_file = Path(out.split("password:  in ")[1].split(" ")[0])
+            password = pw_file.read_text().strip()
+            assert password not in out and pw_file.stat().st_mode & 0o777 == 0o600
+            assert f"demo accounts (password {DEMO_PASSWORD!r}" in out
+            demo = out.split("bind as ")[1].split("@")[0]
+            kinit = out.split("ticket: ")[1].splitlines()[0]
+            gssapi = out.split("GSSAPI: ")[1].splitlines()[0]
+            assert "ldapsearch -Q -Y GSSAPI" in gssapi and "unshare --mount" in gssapi
+            done = subprocess.run(kinit, shell=True, input=DEMO_PASSWORD + "\n",
+                                  capture_output=True, text=True, timeout=30)
+            assert done.returncode == 0, done.stderr
+            done = subprocess.run(gssapi, shell=True, capture_output=True, text=True,
+                                  timeout=60)
+            assert done.returncode == 0, done.stderr
+            assert "dn: CN=" in done.stdout and demo in kinit
+            folder = pw_file.parent
+            child.send_signal(signal.SIGTERM)
+            assert child.wait(timeout=20) == 0
+            assert not folder.exists()
+            assert shlex.split(kinit)  # the printed commands are valid shell
+        finally:
+            if child.poll() is None:
+                child.kill()
 
 
 # -- audit: same findings live and embedded --------------------------------------------------

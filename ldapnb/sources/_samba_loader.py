@@ -29,12 +29,12 @@ def _values(raw: list[dict[str, str]]) -> list[bytes]:
 
 
 def main(plan_path: str, report_path: str) -> int:
-    import ldb  # type: ignore[import-not-found]
-    from samba.auth import system_session  # type: ignore[import-not-found]
-    from samba.dcerpc import security  # type: ignore[import-not-found]
-    from samba.ndr import ndr_unpack  # type: ignore[import-not-found]
-    from samba.param import LoadParm  # type: ignore[import-not-found]
-    from samba.samdb import SamDB  # type: ignore[import-not-found]
+    import ldb
+    from samba.auth import system_session
+    from samba.dcerpc import security
+    from samba.ndr import ndr_unpack
+    from samba.param import LoadParm
+    from samba.samdb import SamDB
 
     with open(plan_path, encoding="utf-8") as f:
         plan = json.load(f)
@@ -106,6 +106,18 @@ def main(plan_path: str, report_path: str) -> int:
                         report["members_added"] += 1
                     except ldb.LdbError as exc:
                         report["members_missing"].append([group, f"{value} ({exc.args[-1]})"])
+        spn = plan.get("spns")
+        if spn:  # what samba_spnupdate adds some seconds after the first start, added now
+            have = {str(v).lower() for v in
+                    db.search(base=spn["dn"], scope=ldb.SCOPE_BASE,
+                              attrs=["servicePrincipalName"])[0]
+                    .get("servicePrincipalName", [])}
+            new = [v for v in spn["values"] if v.lower() not in have]
+            if new:
+                msg = ldb.Message(ldb.Dn(db, spn["dn"]))
+                msg["servicePrincipalName"] = ldb.MessageElement(
+                    new, ldb.FLAG_MOD_ADD, "servicePrincipalName")
+                db.modify(msg)
         db.transaction_commit()
     except BaseException:
         db.transaction_cancel()

@@ -315,6 +315,8 @@ class SambaDC:
         self._lock: Any = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._template: Path | None = None
+        #: sAMAccountNames of enabled user accounts that got a password at load (up to 8).
+        self.demo_accounts: list[str] = []
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
@@ -480,7 +482,7 @@ class SambaDC:
         (self.folder / "template.json").write_text(json.dumps({
             "realm": self.realm, "domain": self.domain, "folder": str(self.folder),
             "ip": self.ip, "admin_password": self._admin_password, "label": self.label,
-            "provisioned_in": self.provisioned_in,
+            "provisioned_in": self.provisioned_in, "demo_accounts": self.demo_accounts,
             "report": self.report.__dict__ if self.report else None}), encoding="utf-8")
         os.chmod(self.folder / "template.json", 0o600)
         return self.folder
@@ -493,6 +495,7 @@ class SambaDC:
         dc = cls(realm=meta["realm"], domain=meta["domain"],
                  admin_password=meta["admin_password"], keep=keep, timeout=timeout)
         dc.label = meta["label"]
+        dc.demo_accounts = list(meta.get("demo_accounts", []))
         dc.provisioned_in = meta["provisioned_in"]
         if meta["report"] is not None:
             dc.report = LoadReport(**meta["report"])
@@ -547,8 +550,7 @@ class SambaDC:
         began = time.perf_counter()
         self._provision()
         self.provisioned_in = time.perf_counter() - began
-        if entries:
-            self.report = self._load(entries)
+        self.report = self._load(entries)
 
     def _provision(self) -> None:
         assert self.folder is not None
@@ -627,8 +629,22 @@ class SambaDC:
                                     "keep_existing": list(_KEEP_EXISTING)}
             if password and not _norm(entry.dn).startswith("cn=administrator,cn=users,"):
                 item["password"] = password
+                uac = str(entry.first("userAccountControl", "512"))
+                if uac.isdigit() and not int(uac) & 2 and len(self.demo_accounts) < 8:
+                    self.demo_accounts.append(str(entry.first("sAMAccountName")))
             plan_entries.append(item)
-        return {"entries": plan_entries, "members": members}, report
+        host, dns = self.hostname, self.realm.lower()
+        netbios, workgroup = "DC1", self.domain
+        spns = [f"HOST/{host}", f"HOST/{host}/{workgroup}", f"ldap/{host}/{workgroup}",
+                f"GC/{host}/{dns}", f"ldap/{host}", f"HOST/{host}/{dns}", f"ldap/{host}/{dns}",
+                f"HOST/{netbios}", f"ldap/{netbios}", f"RestrictedKrbHost/{netbios}",
+                f"RestrictedKrbHost/{host}", f"ldap/{host}/DomainDnsZones.{dns}",
+                f"ldap/{host}/ForestDnsZones.{dns}"]
+        # Kerberos to LDAP needs ldap/dc1.<realm> from the first second: samba's own
+        # samba_spnupdate adds these only some seconds after the start.
+        return {"entries": plan_entries, "members": members,
+                "spns": {"dn": f"CN={netbios},OU=Domain Controllers,{self.base_dn}",
+                         "values": spns}}, report
 
     def _load(self, entries: list[Entry]) -> LoadReport:
         assert self.folder is not None
