@@ -53,16 +53,17 @@ class DnsWatch:
         command = [dumpcap, "-q", "-f", "port 53", "-w", str(self.file)]
         for name in self.interfaces:
             command[1:1] = ["-i", name]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, start_new_session=True)
+        log = folder / "dumpcap.log"
+        with open(log, "wb") as err:
+            self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err,
+                                            start_new_session=True)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not self.file.exists():
             if self.process.poll() is not None:
                 break
             time.sleep(0.05)
         if not self.file.exists():
-            err = self.process.stderr.read().decode() if self.process.stderr else ""
-            self.problem = f"dumpcap did not start: {err.strip()}"
+            self.problem = f"dumpcap did not start: {log.read_text(errors='replace').strip()}"
         else:
             time.sleep(0.5)  # the capture is armed a moment after the file appears
 

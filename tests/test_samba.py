@@ -198,6 +198,25 @@ def test_ldapsearch_gssapi_inside_the_private_namespace(kerberos_env):
     assert "dn: CN=Bruno Costa,OU=IT,OU=Corp,DC=contoso,DC=com" in done.stdout
 
 
+def test_diagnose_tries_starttls_probes_gc_and_clear_binds(samba_contoso):
+    from ldapnb.diagnose import diagnose
+
+    dc = samba_contoso
+    report = diagnose(dc.urls["ldap"], user="CONTOSO\\alice.martin", password=DEMO_PASSWORD,
+                      ca_file=str(dc.ca_file))
+    assert report["StartTLS offered"].status == "warn"
+    assert "accepted it when tried" in report["StartTLS offered"].detail
+    for step in ("TLS handshake", "chain trusted", "name match", "bind"):
+        assert report[step].status == "pass", (step, report[step].detail)
+    assert report["Global Catalog"].status == "pass"
+    assert report["simple bind in clear"].status == "pass"
+    assert "strongerAuthRequired" in report["simple bind in clear"].detail
+    assert DEMO_PASSWORD not in str(report)
+    ldaps = diagnose(dc.urls["ldaps"], ca_file=str(dc.ca_file))
+    assert ldaps["Global Catalog"].status == "pass"
+    assert "simple bind in clear" not in {s.step for s in ldaps}
+
+
 # -- the live path against AD ----------------------------------------------------------------
 def test_size_limit_is_enforced_when_samba_ignores_it(samba_contoso):
     with admin(samba_contoso) as d:
