@@ -145,6 +145,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="a bundled AD fixture (contoso) or an LDIF file of an AD domain")
     samba.add_argument("--no-passwords", action="store_true",
                        help="do not give users the demo password (faster for big data)")
+    samba.add_argument("--no-cache", action="store_true",
+                       help="provision afresh instead of copying the template cached in "
+                            "$LDAPNB_SAMBA_CACHE or ~/.cache/ldapnb/samba (the first run "
+                            "provisions and loads it; later runs start in seconds)")
     samba.add_argument("--keep", action="store_true",
                        help="keep the DC's folder (database, configuration, logs) after stopping")
     samba.add_argument("--show-password", action="store_true",
@@ -455,8 +459,13 @@ def _samba(args: argparse.Namespace) -> int:
             raise _UsageError(f"no fixture or LDIF file {spec!r}; the bundled fixtures are "
                               f"{', '.join(fixtures())}")
         label = str(data)
-    print(f"provisioning a Samba AD DC for {label} (about 15 s) ...", flush=True)
-    server = SambaDC(data, keep=args.keep, passwords="none" if args.no_passwords else "all")
+    cache = None if args.no_cache else (
+        os.environ.get("LDAPNB_SAMBA_CACHE")
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ldapnb" / "samba")
+    print(f"starting a Samba AD DC for {label} (a first run provisions and loads it: "
+          "15-60 s) ...", flush=True)
+    server = SambaDC(data, keep=args.keep, passwords="none" if args.no_passwords else "all",
+                     cache=cache or "")
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         server.start()

@@ -93,12 +93,18 @@ def dns_watch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DnsWatch]:
 
 @pytest.fixture(scope="session")
 def samba_template(dns_watch: DnsWatch,
-                   tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A provisioned Samba domain loaded with contoso, stopped: copy it, never start it."""
-    folder = tmp_path_factory.mktemp("samba-template")
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A provisioned Samba domain loaded with contoso, stopped: copy it, never start it.
+
+    It is made in a session cache (``LDAPNB_SAMBA_CACHE``, set for the session, so that
+    ``ldapnb samba contoso`` run by a test copies it too instead of provisioning again).
+    """
+    cache = tmp_path_factory.mktemp("samba-cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("LDAPNB_SAMBA_CACHE", str(cache))
     began = time.perf_counter()
     dc = SambaDC("contoso")
-    dc.prepare(folder)
+    folder = dc.cached_template()
     timing = os.environ.get("LDAPNB_SAMBA_TIMINGS")
     if timing:
         with open(timing, "a", encoding="utf-8") as out:
@@ -106,7 +112,8 @@ def samba_template(dns_watch: DnsWatch,
             out.write(f"provision {dc.provisioned_in:.1f} s, load "
                       f"{report.seconds if report else 0:.1f} s, template "
                       f"{time.perf_counter() - began:.1f} s\n")
-    return folder
+    yield folder
+    patch.undo()
 
 
 SambaCopy = Callable[..., SambaDC]
