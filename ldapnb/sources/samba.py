@@ -27,7 +27,28 @@ How (every step verified on Debian 12's Samba 4.17):
   ``/etc/resolv.conf`` are bind-mounted private files (``dc1.<realm>`` -> the IP, DNS -> the
   DC itself): nothing in ``/etc`` changes and Samba never asks the machine's DNS.  Kerberos
   clients use :attr:`krb5_conf` (KDC by IP, no DNS lookups) and name the DC by its host name
-  without resolving it (see :meth:`SambaDC.gssapi_target`).
+  without resolving it (``kerberos_host=`` of :class:`~ldapnb.sources.live.LiveSource`), or
+  run in the same namespace (:meth:`SambaDC.namespace_command`).
+
+What a fixture loses on the way in (listed in :attr:`SambaDC.report`): attributes Samba owns
+(:data:`OWNED_ATTRIBUTES`: objectSid and RIDs are Samba's, with ``report.sids`` mapping the
+fixture's SIDs to them; whenCreated is the load time; pwdLastSet is the load time for accounts
+given a password, as Samba allows only 0 or -1), OpenLDAP's ``extensibleObject`` class, a
+duplicate sAMAccountName (refused, as Windows refuses it) and member values naming no entry.
+
+Where Samba 4.17 differs from Windows (seen here; ldapnb follows Windows where it can):
+
+- it ignores the client's size limit (and MaxPageSize): ldapnb enforces ``size_limit`` itself;
+- it returns every value of a big ``member`` without range retrieval (explicit ranges are
+  honoured);
+- its rootDSE lists no supportedExtension at all (StartTLS works anyway; no Who-am-I, which
+  Windows has), and its subschema publishes no ``matchingRules`` (as Windows);
+- ldap3's NTLM bind ("Sicily") is not implemented: Samba closes the connection;
+- an enabled user account may have no password; ``ldap server require strong auth`` is ``yes``
+  by default (Windows' default still accepts simple binds on 389 unless LDAP signing is
+  required);
+- the DC's SPNs (``ldap/dc1.<realm>``) are added by ``samba_spnupdate`` seconds after the first
+  start (added offline here, so Kerberos works at once).
 """
 
 from __future__ import annotations
