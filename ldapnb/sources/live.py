@@ -846,7 +846,7 @@ class LiveSource:
         if self.authentication == "anonymous":
             return ""
         if self.sasl_mechanism == "GSSAPI":
-            import gssapi  # type: ignore[import-not-found]
+            import gssapi
 
             name = gssapi.Credentials(usage="initiate").name
             return f"u:{name}"
@@ -1285,9 +1285,9 @@ class LiveSource:
                     f"{what} {dn!r} failed: the value {missing[0]!r} names no entry (a "
                     f"DN-valued attribute must point at an existing entry){said}"))
         if code == 68 and message:
-            error = EntryAlreadyExists(dn)
-            error.args = (f"{what} {dn!r} failed: entryAlreadyExists{said}",)
-            return error
+            exists = EntryAlreadyExists(dn)
+            exists.args = (f"{what} {dn!r} failed: entryAlreadyExists{said}",)
+            return exists
         error = _result_error(result, f"{what} {dn!r}", dn=dn,
                               naming_contexts=self.naming_contexts)
         if message and message not in str(error):
