@@ -362,7 +362,7 @@ def test_every_command_is_documented_in_the_readme():
     parser = cli._parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     commands = sorted(sub.choices)
-    assert commands == ["audit", "diagnose", "lab", "slapd", "snapshot"]
+    assert commands == ["audit", "diagnose", "lab", "samba", "slapd", "snapshot"]
     for command in commands:
         assert f"`ldapnb {command}" in readme, f"ldapnb {command} is not in the README"
         done = _run(command, "--help")
