@@ -302,9 +302,11 @@ class SambaDC:
 
     Examples
     --------
-    >>> dc = SambaDC("contoso")          # doctest: +SKIP
-    >>> dc.realm, dc.domain              # doctest: +SKIP
-    ('CONTOSO.COM', 'CONTOSO')
+    Nothing runs until :meth:`start` (or ``with``); the names a client needs are known before:
+
+    >>> dc = SambaDC(realm="corp.example.org")
+    >>> dc.realm, dc.domain, dc.base_dn, dc.hostname, dc.running
+    ('CORP.EXAMPLE.ORG', 'CORP', 'DC=corp,DC=example,DC=org', 'dc1.corp.example.org', False)
     """
 
     def __init__(
@@ -327,6 +329,8 @@ class SambaDC:
         self._entries = list(entries) if entries is not None else None
         self._realm = realm.upper() if realm else None
         self._domain = domain.upper() if domain else None
+        if self._realm and not self._domain:
+            self._domain = self._realm.split(".")[0][:15]
         self.passwords = passwords
         self._admin_password = admin_password or ("Aa1!" + secrets.token_urlsafe(18))
         self.strong_auth = strong_auth
