@@ -267,6 +267,29 @@ def test_in_chain_on_slapd_is_a_filter_error_not_zero_rows(slapd_factory):
     assert len(disabled) > 10
 
 
+def test_a_killed_owner_leaves_no_dc_running(samba_template):
+    import sys
+    import time
+
+    code = ("import sys; from ldapnb.sources.samba import SambaDC; "
+            f"dc = SambaDC.from_template({str(samba_template)!r}).start(); "
+            "print(dc.pid, dc.folder, flush=True); import time; time.sleep(120)")
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    with child:
+        assert child.stdout is not None
+        pid, folder = child.stdout.readline().split()
+        assert Path(f"/proc/{pid}").exists()
+        child.kill()  # no finalizer, no atexit: only the kernel can tell samba
+        child.wait()
+        deadline = time.monotonic() + 20
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not Path(f"/proc/{pid}").exists(), "samba outlived the process that started it"
+    import shutil
+
+    shutil.rmtree(folder)  # the killed owner could not remove it
+
+
 def test_write_errors_name_the_faulty_object(samba_copy):
     dc = samba_copy()
     with admin(dc, writable=True) as d:
@@ -361,8 +384,12 @@ def test_cli_serves_a_dc_with_a_working_gssapi_line():
             assert not folder.exists()
             assert shlex.split(kinit)  # the printed commands are valid shell
         finally:
-            if child.poll() is None:
-                child.kill()
+            if child.poll() is None:  # only when an assertion above failed: let it clean up
+                child.send_signal(signal.SIGTERM)
+                try:
+                    child.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    child.kill()
 
 
 # -- audit: same findings live and embedded --------------------------------------------------

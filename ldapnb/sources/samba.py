@@ -814,7 +814,7 @@ class SambaDC:
                 ["unshare", "--mount", "--propagation", "private", "sh", "-c", script,
                  str(self.folder), samba],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True)
+                start_new_session=True, preexec_fn=_die_with_parent)
         assert self._finalizer is not None
         self._finalizer.detach()
         self._finalizer = weakref.finalize(self, _cleanup, self._process, self.folder,
@@ -849,6 +849,16 @@ class SambaDC:
 # SearchRequest, message 1: base "", scope base, (objectClass=*), no attributes asked.
 _ROOT_DSE_SEARCH = bytes.fromhex("3025020101632004000a01000a0100020100020100010100"
                                  "870b6f626a656374436c6173733000")
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM samba when the Python process that started it dies,
+    even by SIGKILL (Linux ``PR_SET_PDEATHSIG``; kept across unshare's and sh's exec), so a
+    killed test or notebook never leaves a DC running."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 def _cleanup(process: subprocess.Popen[bytes] | None, folder: Path, keep: bool,
