@@ -71,11 +71,25 @@ def main(plan_path: str, report_path: str) -> int:
             message.update(attrs)
             if item.get("password"):
                 message["unicodePwd"] = f'"{item["password"]}"'.encode("utf-16-le")
-            try:
-                db.add(message)
-                report["added"] += 1
-            except ldb.LdbError as exc:
-                report["refused"].append([dn, str(exc.args[-1])])
+            for _ in range(len(message)):
+                try:
+                    db.add(message)
+                    report["added"] += 1
+                    break
+                except ldb.LdbError as exc:
+                    reason = str(exc.args[-1])
+                    # an attribute Samba's schema lacks (e.g. LAPS' ms-Mcs-AdmPwd*): drop it
+                    # and keep the entry, saying so
+                    unknown = [n for n in message if n != "dn" and
+                               (f"'{n.lower()}'" in reason.lower()
+                                or f" {n.lower()} " in reason.lower())
+                               and ("schema" in reason.lower() or "attribute" in reason.lower())]
+                    if not unknown:
+                        report["refused"].append([dn, reason])
+                        break
+                    for name in unknown:
+                        del message[name]
+                        report["attribute_refused"].append([dn, name, reason])
         for item in plan["members"]:
             group = item["dn"]
             if not exists(group):

@@ -218,6 +218,7 @@ class LoadReport:
     refused: list[tuple[str, str]] = field(default_factory=list)
     attribute_refused: list[tuple[str, str, str]] = field(default_factory=list)
     members_missing: list[tuple[str, str]] = field(default_factory=list)
+    withheld: list[tuple[str, str, str]] = field(default_factory=list)
     dropped: dict[str, int] = field(default_factory=dict)
     sids: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
@@ -235,6 +236,7 @@ class LoadReport:
                   for dn, attr, why in self.attribute_refused]
         lines += [f"member {m!r} of {g!r} not loaded (no such entry)"
                   for g, m in self.members_missing]
+        lines += [f"member {m!r} of {g!r} withheld: {why}" for g, m, why in self.withheld]
         return "\n".join(lines)
 
 
@@ -678,6 +680,8 @@ class SambaDC:
         plan_entries = []
         members = []
         base = _norm(self.base_dn)
+        protected = _norm(f"CN=Protected Users,CN=Users,{self.base_dn}")
+        administrator = _norm(f"CN=Administrator,CN=Users,{self.base_dn}")
         builtin = {_norm(f"CN={c},{self.base_dn}") for c in
                    ("Users", "Builtin", "Computers", "System")} | {
                        _norm(f"OU=Domain Controllers,{self.base_dn}"), base}
@@ -697,7 +701,16 @@ class SambaDC:
                     report.dropped["objectClass: extensibleObject"] = \
                         report.dropped.get("objectClass: extensibleObject", 0) + 1
                 if lower == "member":
-                    members.append({"dn": entry.dn, "values": [str(v) for v in values]})
+                    kept = [str(v) for v in values]
+                    if _norm(entry.dn) == protected:
+                        # Samba refuses simple binds of Protected Users members (52f): the
+                        # account ldapnb binds as must stay out, or nothing can connect
+                        admin_dn = [v for v in kept if _norm(v) == administrator]
+                        kept = [v for v in kept if _norm(v) != administrator]
+                        report.withheld += [(entry.dn, v, "Samba would refuse Administrator's "
+                                             "simple bind (52f), which ldapnb connects with")
+                                            for v in admin_dn]
+                    members.append({"dn": entry.dn, "values": kept})
                     continue
                 attrs[name] = _encode(values)
             password = None
