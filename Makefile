@@ -1,6 +1,6 @@
 # ldapnb: `make lab` opens the lessons in JupyterLab; `make test` runs the whole suite.
 # Each target does its own set-up on a fresh machine (as root it also installs the Debian
-# packages the tests need: slapd, ldap-utils, chromium).
+# packages the tests need: slapd, ldap-utils, chromium, tshark, Samba's AD DC and Kerberos).
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -20,22 +20,41 @@ $(STAMP): $(PY) pyproject.toml
 	touch $(STAMP)
 
 # Debian packages: only as root on a Debian-like machine, and only what is missing:
-# binder/apt.txt (slapd, ldap-utils: what Binder installs too) and chromium (browser tests);
-# nftables: lesson 09's firewall lab sets real rules in a private network namespace (root only).
+# binder/apt.txt (slapd, ldap-utils: what Binder installs too), chromium (browser tests),
+# nftables (lesson 09's firewall lab sets real rules in a private network namespace, root
+# only), tshark (the Samba tests' DNS capture) and the private Samba AD DC with its Kerberos
+# clients (SAMBA_PACKAGES). Samba is installed WITH recommends: without them
+# samba-ad-provision is left out and provisioning fails. libkrb5-dev builds the gssapi extra.
+# policy-rc.d refuses service starts during the install, so no system Samba or slapd starts.
+SAMBA_PACKAGES := samba samba-ad-dc samba-ad-provision winbind krb5-user \
+                  libsasl2-modules-gssapi-mit libkrb5-dev
 system:
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-	  missing=""; for p in $$(cat binder/apt.txt) chromium nftables; do \
+	  missing=""; for p in $$(cat binder/apt.txt) chromium nftables tshark; do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	  if [ -n "$$missing" ]; then \
-	    echo "installing Debian packages:$$missing"; \
+	  samba=""; for p in $(SAMBA_PACKAGES); do \
+	    dpkg -s $$p >/dev/null 2>&1 || samba="$$samba $$p"; done; \
+	  if [ -n "$$missing$$samba" ]; then \
+	    echo "installing Debian packages:$$missing$$samba"; \
 	    echo 'slapd slapd/no_configuration boolean true' | debconf-set-selections; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    echo 'krb5-config krb5-config/default_realm string EXAMPLE.ORG' | debconf-set-selections; \
+	    echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections; \
+	    apt-get update -qq; \
+	    if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; \
+	      trap 'rm -f /usr/sbin/policy-rc.d' EXIT; fi; \
+	    if [ -n "$$missing" ]; then \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi; \
+	    if [ -n "$$samba" ]; then \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --install-recommends $$samba >/dev/null; fi; \
 	  fi; \
 	else \
 	  command -v slapd >/dev/null || [ -x /usr/sbin/slapd ] || \
 	    echo "note: slapd is not installed; as root, make test installs it (apt-get install slapd ldap-utils)"; \
 	  command -v chromium >/dev/null || \
 	    echo "note: chromium is not installed; as root, make test installs it (apt-get install chromium)"; \
+	  command -v samba >/dev/null || [ -x /usr/sbin/samba ] || \
+	    echo "note: Samba is not installed (the samba tests will fail); as root, make test installs it (apt-get install $(SAMBA_PACKAGES))"; \
 	fi
 
 # `make lab` installs only what a student needs: ldapnb and its `notebook` extra (JupyterLab,

@@ -4,6 +4,7 @@ Subcommands::
 
     ldapnb lab [FOLDER]                 copy the lessons to FOLDER, start JupyterLab there
     ldapnb slapd FIXTURE_OR_LDIF        serve a private OpenLDAP slapd until Ctrl-C / SIGTERM
+    ldapnb samba FIXTURE_OR_LDIF        serve a private Samba AD DC until Ctrl-C / SIGTERM
     ldapnb snapshot SOURCE -o FILE      save entries to FILE.ldif or FILE.parquet (progress bar)
     ldapnb diagnose URL                 step-by-step connectivity doctor
     ldapnb audit SOURCE -o report.html  run the audit checks, write a report
@@ -128,6 +129,31 @@ def _parser() -> argparse.ArgumentParser:
     slapd.add_argument("--show-password", action="store_true",
                        help="print the administrator's password (it is in a file anyway)")
     slapd.set_defaults(run=_slapd)
+
+    samba = sub.add_parser(
+        "samba", formatter_class=formatter, epilog=EXIT_CODES,
+        help="serve a private Samba AD DC loaded with an AD fixture or LDIF file",
+        description="Provision a private Samba Active Directory domain controller on a free "
+                    "loopback address 127.0.0.x, load an AD-style fixture (contoso) or LDIF "
+                    "file, print its URLs (LDAP+StartTLS, LDAPS, Global Catalog), CA file, "
+                    "realm, demo accounts and ready Kerberos commands; serve until Ctrl-C or "
+                    "SIGTERM, then stop it and clean up.  Nothing in /etc is changed: the DC "
+                    "and its Kerberos clients resolve dc1.<realm> in a private mount "
+                    "namespace.  Administrator's password is written to a file readable only "
+                    "by you; it is printed only with --show-password.")
+    samba.add_argument("data", metavar="FIXTURE_OR_LDIF",
+                       help="a bundled AD fixture (contoso) or an LDIF file of an AD domain")
+    samba.add_argument("--no-passwords", action="store_true",
+                       help="do not give users the demo password (faster for big data)")
+    samba.add_argument("--no-cache", action="store_true",
+                       help="provision afresh instead of copying the template cached in "
+                            "$LDAPNB_SAMBA_CACHE or ~/.cache/ldapnb/samba (the first run "
+                            "provisions and loads it; later runs start in seconds)")
+    samba.add_argument("--keep", action="store_true",
+                       help="keep the DC's folder (database, configuration, logs) after stopping")
+    samba.add_argument("--show-password", action="store_true",
+                       help="print Administrator's password (it is in a file anyway)")
+    samba.set_defaults(run=_samba)
 
     snap = sub.add_parser(
         "snapshot", formatter_class=formatter, epilog=EXIT_CODES,
@@ -416,6 +442,101 @@ def _slapd(args: argparse.Namespace) -> int:
     finally:
         server.stop()
         signal.signal(signal.SIGTERM, previous)
+
+
+def _samba(args: argparse.Namespace) -> int:
+    from .directory import fixture_path, fixtures
+    from .sources.samba import SambaDC
+
+    spec = args.data.split(":", 1)[1] if args.data.startswith("embedded:") else args.data
+    if spec in fixtures() and not Path(spec).exists():
+        data: str | Path = spec
+        label = f"fixture {spec!r}"
+        fixture_path(spec)
+    else:
+        data = Path(spec)
+        if not data.is_file():
+            raise _UsageError(f"no fixture or LDIF file {spec!r}; the bundled fixtures are "
+                              f"{', '.join(fixtures())}")
+        label = str(data)
+    cache = None if args.no_cache else (
+        os.environ.get("LDAPNB_SAMBA_CACHE")
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ldapnb" / "samba")
+    print(f"starting a Samba AD DC for {label} (a first run provisions and loads it: "
+          "15-60 s) ...", flush=True)
+    server = SambaDC(data, keep=args.keep, passwords="none" if args.no_passwords else "all",
+                     cache=cache or "")
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        server.start()
+        assert server.folder is not None
+        pw_file = server.folder / "adminpw"
+        fd = os.open(pw_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(server.admin_password + "\n")
+        _print_samba(server, label, pw_file, args.show_password)
+        while server.running:
+            time.sleep(0.2)
+        print(f"ldapnb: error: samba stopped by itself; its log:\n{server.log[-2000:]}",
+              file=sys.stderr)
+        server.keep = True
+        return UNREACHABLE
+    except (KeyboardInterrupt, _Stop):
+        print("stopping samba ...", flush=True)
+        return OK
+    finally:
+        server.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _print_samba(dc: Any, label: str, pw_file: Path, show_password: bool) -> None:
+    import shlex
+
+    from .sources.samba import DEMO_PASSWORD
+
+    urls = dc.urls
+    realm = dc.realm
+    lines = [f"Samba AD DC serving {label}: realm {realm}, domain {dc.domain}, "
+             f"base {dc.base_dn}",
+             f"  {urls['ldap']:<32} LDAP (StartTLS; simple binds need TLS)",
+             f"  {urls['ldaps']:<32} LDAPS",
+             f"  {urls['gc']:<32} Global Catalog (StartTLS)",
+             f"  {urls['gcs']:<32} Global Catalog over TLS",
+             f"  CA file:   {dc.ca_file}",
+             f"  KDC:       {dc.kdc}   (host name {dc.hostname}, only inside the namespace)",
+             f"  KRB5_CONFIG={dc.krb5_conf}",
+             f"  admin:     {dc.admin_user} (or {dc.domain}\\Administrator)"]
+    if show_password:
+        lines.append(f"  password:  {dc.admin_password}")
+    lines.append(f"  password:  in {pw_file} (readable by you only)")
+    if dc.demo_accounts:
+        first = dc.demo_accounts[0]
+        lines += [f"  demo accounts (password {DEMO_PASSWORD!r}, fictional): "
+                  + ", ".join(dc.demo_accounts[:6]),
+                  f"    bind as {first}@{realm.lower()} or {dc.domain}\\{first}"]
+    else:
+        first = "Administrator"
+    env = (f"KRB5_CONFIG={shlex.quote(str(dc.krb5_conf))} "
+           f"KRB5CCNAME={shlex.quote(dc.ccache)}")
+    search = dc.namespace_command(["ldapsearch", "-Q", "-Y", "GSSAPI", "-H",
+                                   f"ldap://{dc.hostname}", "-b", dc.base_dn,
+                                   f"(sAMAccountName={first})", "dn", "memberOf"])
+    lines += ["",
+              "try it:",
+              f"  python: Directory.connect({urls['ldaps']!r}, "
+              f"user={first + '@' + realm.lower()!r}, password=..., "
+              f"ca_file={str(dc.ca_file)!r})",
+              f"  shell:  LDAPTLS_CACERT={shlex.quote(str(dc.ca_file))} ldapsearch -H "
+              f"{urls['ldaps']} -x -D {first}@{realm.lower()} -W -b {shlex.quote(dc.base_dn)}",
+              f"  ticket: {env} kinit {first}@{realm}",
+              f"  GSSAPI: {env} {shlex.join(search)}",
+              "          (as root: unshare gives ldapsearch a private /etc/hosts where "
+              f"{dc.hostname} is {dc.ip};",
+              "           from Python: Directory.connect(..., sasl_mechanism='GSSAPI', "
+              f"kerberos_host={dc.hostname!r}))",
+              "",
+              "Press Ctrl-C to stop (samba is stopped and its folder removed)."]
+    print("\n".join(lines), flush=True)
 
 
 def _print_server(server: Any, label: str, pw_file: Path, show_password: bool) -> None:

@@ -23,7 +23,15 @@ certificate            subject, subjectAltNames, issuer, expiry
 chain trusted          the certificate chains to ``ca_file`` (or the system's CA store)
 name match             the host in the URL is one of the certificate's names
 bind                   ``user``/``password`` accepted (only over verified TLS)
+Global Catalog         Active Directory only: ports 3268 (GC) and 3269 (GC over TLS) answer
+simple bind in clear   Active Directory, ``ldap://`` only: does the DC refuse a simple bind
+                       without TLS (``strongerAuthRequired``, LDAP signing / strong auth
+                       required)?  Probed with a made-up account and a random password, so no
+                       secret crosses the network
 =====================  ========================================================================
+
+StartTLS is *tried* when the rootDSE does not list it: Samba's AD DC lists no extensions at all
+and accepts StartTLS anyway.
 
 The TLS facts are gathered with the standard library's :mod:`ssl` (a handshake that does not
 verify, to see the certificate whatever it is, then one that verifies the chain and one that
@@ -57,7 +65,8 @@ __all__ = ["diagnose", "Report", "Step", "STEPS", "STATUSES"]
 #: Every step's name, in the order they run for ``ldaps://`` (``ldap://`` reads the rootDSE
 #: and checks StartTLS before TLS).
 STEPS = ("URL", "DNS", "TCP connect", "rootDSE (anonymous)", "StartTLS offered",
-         "TLS handshake", "certificate", "chain trusted", "name match", "bind")
+         "TLS handshake", "certificate", "chain trusted", "name match", "bind",
+         "Global Catalog", "simple bind in clear")
 STATUSES = ("pass", "fail", "warn", "skip")
 
 STARTTLS_OID = oids.STARTTLS
@@ -243,6 +252,10 @@ class _Doctor:
                 if self._starttls_offered():
                     self._tls()
             self._bind()
+            if self._is_active_directory():
+                self._global_catalog()
+                if self.scheme == "ldap":
+                    self._clear_bind_probe()
         except _Fatal as stop:
             done = {s.step for s in self.steps}
             self.steps += [Step(name, "skip", f"skipped: {stop.reason}")
@@ -560,12 +573,101 @@ class _Doctor:
         if STARTTLS_OID in self.root_dse.get("supportedextension", []):
             self._add(step, "pass", f"the rootDSE lists StartTLS ({STARTTLS_OID})")
             return True
-        self._add(step, "fail", f"the rootDSE does not list StartTLS ({STARTTLS_OID})",
+        tried = self._try_starttls()
+        if tried is None:
+            self._add(step, "warn", f"the rootDSE does not list StartTLS ({STARTTLS_OID}), but "
+                      "the server accepted it when tried",
+                      "the server under-reports its extensions (Samba's AD DC lists none); "
+                      "StartTLS works: use it, or ldaps://")
+            return True
+        self._add(step, "fail", f"the rootDSE does not list StartTLS ({STARTTLS_OID}) and the "
+                  f"server refused it when tried ({tried})",
                   "without StartTLS, passwords and data cross the network in clear text on "
                   f"port {self.port}: use ldaps://{self.host}:636 if the server has it")
         for name in ("TLS handshake", "certificate", "chain trusted", "name match"):
             self._skip(name, "the server does not offer StartTLS")
         return False
+
+    def _try_starttls(self) -> str | None:
+        """Try StartTLS (certificate not checked: only whether the server does it); None when
+        it worked, else why not."""
+        try:
+            conn, _ = self._ldap3_connection(_unverified_context())
+            try:
+                conn.open()
+                ok = conn.start_tls()
+            finally:
+                conn.unbind()
+        except Exception as exc:  # noqa: BLE001 - the doctor reports, never raises
+            return _reason(exc)
+        return None if ok else "refused"
+
+    def _is_active_directory(self) -> bool:
+        caps = (self.root_dse or {}).get("supportedcapabilities", [])
+        return "1.2.840.113556.1.4.800" in caps
+
+    def _global_catalog(self) -> None:
+        step = "Global Catalog"
+        began = time.perf_counter()
+        answers = []
+        for port in (3268, 3269):
+            try:
+                with socket.create_connection((self.host, port), timeout=self.timeout):
+                    answers.append(port)
+            except OSError:
+                pass
+        took = time.perf_counter() - began
+        ready = (self.root_dse or {}).get("isglobalcatalogready", [""])[0].upper() == "TRUE"
+        if answers == [3268, 3269]:
+            self._add(step, "pass", "the Global Catalog answers on 3268 (LDAP) and 3269 (LDAPS)"
+                      + ("" if ready else "; isGlobalCatalogReady is not TRUE"), seconds=took)
+        elif answers:
+            self._add(step, "warn", f"the Global Catalog answers only on {answers[0]}",
+                      "a forest-wide search needs the GC: 3268 with StartTLS, or 3269", took)
+        else:
+            self._add(step, "warn", "no Global Catalog on 3268 or 3269" +
+                      (" although the rootDSE says isGlobalCatalogReady" if ready else ""),
+                      "this DC is not a GC (or a firewall blocks 3268/3269): forest-wide "
+                      "searches need a GC", took)
+
+    def _clear_bind_probe(self) -> None:
+        """Does the DC refuse simple binds without TLS?  A made-up user and a random password:
+        nothing secret is sent."""
+        import secrets
+
+        import ldap3
+
+        step = "simple bind in clear"
+        server = ldap3.Server(self.host, port=self.port, get_info=ldap3.NONE,
+                              connect_timeout=self.timeout)
+        conn = ldap3.Connection(server, user="ldapnb-probe-no-such-user",
+                                password=secrets.token_urlsafe(12),
+                                authentication=ldap3.SIMPLE, read_only=True,
+                                receive_timeout=max(1, math.ceil(self.timeout)))
+        began = time.perf_counter()
+        try:
+            conn.open()
+            conn.bind()
+            result = dict(conn.result or {})
+        except Exception as exc:  # noqa: BLE001 - the doctor reports, never raises
+            self._add(step, "warn", f"the probe failed: {_reason(exc)}")
+            return
+        finally:
+            conn.unbind()
+        took = time.perf_counter() - began
+        message = (result.get("message") or "").strip()
+        if result.get("result") == 8:
+            self._add(step, "pass", "the DC refuses simple binds without TLS "
+                      f"(strongerAuthRequired: {message})",
+                      "good: passwords never cross port 389 in clear; bind over ldaps:// or "
+                      "StartTLS, or with Kerberos", took)
+        else:
+            self._add(step, "warn", "the DC evaluates simple binds over plain LDAP "
+                      f"({result.get('description')}: {message}): a client that forgets TLS "
+                      "sends its password in clear",
+                      "require LDAP signing / strong authentication on the DC (Windows: "
+                      "'Domain controller: LDAP server signing requirements'; Samba: 'ldap "
+                      "server require strong auth = yes')", took)
 
     def _bind(self) -> None:
         step = "bind"

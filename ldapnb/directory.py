@@ -174,6 +174,15 @@ class Directory:
     slapd = _FactoryOrServer(_slapd_directory)
 
     @classmethod
+    def samba(cls, name_or_ldif: str | os.PathLike[str] | None = "contoso",
+              **options: Any) -> Directory:
+        """A private Samba AD DC loaded with ``name_or_ldif``, connected as Administrator;
+        see :func:`ldapnb.sources.samba.samba_directory` (the options, the template)."""
+        from .sources.samba import samba_directory
+
+        return samba_directory(cls, name_or_ldif, **options)
+
+    @classmethod
     def connect(
         cls,
         url: str,

@@ -338,9 +338,27 @@ def frame_from_pages(
     >>> df.columns.tolist(), df["n"].tolist()
     (['dn', 'cn', 'n'], [<NA>, 7])
     """
+    referrals: list[str] = []
+
+    def noting(pages: Iterable[Page]) -> Iterator[Page]:
+        for page in pages:
+            referrals.extend(page.referrals or ())
+            yield page
+
     with _no_gc():  # the pages may be made as they are read (see _no_gc)
-        dns, columns = columns_from_pages(pages, attributes=attributes)
-        return frame_from_columns(dns, columns, schema=schema, show_secrets=show_secrets)
+        dns, columns = columns_from_pages(noting(pages), attributes=attributes)
+        df = frame_from_columns(dns, columns, schema=schema, show_secrets=show_secrets)
+    # referrals (continuation references a server returned, not followed) are said once per
+    # search, here, never as a warning per page
+    df.attrs["referrals"] = referrals
+    if referrals:
+        shown = sorted(set(referrals))
+        df.attrs.setdefault("warnings", []).append(
+            f"the server referred part of this search to {len(referrals)} other place(s) "
+            f"({', '.join(shown[:3])}{' ...' if len(shown) > 3 else ''}); ldapnb does not "
+            "follow referrals: the rows are what this server holds (df.attrs['referrals'] "
+            "lists them)")
+    return df
 
 
 def columns_from_pages(pages: Iterable[Page], *, attributes: Sequence[str] | None = None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["conftest_slapd"]
+pytest_plugins = ["conftest_slapd", "conftest_samba"]
 
 #: OpenLDAP's test-suite LDIF files, beside the repository (../shared/corpora).
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"

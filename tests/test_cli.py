@@ -22,6 +22,7 @@ from ldapnb.directory import fixture_path
 COMMANDS = {
     "lab": ["--no-browser", "--port", "--lessons", "--copy-only"],
     "slapd": ["FIXTURE_OR_LDIF", "--schema", "--no-tls", "--show-password"],
+    "samba": ["FIXTURE_OR_LDIF", "--no-passwords", "--keep", "--show-password"],
     "snapshot": ["--output", "--base", "--filter", "--attributes", "--include-secrets"],
     "diagnose": ["URL", "--ca-file", "--user", "--password-file", "--timeout"],
     "audit": ["--output", "--fail-on", "--now"],
@@ -361,7 +362,7 @@ def test_every_command_is_documented_in_the_readme():
     parser = cli._parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     commands = sorted(sub.choices)
-    assert commands == ["audit", "diagnose", "lab", "slapd", "snapshot"]
+    assert commands == ["audit", "diagnose", "lab", "samba", "slapd", "snapshot"]
     for command in commands:
         assert f"`ldapnb {command}" in readme, f"ldapnb {command} is not in the README"
         done = _run(command, "--help")

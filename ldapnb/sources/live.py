@@ -36,9 +36,9 @@ import hashlib
 import importlib.util
 import math
 import os
+import re
 import socket
 import ssl
-import warnings
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -51,6 +51,7 @@ from ..entry import Entry, Value
 from ..errors import (
     BindError,
     DirectoryUnavailable,
+    EntryAlreadyExists,
     LdapnbError,
     LimitExceeded,
     NoSuchEntry,
@@ -243,7 +244,11 @@ def complete_ranges(conn: ldap3.Connection, dn: str,
     return out
 
 
-def _assemble_ranges(conn: ldap3.Connection, page: RawPage) -> RawPage:
+def _assemble_ranges(conn: ldap3.Connection, page: RawPage,
+                     explicit: dict[str, str] | None = None) -> RawPage:
+    """Complete every ranged attribute of ``page``, except those the search asked for with
+    an explicit range (``explicit``: plain name, lower-case -> the name as asked): those keep
+    the values of the range the server answered, under the name asked for."""
     ranged = [name for name in page.columns if _range_option(name) is not None]
     if not ranged:
         return page
@@ -252,6 +257,12 @@ def _assemble_ranges(conn: ldap3.Connection, page: RawPage) -> RawPage:
     for name in ranged:
         col = page.columns.pop(name)
         plain = _range_option(name)[0]  # type: ignore[index]
+        if explicit and plain.lower() in explicit:
+            asked = page.columns.setdefault(explicit[plain.lower()], [()] * n)
+            for i, values in enumerate(col):
+                if values:
+                    asked[i] = [*asked[i], *values]
+            continue
         target_name = plain_names.setdefault(plain.lower(), plain)
         target = page.columns.setdefault(target_name, [()] * n)
         for i, values in enumerate(col):
@@ -292,6 +303,79 @@ def _result_error(result: dict[str, Any], doing: str, *, dn: str | None = None,
                             matched=result.get("dn") or None,
                             referrals=result.get("referrals") or (),
                             naming_contexts=naming_contexts)
+
+
+_VERB = {"adding": "add", "modifying": "modify", "deleting": "delete", "renaming": "rename"}
+_IN_CHAIN = "1.2.840.113556.1.4.1941"
+#: The extensible matching rules Active Directory documents (MS-ADTS 3.1.1.3.4.4):
+#: bitwise AND, bitwise OR, in-chain (transitive), DN-binary.
+_AD_MATCHING_RULES = ("1.2.840.113556.1.4.803", "1.2.840.113556.1.4.804", _IN_CHAIN,
+                      "1.2.840.113556.1.4.2253")
+_NAME_IN_DEFINITION = re.compile(r"'([^']+)'")
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _is_active_directory(root_dse: Entry) -> bool:
+    caps = {str(v) for v in root_dse.get("supportedCapabilities", [])}
+    return "1.2.840.113556.1.4.800" in caps
+
+
+def _extensible_rules(f: Any) -> list[str]:
+    """The matching rules named by extensible matches anywhere in a parsed filter."""
+    out: list[str] = []
+    if isinstance(f, flt.Extensible):
+        if f.rule:
+            out.append(f.rule)
+    elif isinstance(f, flt.And | flt.Or):
+        for child in f.children:
+            out.extend(_extensible_rules(child))
+    elif isinstance(f, flt.Not):
+        out.extend(_extensible_rules(f.child))
+    return out
+
+
+_NTLM_DROPPED = (
+    "the NTLM bind to {where} failed ({exc}): ldap3's NTLM bind is Microsoft's 'Sicily' "
+    "protocol, which Windows implements but Samba's AD DC does not: Samba closes the "
+    "connection (ldap3 issues #663 and #836). Bind another way: a simple bind over ldaps:// "
+    "(or StartTLS) with user='DOMAIN\\name' or 'name@realm', or Kerberos "
+    "(sasl_mechanism='GSSAPI')")
+
+
+def _gssapi_error(exc: BaseException, host: str) -> BindError:
+    """A BindError saying what to fix, for an error raised by the ``gssapi`` package."""
+    text = str(exc)
+    low = text.lower()
+    ccache = os.environ.get("KRB5CCNAME", "the default credential cache")
+    if "no kerberos credentials" in low or "no credentials cache" in low \
+            or "credentials cache" in low and "not found" in low:
+        hint = (f"there is no Kerberos ticket in {ccache}: get one first with `kinit "
+                "user@REALM` (with the same KRB5_CONFIG and KRB5CCNAME as this process)")
+    elif "server not found in kerberos database" in low:
+        hint = (f"the KDC knows no service 'ldap/{host}': Kerberos needs the server's host "
+                "name as registered in the domain (not an IP address or an alias); pass "
+                "kerberos_host='dc1.example.com'")
+    elif "cannot find kdc" in low or "cannot contact any kdc" in low \
+            or "cannot resolve" in low:
+        hint = ("no KDC for that realm: a wrong realm (the ticket's realm, or default_realm "
+                "in KRB5_CONFIG, must be the domain's, e.g. CONTOSO.COM), or the KDC is "
+                "unreachable (check [realms] kdc in KRB5_CONFIG)")
+    elif "expired" in low:
+        hint = "the Kerberos ticket has expired: run kinit again"
+    elif "clock skew" in low:
+        hint = "the clocks of this machine and the KDC differ by more than 5 minutes"
+    else:
+        hint = "see the GSSAPI message; `klist` shows the tickets this process would use"
+    return BindError(f"the Kerberos (GSSAPI) bind failed: {hint}. GSSAPI said: {text}")
 
 
 # =============================================================================================
@@ -343,6 +427,10 @@ class LiveSource:
         The most bytes one LDAP message from the server may declare (default 256 MiB, room
         for the biggest real entries; see :mod:`ldapnb.sources._budget`).  A bigger
         declaration is refused before it is read.
+    kerberos_host : str, optional
+        For GSSAPI: the server's host name as Kerberos knows it (the service is
+        ``ldap/<kerberos_host>``), when the URL names it by IP address or an alias.  Nothing
+        is looked up in DNS: the name is used as given.
 
     Raises
     ------
@@ -375,8 +463,10 @@ class LiveSource:
         client_key: str | os.PathLike[str] | None = None,
         search_timeout: float | None = DEFAULT_SEARCH_TIMEOUT,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        kerberos_host: str | None = None,
     ) -> None:
         self.url = url
+        self.kerberos_host = kerberos_host
         self.scheme, self.host, self.port, self.url_base = _parse_url(url)
         self.user = user
         self._password = _Secret(password)
@@ -410,6 +500,7 @@ class LiveSource:
         #: Referrals (continuation references) met by the last search, not followed.
         self.referrals: list[str] = []
         self._schema: Schema | None = None
+        self._matching_rules: frozenset[str] | None = None
         self._root_dse: Entry | None = None
         self._tls: Any = None
         if self.start_tls and self.scheme == "ldaps":
@@ -522,6 +613,12 @@ class LiveSource:
                     "Kerberos (SASL GSSAPI) needs the optional package 'gssapi': "
                     "pip install 'ldapnb[kerberos]' (it builds against MIT Kerberos: on Debian "
                     "`apt-get install libkrb5-dev`), then `kinit user@REALM`. Nothing was sent.")
+            if mech == "GSSAPI" and not self.kerberos_host and _is_ip(self.host):
+                raise BindError(
+                    f"Kerberos names the LDAP service by host name (ldap/<host>), but this URL "
+                    f"names the server by IP address ({self.host}): the KDC knows no "
+                    f"'ldap/{self.host}'. Pass kerberos_host='dc1.example.com' (the DC's DNS "
+                    "name) or connect by that name. Nothing was sent.")
             if mech == "EXTERNAL" and not self.client_cert:
                 raise BindError(
                     "SASL EXTERNAL proves who you are with a TLS client certificate: pass "
@@ -569,7 +666,8 @@ class LiveSource:
             if self.sasl_mechanism == "DIGEST-MD5":
                 creds = (None, user, password.get(), None)
             elif self.sasl_mechanism == "GSSAPI":
-                creds = (None, None, None) if user is None else (None, user, None)
+                creds = (self.kerberos_host, None, None) if user is None else \
+                    (self.kerberos_host, user, None)
             options = {"authentication": ldap3.SASL, "sasl_mechanism": self.sasl_mechanism,
                        "sasl_credentials": creds}
         from ._ldap3 import SafeConnection
@@ -605,7 +703,15 @@ class LiveSource:
         except (LDAPException, OSError, RecursionError, TypeError, ValueError, IndexError,
                 KeyError) as exc:  # the last ones: a malformed answer ldap3 could not decode
             _quietly_close(conn)
+            if auth == "ntlm" and step == "binding":
+                raise BindError(_NTLM_DROPPED.format(where=f"{self.host}:{self.port}",
+                                                     exc=exc)) from exc
             raise self._connect_error(exc, step) from exc
+        except Exception as exc:
+            _quietly_close(conn)
+            if type(exc).__module__.startswith("gssapi"):
+                raise _gssapi_error(exc, self.kerberos_host or self.host) from exc
+            raise
         finally:
             # ldap3 keeps the password on the Connection (and in conn.request): drop it.
             conn.forget_secrets()
@@ -720,6 +826,31 @@ class LiveSource:
         finally:
             conn.forget_secrets()
         return conn
+
+    def whoami(self) -> str:
+        """Who this connection is bound as: the server's Who-am-I answer (RFC 4532), in its
+        form (``dn:...`` or ``u:DOMAIN\\name``); ``""`` for anonymous.
+
+        Servers without Who-am-I (Samba's AD DC lists no extensions) are answered from what
+        the bind proved: the Kerberos principal of the ticket used (GSSAPI), else the user
+        the simple bind named, as ``u:<name>``.
+        """
+        conn = self._free_connection()
+        answer: Any = None
+        try:
+            answer = conn.extend.standard.who_am_i()
+        except Exception:  # noqa: BLE001 - not implemented by the server: answered below
+            answer = None
+        if answer:
+            return str(answer)
+        if self.authentication == "anonymous":
+            return ""
+        if self.sasl_mechanism == "GSSAPI":
+            import gssapi
+
+            name = gssapi.Credentials(usage="initiate").name
+            return f"u:{name}"
+        return f"u:{self.user}" if self.user else ""
 
     def bind(self, dn: str, password: str | bytes) -> str:
         """Check a simple bind on a separate connection; ``dn`` when it works, else
@@ -867,8 +998,9 @@ class LiveSource:
             The server went away: the answer is incomplete and no more pages come.
         """
         scope = scope_name(scope)
-        text = flt.to_string(flt.parse(filter)) if isinstance(filter, str) else \
-            flt.to_string(filter)
+        parsed = flt.parse(filter) if isinstance(filter, str) else filter
+        text = flt.to_string(parsed)
+        self._check_rules(parsed, text)
         attrs = list(attributes) if attributes else ["*"]
         size = self.page_size if page_size is None else page_size
         if size < 0:
@@ -876,9 +1008,52 @@ class LiveSource:
         self.referrals = []
         return self._pages(base, scope, text, attrs, size, size_limit, time_limit)
 
+    @property
+    def server_matching_rules(self) -> frozenset[str] | None:
+        """The matching rules the server's subschema lists (OIDs and names, lower-case), or
+        None when it lists none: Active Directory and Samba publish no ``matchingRules``;
+        for them the rules AD documents are assumed (bitwise AND/OR, in-chain, DN-binary)."""
+        if self._matching_rules is None:
+            where = str(self.root_dse.first("subschemaSubentry") or "cn=Subschema")
+            entry = self._read_base(where, ["matchingRules"], "reading the matching rules",
+                                    filter="(objectClass=*)")
+            names: set[str] = set()
+            for value in (entry.get("matchingRules", []) if entry is not None else []):
+                text = str(value)
+                oid = text.strip("( ").split(" ", 1)[0]
+                names.add(oid.lower())
+                names.update(n.lower() for n in _NAME_IN_DEFINITION.findall(text))
+            if not names and _is_active_directory(self.root_dse):
+                names = {n.lower() for n in _AD_MATCHING_RULES}
+            self._matching_rules = frozenset(names)
+        return self._matching_rules or None
+
+    def _check_rules(self, parsed: Any, text: str) -> None:
+        """A FilterError for an extensible match whose rule the server does not list: a
+        server answers such a filter with "success, 0 entries" (slapd) or an error, never
+        with what the rule means."""
+        rules = _extensible_rules(parsed)
+        if not rules:
+            return
+        known = self.server_matching_rules
+        if known is None:
+            return
+        for rule in rules:
+            if rule.lower() not in known:
+                ad = " (Active Directory's in-chain rule)" if rule == _IN_CHAIN else ""
+                raise flt.FilterError(
+                    f"the server at {self.host}:{self.port} does not support the matching "
+                    f"rule {rule}{ad}: its subschema does not list it, and a server answers "
+                    "such a filter with 0 entries and 'success', or an error. Nothing was "
+                    "sent; use the embedded directory, or expand the groups client-side "
+                    "(ldapnb.graph)", filter=text)
+
     def _pages(self, base: str, scope: str, text: str, attrs: list[str], size: int,
                size_limit: int, time_limit: int) -> Iterator[RawPage]:
         returned = 0
+        # explicit ranges (member;range=0-1499) are answered as asked, not completed
+        explicit = {r[0].lower(): name for name in attrs
+                    if (r := _range_option(name)) is not None}
         self.schema  # noqa: B018 - read it now, not in the middle of the paged search
         for one_base, one_scope in self._bases(base, scope):
             before = returned
@@ -892,7 +1067,7 @@ class LiveSource:
                     try:
                         page = next(pages)
                         if any(_range_option(name) for name in page.columns):
-                            page = _assemble_ranges(self._side_connection(), page)
+                            page = _assemble_ranges(self._side_connection(), page, explicit)
                     except StopIteration:
                         finished = True
                         break
@@ -914,11 +1089,20 @@ class LiveSource:
                             f"searching {one_base!r} after {returned} entries (the answer is "
                             "incomplete)") from exc
                     if page.referrals:
+                        # reported once per search, in the DataFrame's attrs["referrals"]
                         self.referrals.extend(page.referrals)
-                        warnings.warn(
-                            f"the server referred part of the search to "
-                            f"{', '.join(page.referrals)}; ldapnb does not follow referrals "
-                            "(see LiveSource.referrals)", stacklevel=3)
+                    if size_limit and returned + len(page) > size_limit:
+                        # the server ignored the size limit (Samba does): cut it here
+                        keep = size_limit - returned
+                        page.dns = page.dns[:keep]
+                        page.columns = {k: v[:keep] for k, v in page.columns.items()}
+                        returned += keep
+                        if page.dns:
+                            yield page
+                        raise self._limit_error(
+                            LimitExceeded("size limit", kind="size", limit=size_limit,
+                                          returned=returned),
+                            one_base, size_limit, time_limit, returned)
                     returned += len(page)
                     if page.dns:
                         yield page
@@ -1079,7 +1263,38 @@ class LiveSource:
                 "open it with writable=True to write (and be sure you mean to change a real "
                 "server)")
 
-    def _write(self, what: str, dn: str, call: Any) -> None:
+    def _write_error(self, result: dict[str, Any], what: str, dn: str,
+                     refs: Sequence[Any]) -> LdapnbError:
+        """The error for a refused write, naming the object that is really at fault (the
+        entry, its parent, or a DN among the values) and keeping the server's own text."""
+        code = result.get("result")
+        message = (result.get("message") or "").strip()
+        said = f"; the server said: {message}" if message else ""
+        if code == 32:
+            parent = dn.split(",", 1)[1] if "," in dn else ""
+            if what == "adding" and parent and "parent" in message.lower():
+                return NoSuchEntry(parent, naming_contexts=self.naming_contexts, message=(
+                    f"cannot add {dn!r}: its parent {parent!r} does not exist{said}"))
+            if what != "adding" and dn not in self:
+                return NoSuchEntry(dn, naming_contexts=self.naming_contexts, message=(
+                    f"cannot {_VERB.get(what, what)} {dn!r}: no such entry{said}"))
+            missing = [str(v) for v in refs if isinstance(v, str) and "=" in v
+                       and v not in self]
+            if missing:
+                return NoSuchEntry(missing[0], naming_contexts=self.naming_contexts, message=(
+                    f"{what} {dn!r} failed: the value {missing[0]!r} names no entry (a "
+                    f"DN-valued attribute must point at an existing entry){said}"))
+        if code == 68 and message:
+            exists = EntryAlreadyExists(dn)
+            exists.args = (f"{what} {dn!r} failed: entryAlreadyExists{said}",)
+            return exists
+        error = _result_error(result, f"{what} {dn!r}", dn=dn,
+                              naming_contexts=self.naming_contexts)
+        if message and message not in str(error):
+            error.args = (f"{error}{said}",)
+        return error
+
+    def _write(self, what: str, dn: str, call: Any, refs: Sequence[Any] = ()) -> None:
         conn = self._free_connection()
         try:
             ok = call(conn)
@@ -1087,8 +1302,8 @@ class LiveSource:
             self.close()
             raise _communication_error(exc, self.host, self.port, f"{what} {dn!r}") from exc
         if not ok:
-            raise _result_error(conn.result or {}, f"{what} {dn!r}", dn=dn,
-                                naming_contexts=self.naming_contexts)
+            result = conn.result or {}
+            raise self._write_error(result, what, dn, refs)
 
     def add(self, entry: Entry, *, line: int | None = None, new_root: bool = True) -> None:
         """Add ``entry`` (ReadOnlyError unless writable)."""
@@ -1096,7 +1311,8 @@ class LiveSource:
         classes = list(entry.get("objectClass", []))
         attrs = {k: list(v) for k, v in entry.items() if k.lower() != "objectclass"}
         self._write("adding", entry.dn,
-                    lambda c: c.add(entry.dn, object_class=classes, attributes=attrs))
+                    lambda c: c.add(entry.dn, object_class=classes, attributes=attrs),
+                    [v for values in attrs.values() for v in values])
 
     def modify(self, dn: str, changes: Iterable[Any]) -> None:
         """Apply ``changes`` (objects with ``op``, ``attribute``, ``values``)."""
@@ -1111,7 +1327,9 @@ class LiveSource:
                 raise OperationError(f"unknown modify operation {change.op!r}",
                                      result="protocolError", code=2)
             out.setdefault(change.attribute, []).append((ops[change.op], list(change.values)))
-        self._write("modifying", dn, lambda c: c.modify(dn, out))
+        self._write("modifying", dn, lambda c: c.modify(dn, out),
+                    [v for ops_ in out.values() for op, values in ops_ if op != MODIFY_DELETE
+                     for v in values])
 
     def delete(self, dn: str) -> None:
         self._refuse_write("delete")
