@@ -3,6 +3,8 @@
 ::
 
     LdapnbError                 the base: ``except LdapnbError`` catches all of ldapnb's errors
+    ├── ArgumentError           a bad argument to a public call (also ValueError, TypeError)
+    ├── SourceNotFound          a file to read that is not there (also a FileNotFoundError)
     ├── LdifError               bad LDIF: file, line, what was expected
     ├── FilterError             bad search filter: the filter, the position, what was expected
     ├── DnError                 bad distinguished name: the DN, the position, what was expected
@@ -28,6 +30,8 @@ from __future__ import annotations
 
 __all__ = [
     "LdapnbError",
+    "ArgumentError",
+    "SourceNotFound",
     "LdifError",
     "FilterError",
     "DnError",
@@ -50,6 +54,54 @@ class LdapnbError(Exception):
     """The base of every error ldapnb raises."""
 
 
+class ArgumentError(LdapnbError, ValueError, TypeError):
+    """A public call given an argument it cannot use: a wrong type, a value out of range, an
+    unknown choice.  ``argument`` names the parameter; the message says what was expected.
+    It is also a ``ValueError`` and a ``TypeError``, so code written for either catches it.
+
+    >>> raise ArgumentError("size_limit", "a whole number >= 0", -1)
+    Traceback (most recent call last):
+    ...
+    ldapnb.errors.ArgumentError: size_limit must be a whole number >= 0, not -1
+    """
+
+    def __init__(self, argument: str, expected: str, got: object = None, *,
+                 hint: str | None = None, show: bool = True):
+        self.argument = argument
+        self.expected = expected
+        shown = repr(got) if show else f"a {type(got).__name__}"
+        if isinstance(got, str) and len(shown) > 80:
+            shown = shown[:77] + "..."
+        text = f"{argument} must be {expected}, not {shown}"
+        if hint:
+            text += f" ({hint})"
+        super().__init__(text)
+
+
+class SourceNotFound(LdapnbError, FileNotFoundError):
+    """A file ldapnb was asked to read (LDIF, snapshot, schema) that does not exist.
+
+    ``path`` is the path as given.
+    """
+
+    def __init__(self, path: object, what: str = "file"):
+        self.path = path
+        super().__init__(f"no {what} {str(path)!r} (looked in {_cwd()})")
+        self.filename = str(path)
+
+    def __str__(self) -> str:  # OSError would print "[Errno None] ..."
+        return str(self.args[0])
+
+
+def _cwd() -> str:
+    import os
+
+    try:
+        return os.getcwd()
+    except OSError:
+        return "the current folder"
+
+
 class LdifError(LdapnbError, ValueError):
     """LDIF that does not follow RFC 2849.
 
@@ -68,10 +120,14 @@ class LdifError(LdapnbError, ValueError):
 class FilterError(LdapnbError, ValueError):
     """A search filter that does not follow RFC 4515.
 
-    ``filter`` is the text, ``position`` the 0-based index where parsing failed.
+    ``filter`` is the text, ``position`` the 0-based index where parsing failed.  The value
+    of a secret attribute (``userPassword`` ...) is replaced by ``*`` of the same length.
     """
 
     def __init__(self, message: str, *, filter: str, position: int | None = None):
+        from .secrets import mask_filter_text  # a secret's value never reaches a message
+
+        filter = mask_filter_text(filter)
         self.filter = filter
         self.position = position
         self.reason = message

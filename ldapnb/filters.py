@@ -366,6 +366,7 @@ class _Parser:
     def __init__(self, text: str):
         self.text = text
         self.n = len(text)
+        self.secret = False  # scanning the value of a secret attribute (never quoted)
 
     def fail(self, message: str, position: int) -> FilterError:
         return FilterError(message, filter=self.text, position=position)
@@ -456,6 +457,7 @@ class _Parser:
         if not attr:
             raise self.fail(f"expected an attribute description before {op!r}", i)
         self.check_attr(attr, i)
+        self.secret = is_secret(attr)
         pieces, k = self.value(v, op, open_, bare)
         if op != "=":
             ops: dict[str, type[Approx | GreaterOrEqual | LessOrEqual]] = {
@@ -513,6 +515,7 @@ class _Parser:
         if not attr and rule is None:
             raise self.fail("an extensible filter without an attribute needs a matching "
                             "rule, as in (:caseExactMatch:=x)", i)
+        self.secret = bool(attr) and is_secret(attr)
         pieces, end = self.value(k + 2, ":=", open_, bare)
         return Extensible(attr or None, rule, pieces[0][0], dn), end
 
@@ -534,7 +537,7 @@ class _Parser:
                     buf.append(int(h, 16))
                     k += 3
                     continue
-                shown = text[k: k + 3]
+                shown = text[k: k + 3] if not self.secret else "\\" + "*" * len(h)
                 hint = " (write \\5c for a literal backslash)"
                 if h[:1] and h[0] in "()*\\":
                     hint = f" (write \\{ord(h[0]):02x} for a literal {h[0]!r})"
