@@ -45,7 +45,7 @@ from typing import Any, Protocol, cast, runtime_checkable
 
 from ldapnb import matching, oids
 from ldapnb.entry import MASK, Entry, is_secret
-from ldapnb.errors import FilterError
+from ldapnb.errors import ArgumentError, FilterError
 from ldapnb.matching import MatchingRule
 
 __all__ = [
@@ -90,7 +90,7 @@ def _canon(value: Value) -> Value:
             return value
     if isinstance(value, str):
         return value
-    raise TypeError(f"an assertion value must be str or bytes, not {type(value).__name__}")
+    raise ArgumentError("an assertion value", "str or bytes", value)
 
 
 def _attr_problem(attr: str) -> tuple[int, str] | None:
@@ -115,7 +115,7 @@ def _attr_problem(attr: str) -> tuple[int, str] | None:
 
 def _check_attr(attr: str) -> None:
     if not isinstance(attr, str):
-        raise TypeError(f"an attribute description must be a str, not {type(attr).__name__}")
+        raise ArgumentError("an attribute description", "a str", attr)
     problem = _attr_problem(attr)
     if problem:
         raise FilterError(problem[1], filter=attr, position=problem[0])
@@ -136,6 +136,24 @@ class _Node:
         return to_string(self)  # type: ignore[arg-type]
 
 
+def _nest(node: _Node, children: Iterable[object]) -> None:
+    """Check ``children`` are filters and record how deep ``node`` nests: a filter object
+    deeper than MAX_DEPTH is refused when it is built (as the parser refuses such text), so
+    printing, evaluating or sending it can never exhaust Python's stack."""
+    depth = 0
+    for c in children:
+        if not isinstance(c, _Node):
+            raise ArgumentError(f"a child of {type(node).__name__}", "a filter node", c)
+        d = c.__dict__.get("_depth", 0)
+        if d > depth:
+            depth = d
+    depth += 1
+    if depth > MAX_DEPTH:
+        raise FilterError(f"filter nested more than {MAX_DEPTH} levels deep",
+                          filter=f"<{type(node).__name__} nested {depth} deep>")
+    object.__setattr__(node, "_depth", depth)
+
+
 @dataclass(frozen=True)
 class And(_Node):
     """``(&...)``: True when every child is; ``(&)`` is absolute true (RFC 4526)."""
@@ -144,6 +162,7 @@ class And(_Node):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "children", tuple(self.children))
+        _nest(self, self.children)
 
 
 @dataclass(frozen=True)
@@ -154,6 +173,7 @@ class Or(_Node):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "children", tuple(self.children))
+        _nest(self, self.children)
 
 
 @dataclass(frozen=True)
@@ -161,6 +181,9 @@ class Not(_Node):
     """``(!...)``: swaps True and False; Undefined stays Undefined."""
 
     child: Filter
+
+    def __post_init__(self) -> None:
+        _nest(self, (self.child,))
 
 
 @dataclass(frozen=True)

@@ -265,7 +265,7 @@ BUILTIN_OBJECT_CLASSES = [
     "( 1.3.6.1.4.1.4203.1.4.1 NAME ( 'OpenLDAProotDSE' 'LDAProotDSE' ) SUP top STRUCTURAL )",
 ]
 
-DEFAULT_FILES = ("core", "cosine", "inetorgperson", "nis", "dyngroup", "msuser")
+DEFAULT_FILES = ("core", "cosine", "inetorgperson", "nis", "dyngroup", "msuser", "openldap")
 
 _SYSTEM_START = re.compile(r"^#(?:attributetype|objectclass)\s", re.I)
 

@@ -227,8 +227,8 @@ def mask_filter_text(text: str, schema: Schema | None = None) -> str:
 
     >>> mask_filter_text("(&(uid=bob)(userPassword=hunter2))")
     '(&(uid=bob)(userPassword=*******))'
-    >>> mask_filter_text("(2.5.4.35;binary=s3cr\\zz")
-    '(2.5.4.35;binary=*********'
+    >>> mask_filter_text("(2.5.4.35;binary=s3cr\\\\zz")
+    '(2.5.4.35;binary=*******'
     """
     if not isinstance(text, str) or "=" not in text:
         return text

@@ -341,6 +341,27 @@ def _value_range(name: str, values: list[Value], lo: int, hi: int | None,
     return f"{name};range={lo}-{last}", values[lo:end]
 
 
+def check_filter_depth(search_filter: object) -> None:
+    """Refuse a filter nested deeper than ldapnb's parser accepts, before ldap3 compiles it:
+    ldap3 builds filters recursively and exhausts Python's stack at a few hundred levels
+    (a ``RecursionError`` from inside ldap3)."""
+    from ..filters import MAX_DEPTH
+
+    if not isinstance(search_filter, str) or search_filter.count("(") <= MAX_DEPTH:
+        return
+    depth = deepest = 0
+    for i, c in enumerate(search_filter):
+        if c == "(":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH + 1:
+                    raise FilterError(f"filter nested more than {MAX_DEPTH} levels deep",
+                                      filter=search_filter, position=i)
+        elif c == ")":
+            depth -= 1
+
+
 class SafeConnection(Connection):
     """ldap3's Connection that forgets the bind password once a bind is done.
 
@@ -351,6 +372,10 @@ class SafeConnection(Connection):
     masked, and the repr never shows it.  A later ``conn.bind()`` without ``rebind`` then needs
     the password again, as it should.
     """
+
+    def search(self, search_base: Any, search_filter: Any, *args: Any, **kwargs: Any) -> Any:
+        check_filter_depth(search_filter)  # a typed error, not ldap3's RecursionError
+        return super().search(search_base, search_filter, *args, **kwargs)
 
     def bind(self, *args: Any, **kwargs: Any) -> Any:
         try:

@@ -61,7 +61,8 @@ log = logging.getLogger(__name__)
 
 #: The schemas loaded when none are named: enough for inetOrgPerson, posix (RFC 2307),
 #: dynamic groups (needed for memberOf) and Active Directory-style data.
-DEFAULT_SCHEMAS: tuple[str, ...] = ("core", "cosine", "inetorgperson", "nis", "dyngroup", "msuser")
+DEFAULT_SCHEMAS: tuple[str, ...] = ("core", "cosine", "inetorgperson", "nis", "dyngroup", "msuser",
+                                    "openldap")
 
 INSTALL_HINT = (
     "install OpenLDAP's server and tools: on Debian/Ubuntu "
