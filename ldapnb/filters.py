@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, cast, runtime_checkable
 
 from ldapnb import matching, oids
@@ -135,6 +135,21 @@ class _Node:
     def __str__(self) -> str:
         return to_string(self)  # type: ignore[arg-type]
 
+    def __repr__(self) -> str:
+        """The dataclass repr, with the values of secret attributes (userPassword ...)
+        masked."""
+        attr = getattr(self, "attr", None)
+        secret = isinstance(attr, str) and bool(attr) and is_secret(attr)
+        parts = []
+        for f in fields(self):  # type: ignore[arg-type]
+            v = getattr(self, f.name)
+            if secret and v is not None and f.name in ("value", "initial", "final"):
+                v = MASK
+            elif secret and f.name == "any":
+                v = tuple(MASK for _ in v)
+            parts.append(f"{f.name}={v!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
 
 def _nest(node: _Node, children: Iterable[object]) -> None:
     """Check ``children`` are filters and record how deep ``node`` nests: a filter object
@@ -154,7 +169,7 @@ def _nest(node: _Node, children: Iterable[object]) -> None:
     object.__setattr__(node, "_depth", depth)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class And(_Node):
     """``(&...)``: True when every child is; ``(&)`` is absolute true (RFC 4526)."""
 
@@ -165,7 +180,7 @@ class And(_Node):
         _nest(self, self.children)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Or(_Node):
     """``(|...)``: True when any child is; ``(|)`` is absolute false (RFC 4526)."""
 
@@ -176,7 +191,7 @@ class Or(_Node):
         _nest(self, self.children)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Not(_Node):
     """``(!...)``: swaps True and False; Undefined stays Undefined."""
 
@@ -186,7 +201,7 @@ class Not(_Node):
         _nest(self, (self.child,))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class _AttrValue(_Node):
     attr: str
     value: Value
@@ -196,27 +211,27 @@ class _AttrValue(_Node):
         object.__setattr__(self, "value", _canon(self.value))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Equality(_AttrValue):
     """``(attr=value)`` with the attribute's equality rule."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class GreaterOrEqual(_AttrValue):
     """``(attr>=value)`` with the attribute's ordering rule."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class LessOrEqual(_AttrValue):
     """``(attr<=value)`` with the attribute's ordering rule."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Approx(_AttrValue):
     """``(attr~=value)``: see the module docstring for what "approximately" means here."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Present(_Node):
     """``(attr=*)``: the entry has at least one value of the attribute."""
 
@@ -226,7 +241,7 @@ class Present(_Node):
         _check_attr(self.attr)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Substrings(_Node):
     """``(attr=initial*any1*any2*final)``, anchored at both ends.
 
@@ -255,7 +270,7 @@ class Substrings(_Node):
         object.__setattr__(self, "any", anys)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Extensible(_Node):
     """``(attr:dn:rule:=value)``: an explicit matching rule, and/or the DN's own values.
 
@@ -1173,13 +1188,13 @@ class Trace:
     (userPassword ...) are masked in the text and in :meth:`to_dict`.
     """
 
-    node: Filter
+    node: Filter  # its repr masks secret values
     text: str
     result: Result
     reason: str = ""
     children: tuple[Trace, ...] = ()
     values: tuple[Value, ...] = field(default=(), repr=False)
-    matched: Value | None = None
+    matched: Value | None = field(default=None, repr=False)
 
     def _secret(self) -> bool:
         attr = getattr(self.node, "attr", None)

@@ -33,6 +33,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
@@ -51,6 +52,9 @@ __all__ = [
     "registered",
     "confidential_attributes",
     "mask_filter_text",
+    "mask_text",
+    "SecretFilter",
+    "protect",
 ]
 
 #: What is shown in place of a secret value.
@@ -239,3 +243,110 @@ def mask_filter_text(text: str, schema: Schema | None = None) -> str:
         return m.group(0)[: m.start(5) - m.start(0)] + "*" * len(m.group(5))
 
     return _FILTER_ITEM.sub(hide, text)
+
+
+# 'name': value   or   "name": value   (a Python or JSON mapping in a log line)
+_QUOTED_KEY = re.compile(r"""(['"])([A-Za-z0-9][A-Za-z0-9.;-]*)\1\s*:\s*""")
+# name: value   or   name:: base64   (an LDIF line)
+_LDIF_LINE = re.compile(r"(?m)^([A-Za-z0-9][A-Za-z0-9.;-]*)(::?)[ \t]?(.*)$")
+
+
+def _skip_value(text: str, i: int) -> int:
+    """The index just past the value starting at ``text[i]``: a bracketed list, a quoted
+    string (``b'..'`` too), or a bare word up to ``,`` ``}`` or ``)``."""
+    n = len(text)
+    if i < n and text[i] in "[(":
+        close = {"[": "]", "(": ")"}[text[i]]
+        depth, j, quote = 0, i, ""
+        while j < n:
+            c = text[j]
+            if quote:
+                if c == "\\":
+                    j += 2
+                    continue
+                if c == quote:
+                    quote = ""
+            elif c in "'\"":
+                quote = c
+            elif c in "[(":
+                depth += 1
+            elif c in "])":
+                depth -= 1
+                if depth == 0 and c == close:
+                    return j + 1
+            j += 1
+        return n
+    j = i + 1 if i < n and text[i] == "b" and text[i + 1: i + 2] in ("'", '"') else i
+    if j < n and text[j] in "'\"":
+        quote, k = text[j], j + 1
+        while k < n and text[k] != quote:
+            k += 2 if text[k] == "\\" else 1
+        return min(k + 1, n)
+    k = i
+    while k < n and text[k] not in ",})\n":
+        k += 1
+    return k
+
+
+def mask_text(text: str, schema: Schema | None = None) -> str:
+    """``text`` (a log line, a message) with the values of secret attributes masked where
+    they appear as ``'name': values`` (a mapping), ``name: value`` (an LDIF line) or
+    ``(name=value)`` (a filter).
+
+    >>> mask_text("{'cn': ['a'], 'userPassword': [b'{SSHA}x=', b'y'], 'sn': ['b']}")
+    "{'cn': ['a'], 'userPassword': ['********'], 'sn': ['b']}"
+    >>> mask_text("dn: cn=a\\nunicodePwd:: IgBwAHcAIgA=\\ncn: a")
+    'dn: cn=a\\nunicodePwd:: ********\\ncn: a'
+    """
+    if not isinstance(text, str) or not text:
+        return text
+    out: list[str] = []
+    last = 0
+    for m in _QUOTED_KEY.finditer(text):
+        if m.start() < last or not is_secret(m.group(2), schema):
+            continue
+        end = _skip_value(text, m.end())
+        out.append(text[last:m.end()])
+        out.append(repr([MASK]) if text[m.end(): m.end() + 1] == "[" else repr(MASK))
+        last = end
+    out.append(text[last:])
+    text = "".join(out)
+    if "\n" in text or ":" in text:
+        text = _LDIF_LINE.sub(
+            lambda m: (f"{m.group(1)}{m.group(2)} {MASK}"
+                       if m.group(3) and is_secret(m.group(1), schema) else m.group(0)), text)
+    if "=" in text and "(" in text:
+        text = mask_filter_text(text, schema)
+    return text
+
+
+class SecretFilter(logging.Filter):
+    """A logging filter that masks secret values in every record it sees (installed on the
+    ``ldap3`` logger and on ldapnb's own loggers by :func:`protect`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is logging's business, not ours
+            return True
+        masked = mask_text(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+_FILTER = SecretFilter()
+
+
+def protect(logger: logging.Logger | str) -> logging.Logger:
+    """Install :class:`SecretFilter` on ``logger`` (once) and return it."""
+    if isinstance(logger, str):
+        logger = logging.getLogger(logger)
+    if _FILTER not in logger.filters:
+        logger.addFilter(_FILTER)
+    return logger
+
+
+# ldap3 logs requests and responses (attribute values included) to one logger, "ldap3".
+protect("ldap3")
+protect("ldapnb")

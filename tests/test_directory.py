@@ -147,9 +147,32 @@ def test_lenient_loading_warns(tmp_path: Path) -> None:
     assert len(d) == 2
     assert any("favouriteColour" in w and "cn=a,dc=x" in w for w in d.warnings)
     assert [e.dn for e in d.entries("(favouritecolour=GREEN)")] == ["cn=a,dc=x"]
-    # test.ldif with the default schema: OpenLDAPperson is unknown, each entry warned about
-    loose = Directory.from_ldif(CORPORA / "test.ldif")
-    assert any("OpenLDAPperson" in w for w in loose.warnings)
+    # test.ldif with its class renamed to one no schema has: each entry warned about
+    renamed = tmp_path / "renamed.ldif"
+    renamed.write_text((CORPORA / "test.ldif").read_text(encoding="utf-8")
+                       .replace("OpenLDAPperson", "acmePerson"), encoding="utf-8")
+    loose = Directory.from_ldif(renamed)
+    assert any("acmePerson" in w for w in loose.warnings)
+
+
+@pytest.mark.slapd
+def test_openldap_test_data_loads_with_the_default_schema_like_slapd(slapd_factory) -> None:
+    # a stock slapd has openldap.schema: OpenLDAPperson is known, all 11 people are persons,
+    # with ldapnb's default schema as with the private slapd's default schemas
+    import ldap3
+
+    d = Directory.from_ldif(CORPORA / "test.ldif", strict=True)
+    assert d.warnings == []
+    ours = {e.dn.lower() for e in d.entries("(objectClass=person)")}
+    server = slapd_factory(CORPORA / "test.ldif")  # default schemas
+    conn = ldap3.Connection(ldap3.Server(server.urls["ldap"], get_info=ldap3.NONE),
+                            server.rootdn, server.rootpw, auto_bind=True, check_names=False)
+    try:
+        conn.search(server.suffix, "(objectClass=person)", attributes=["1.1"])
+        theirs = {e["dn"].lower() for e in conn.response if e.get("type") == "searchResEntry"}
+    finally:
+        conn.unbind()
+    assert len(theirs) == 11 and ours == theirs
 
 
 def test_strict_loading_names_the_line(tmp_path: Path) -> None:
@@ -159,9 +182,12 @@ def test_strict_loading_names_the_line(tmp_path: Path) -> None:
         Directory.from_ldif(path, strict=True)
     assert info.value.line == 5
     assert "favouriteColour" in str(info.value)
+    renamed = tmp_path / "renamed.ldif"
+    renamed.write_text((CORPORA / "test.ldif").read_text(encoding="utf-8")
+                       .replace("OpenLDAPperson", "acmePerson"), encoding="utf-8")
     with pytest.raises(LdifError) as info:
-        Directory.from_ldif(CORPORA / "test.ldif", strict=True)
-    assert info.value.line is not None and "OpenLDAPperson" in str(info.value)
+        Directory.from_ldif(renamed, strict=True)
+    assert info.value.line is not None and "acmePerson" in str(info.value)
 
 
 # -- search() as a DataFrame ----------------------------------------------------------------------

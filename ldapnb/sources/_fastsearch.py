@@ -34,6 +34,7 @@ from ..errors import (
     OperationError,
 )
 from ..results import error_for_result
+from ..secrets import protect
 from . import _ldap3
 from .base import SCOPES
 
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RawPage", "raw_search", "encode_filter", "decode_search_answer"]
 
-_log = logging.getLogger(__name__)
+_log = protect(logging.getLogger(__name__))
 
 _PAGED = oids.PAGED_RESULTS
 _SCOPES = SCOPES
