@@ -67,7 +67,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .entry import Entry, is_secret
-from .errors import LdapnbError
+from .errors import ArgumentError, LdapnbError, SourceNotFound
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -494,9 +494,13 @@ def read(path: str | os.PathLike[str]) -> Iterator[Entry]:
 
 
 def _existing(path: str | os.PathLike[str]) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise ArgumentError("path", "a str or os.PathLike", path, show=False)
     target = Path(path)
+    if not target.exists():
+        raise SourceNotFound(target, "snapshot file")
     if not target.is_file():
-        raise LdapnbError(f"no snapshot file {str(target)!r}")
+        raise LdapnbError(f"{str(target)!r} is not a snapshot file (a folder?)")
     return target
 
 
