@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from .. import filters as flt
 from .. import oids
 from ..errors import (
+    ArgumentError,
     DirectoryUnavailable,
     FilterError,
     LdapnbError,
@@ -174,13 +175,14 @@ def raw_search(
 
 def _scope(scope: int | str) -> int:
     if isinstance(scope, bool):
-        raise LdapnbError(f"scope must be 0, 1, 2 or base/one/sub, not {scope!r}")
+        raise ArgumentError("scope", "0, 1, 2 or 'base', 'one', 'sub'", scope)
     if isinstance(scope, int):
         if scope in (0, 1, 2):
             return scope
     elif isinstance(scope, str) and scope.lower() in _SCOPES:
         return _SCOPES[scope.lower()]
-    raise LdapnbError(f"scope must be 0 (base), 1 (one level) or 2 (subtree), not {scope!r}")
+    raise ArgumentError("scope", "0 (base), 1 (one level) or 2 (subtree), or 'base', 'one', "
+                        "'sub'", scope)
 
 
 # -- BER encoding of the request (RFC 4511 section 4.5.1) -------------------------------------
