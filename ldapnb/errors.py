@@ -21,6 +21,9 @@
     ├── ReadOnlyError           a write on a connection opened read-only
     └── OperationError          any other LDAP result code, named
 
+Warnings: :class:`SchemaWarning` (a ``UserWarning``) says once per load that entries used
+object classes or attribute types the schema does not know, with counts and the fix.
+
 Errors from ldap3 and pyasn1 are caught where ldapnb calls them and re-raised as one of
 these (``raise ... from exc``), so a student never has to read a traceback from inside them.
 Every message says what was wrong, where, and where useful what to try next.
@@ -47,6 +50,7 @@ __all__ = [
     "LimitExceeded",
     "ReadOnlyError",
     "OperationError",
+    "SchemaWarning",
 ]
 
 
@@ -305,3 +309,10 @@ class OperationError(LdapnbError):
         self.result = result
         self.code = code
         super().__init__(message)
+
+
+class SchemaWarning(UserWarning):
+    """Entries loaded leniently used object classes or attribute types the schema does not
+    know (or broke its rules): they were kept, and searches on them may not answer as the
+    server that exported them would.  Issued once per load, with counts and the fix; every
+    problem is listed in ``Directory.warnings``."""
