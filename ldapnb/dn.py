@@ -33,6 +33,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ldapnb.errors import ArgumentError, DnError
 
@@ -743,44 +744,6 @@ _CANONICAL_TYPE = (
 _CANONICAL_PLAIN = re.compile(f"{_CANONICAL_TYPE}=[^,]*(?:,{_CANONICAL_TYPE}=[^,]*)*")
 
 
-def normalize(dn: str) -> str:
-    """The comparison key of a DN: equal keys mean the same entry.
-
-    Attribute types lower-cased (``OID.`` dropped; ``commonName`` and ``2.5.4.3`` become
-    ``cn``, likewise the other RFC 4514 names); values prepared as for caseIgnoreMatch
-    (RFC 4518 mapping, NFKC, case folding, runs of spaces to one, no spaces at either end);
-    the AVAs of a multi-valued RDN sorted; values re-escaped canonically; no spaces after
-    ``,``.  A hex value that is a BER string (UTF8String, PrintableString, ...) is compared
-    as its text; any other hex value as upper-case hex.  Idempotent; cached.
-
-    Parameters
-    ----------
-    dn : str
-        The DN.
-
-    Returns
-    -------
-    str
-        The normalised DN.
-
-    Raises
-    ------
-    DnError
-        The DN is not valid.
-
-    Examples
-    --------
-    >>> normalize("CN=John  Smith\\\\2C III, DC=Example;DC=NET")
-    'cn=john smith\\\\, iii,dc=example,dc=net'
-    >>> normalize("OU=Sales+CN=J. Smith") == normalize("cn=j. smith+ou=sales")
-    True
-    """
-    try:
-        return _normalize_cached(dn)
-    except TypeError:  # unhashable (a list ...): not a DN
-        raise _not_str(dn) from None
-
-
 @functools.lru_cache(maxsize=1 << 17)
 def _normalize_cached(dn: str) -> str:
     if not isinstance(dn, str):
@@ -802,10 +765,52 @@ def _normalize_cached(dn: str) -> str:
     return _normalize_full(dn)
 
 
+if TYPE_CHECKING:  # to a type checker it is the cached function (cache_clear, __wrapped__)
+    normalize = _normalize_cached
+else:
+    def normalize(dn: str) -> str:
+        """The comparison key of a DN: equal keys mean the same entry.
+
+        Attribute types lower-cased (``OID.`` dropped; ``commonName`` and ``2.5.4.3`` become
+        ``cn``, likewise the other RFC 4514 names); values prepared as for caseIgnoreMatch
+        (RFC 4518 mapping, NFKC, case folding, runs of spaces to one, no spaces at either end);
+        the AVAs of a multi-valued RDN sorted; values re-escaped canonically; no spaces after
+        ``,``.  A hex value that is a BER string (UTF8String, PrintableString, ...) is compared
+        as its text; any other hex value as upper-case hex.  Idempotent; cached.
+
+        Parameters
+        ----------
+        dn : str
+            The DN.
+
+        Returns
+        -------
+        str
+            The normalised DN.
+
+        Raises
+        ------
+        DnError
+            The DN is not valid.
+
+        Examples
+        --------
+        >>> normalize("CN=John  Smith\\\\2C III, DC=Example;DC=NET")
+        'cn=john smith\\\\, iii,dc=example,dc=net'
+        >>> normalize("OU=Sales+CN=J. Smith") == normalize("cn=j. smith+ou=sales")
+        True
+        """
+        try:
+            return _normalize_cached(dn)
+        except TypeError:  # unhashable (a list ...): not a DN
+            raise _not_str(dn) from None
+
+
 # normalize and _scan keep the cached function's handles: the uncached function for callers
 # that know each DN comes once (a trusted bulk load), and cache_clear for benchmarks.
-normalize.cache_clear = _normalize_cached.cache_clear  # type: ignore[attr-defined]
-normalize.__wrapped__ = _normalize_cached.__wrapped__  # type: ignore[attr-defined]
+if not TYPE_CHECKING:
+    normalize.cache_clear = _normalize_cached.cache_clear
+    normalize.__wrapped__ = _normalize_cached.__wrapped__
 _scan.__wrapped__ = _scan_cached.__wrapped__  # type: ignore[attr-defined]
 
 
