@@ -76,7 +76,9 @@ class ArgumentError(LdapnbError, ValueError, TypeError):
         shown = repr(got) if show else f"a {type(got).__name__}"
         if isinstance(got, str) and len(shown) > 80:
             shown = shown[:77] + "..."
-        text = f"{argument} must be {expected}, not {shown}"
+        text = f"{argument} must be {expected}"
+        if show or got is not None:  # (got None and show False: the value is not known)
+            text += f", not {shown}"
         if hint:
             text += f" ({hint})"
         super().__init__(text)

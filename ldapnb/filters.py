@@ -389,7 +389,7 @@ def _print(f: Filter, out: list[str], mask: bool) -> None:
                    + (":" + x.rule if x.rule else "") + ":=" + _esc(x.value, x.attr, mask)
                    + ")")
     else:
-        raise TypeError(f"not a filter node: {f!r}")
+        raise ArgumentError("a filter", "a filter string or a filter node", f)
 
 
 # --------------------------------------------------------------------------------------------
@@ -673,6 +673,16 @@ def parse(text: str) -> Filter:
     if j < p.n:  # only & | ! stop early in bare mode
         raise p.fail("unbalanced ')': there is no '(' for it to close", j)
     return f
+
+
+def _as_filter(f: object) -> Filter:
+    """``f`` parsed when it is text; a filter node as it is; anything else refused."""
+    if isinstance(f, str):
+        return parse(f)
+    if isinstance(f, _Node):
+        return cast(Filter, f)
+    raise ArgumentError("filter", "a filter string such as '(cn=x)' or a filter node", f,
+                        show=not isinstance(f, (bytes, bytearray)))
 
 
 def attributes(f: Filter) -> set[str]:
@@ -1152,8 +1162,7 @@ def evaluate(f: Filter, entry: Entry, ctx: EvalContext | None = None) -> Result:
     >>> evaluate("(!(uidNumber=abc))", e) is None
     True
     """
-    if isinstance(f, str):
-        f = parse(f)
+    f = _as_filter(f)
     return _evaluate(f, entry, ctx or _DEFAULT_CONTEXT)
 
 
@@ -1240,8 +1249,7 @@ def trace(f: Filter, entry: Entry, ctx: EvalContext | None = None) -> Trace:
     ✗ (!(cn=ali*))  — the filter inside is True
       ✓ (cn=ali*)  — cn value 'alice' matches 'ali*' (caseIgnoreSubstringsMatch)
     """
-    if isinstance(f, str):
-        f = parse(f)
+    f = _as_filter(f)
     return _trace(f, entry, ctx or _DEFAULT_CONTEXT)
 
 
@@ -1308,8 +1316,7 @@ def compile(f: Filter, ctx: EvalContext | None = None) -> Callable[[Entry], Resu
     >>> match(Entry("cn=x", {"objectClass": ["Person"], "sn": ["Jensen"]}))
     True
     """
-    if isinstance(f, str):
-        f = parse(f)
+    f = _as_filter(f)
     return _compile(f, ctx or _DEFAULT_CONTEXT)
 
 

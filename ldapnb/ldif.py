@@ -655,6 +655,9 @@ def loads_records(text: str | bytes, *, name: str = "<string>") -> Iterator[Reco
     >>> r.modifications
     [Modification(op='replace', attribute='sn', values=['Y'])]
     """
+    if not isinstance(text, (str, bytes)):
+        raise ArgumentError("LDIF text", "a str or bytes (for a file, use read_records)", text,
+                            show=False)
     if isinstance(text, bytes):
         chunks: Iterable[str] = _decoded(
             (text[i : i + _CHUNK] for i in range(0, len(text), _CHUNK)), name
@@ -895,6 +898,10 @@ def dumps(items: Iterable[Entry | Record], *, version: bool = True, width: int =
     cn: x
     description:: IGxlYWRpbmcgc3BhY2U=
     """
+    if isinstance(items, (Entry, Record)):
+        items = [items]
+    elif isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        raise ArgumentError("items", "a list of Entry or Record objects", items, show=False)
     return "".join(_dump_iter(items, version, width))
 
 

@@ -170,6 +170,9 @@ def write(
     >>> info["format"], info["filter"], info["entries"] > 0
     ('ldif', '(objectClass=person)', True)
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ArgumentError("path", "a str or os.PathLike ending in .ldif or .parquet", path,
+                            show=False)
     final = Path(path)
     fmt = snapshot_format(final)
     if not final.parent.is_dir():
