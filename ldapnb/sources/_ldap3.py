@@ -584,6 +584,10 @@ def embedded_connection(
     from ldap3 import DSA, SCHEMA
     from ldap3.protocol.rfc4512 import DsaInfo, SchemaInfo
 
+    if user is not None and not isinstance(user, str):
+        raise ArgumentError("user", "a bind DN (str) or None", user)
+    if password is not None and not isinstance(password, (str, bytes)):
+        raise ArgumentError("password", "a str, bytes or None", password, show=False)
     server = Server("ldapnb-embedded", get_info=None)
     conn = _Connection(server, user=user, password=password, client_strategy=MOCK_SYNC,
                        raise_exceptions=raise_exceptions, **kwargs)
