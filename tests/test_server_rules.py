@@ -1,0 +1,160 @@
+"""Server rules the embedded directory must keep (issue 10 section 4): each write a real
+slapd refuses is refused by the embedded directory with the same LDAP result, and leaves it
+unchanged.  Checked against a real slapd loaded with the same fixture (the expected results
+below are what slapd 2.5 answers; the differential test asks it again)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import ldap3
+import pytest
+
+from ldapnb import Directory
+from ldapnb.directory import fixture_path
+from ldapnb.errors import LdapnbError
+
+B = "dc=example,dc=com"
+P = ["inetOrgPerson"]
+ALICE = f"uid=alice,ou=People,{B}"
+
+
+def _person(uid: str, **extra: Any) -> dict[str, Any]:
+    return {"cn": "N", "sn": "N", "uid": uid, **extra}
+
+
+#: name -> (what the embedded directory is asked, what slapd is asked, slapd's result)
+CASES: dict[str, tuple[Callable[[Directory], Any], Callable[[ldap3.Connection], Any], str]] = {
+    "a new naming context": (
+        lambda d: d.add("cn=rogue", {"objectClass": "person", "cn": "rogue", "sn": "r"}),
+        lambda c: c.add("cn=rogue", ["person"], {"cn": "rogue", "sn": "r"}),
+        "unwillingToPerform"),
+    "the rootDSE": (
+        lambda d: d.add("", {"objectClass": "organization", "o": "x"}),
+        lambda c: c.add("", ["organization"], {"o": "x"}),
+        "entryAlreadyExists"),
+    "an empty RDN value": (
+        lambda d: d.rename(ALICE, "uid="),
+        lambda c: c.modify_dn(ALICE, "uid="),
+        "invalidDNSyntax"),
+    "two structural classes": (
+        lambda d: d.add(f"uid=n1,ou=People,{B}", {
+            "objectClass": ["inetOrgPerson", "organizationalUnit"], **_person("n1"), "ou": "x"}),
+        lambda c: c.add(f"uid=n1,ou=People,{B}", ["inetOrgPerson", "organizationalUnit"],
+                        {**_person("n1"), "ou": "x"}),
+        "objectClassViolation"),
+    "a non-IA5 mail": (
+        lambda d: d.add(f"uid=n2,ou=People,{B}", {"objectClass": P,
+                                                  **_person("n2", mail="\u00e9@x.org")}),
+        lambda c: c.add(f"uid=n2,ou=People,{B}", P, _person("n2", mail="\u00e9@x.org")),
+        "invalidAttributeSyntax"),
+    "an empty directoryString": (
+        lambda d: d.add(f"uid=n3,ou=People,{B}", {"objectClass": P,
+                                                  **_person("n3", description="")}),
+        lambda c: c.add(f"uid=n3,ou=People,{B}", P, _person("n3", description="")),
+        "invalidAttributeSyntax"),
+    "entryUUID given on add": (
+        lambda d: d.add(f"uid=n4,ou=People,{B}", {"objectClass": P, **_person(
+            "n4", entryUUID="12345678-1234-1234-1234-123456789012")}),
+        lambda c: c.add(f"uid=n4,ou=People,{B}", P, _person(
+            "n4", entryUUID="12345678-1234-1234-1234-123456789012")),
+        "constraintViolation"),
+    "createTimestamp given on add": (
+        lambda d: d.add(f"uid=n5,ou=People,{B}", {"objectClass": P, **_person(
+            "n5", createTimestamp="20200101000000Z")}),
+        lambda c: c.add(f"uid=n5,ou=People,{B}", P, _person(
+            "n5", createTimestamp="20200101000000Z")),
+        "constraintViolation"),
+    "an INTEGER with an option": (
+        lambda d: d.add(f"uid=n6,ou=People,{B}", {
+            "objectClass": ["inetOrgPerson", "posixAccount"], **_person("n6"),
+            "uidNumber;binary": "1", "gidNumber": "1", "homeDirectory": "/h"}),
+        lambda c: c.add(f"uid=n6,ou=People,{B}", ["inetOrgPerson", "posixAccount"], {
+            **_person("n6"), "uidNumber;binary": "1", "gidNumber": "1", "homeDirectory": "/h"}),
+        "undefinedAttributeType"),
+    "a non-IA5 mail by modify": (
+        lambda d: d.modify(ALICE, [("replace", "mail", "\u00e9@x")]),
+        lambda c: c.modify(ALICE, {"mail": [(ldap3.MODIFY_REPLACE, ["\u00e9@x"])]}),
+        "invalidAttributeSyntax"),
+    "an empty directoryString by modify": (
+        lambda d: d.modify(ALICE, [("replace", "description", "")]),
+        lambda c: c.modify(ALICE, {"description": [(ldap3.MODIFY_REPLACE, [""])]}),
+        "invalidAttributeSyntax"),
+    "a DN that exists": (
+        lambda d: d.add(ALICE, {"objectClass": P, **_person("alice")}),
+        lambda c: c.add(ALICE, P, _person("alice")),
+        "entryAlreadyExists"),
+    "a missing parent": (
+        lambda d: d.add(f"uid=zz,ou=Nope,{B}", {"objectClass": P, **_person("zz")}),
+        lambda c: c.add(f"uid=zz,ou=Nope,{B}", P, _person("zz")),
+        "noSuchObject"),
+    "a value that exists": (
+        lambda d: d.modify(ALICE, [("add", "uid", "alice")]),
+        lambda c: c.modify(ALICE, {"uid": [(ldap3.MODIFY_ADD, ["alice"])]}),
+        "attributeOrValueExists"),
+}
+
+
+def _result_of(exc: LdapnbError) -> str:
+    result = getattr(exc, "result", None)
+    if result:
+        return str(result)
+    return {"EntryAlreadyExists": "entryAlreadyExists", "NoSuchEntry": "noSuchObject",
+            "ObjectClassViolation": "objectClassViolation",
+            "NotAllowedOnNonLeaf": "notAllowedOnNonLeaf"}.get(type(exc).__name__,
+                                                              type(exc).__name__)
+
+
+def _state(d: Directory) -> tuple:
+    return (d.naming_contexts, d.base, sorted(
+        (e.dn, sorted((k, repr(v)) for k, v in e.items()))
+        for e in d.entries(attributes=["*", "+"])))
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_embedded_refuses_like_slapd(case: str) -> None:
+    ours, _, expected = CASES[case]
+    d = Directory.embedded("tiny")
+    before = _state(d)
+    with pytest.raises(LdapnbError) as info:
+        ours(d)
+    assert _result_of(info.value) == expected, str(info.value)
+    assert _state(d) == before
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_embedded_connection_answers_like_slapd(case: str) -> None:
+    """The same write through an ldap3 Connection on the embedded directory."""
+    _, theirs, expected = CASES[case]
+    d = Directory.embedded("tiny")
+    conn = d.connection()
+    assert theirs(conn) is False
+    assert conn.result["description"] == expected, conn.result
+
+
+@pytest.mark.slapd
+def test_slapd_still_answers_as_recorded(slapd_factory: Callable[..., Any]) -> None:
+    """The expected results above are slapd's: ask a private slapd (every case is refused,
+    so the shared server is not changed)."""
+    server = slapd_factory(fixture_path("tiny"))
+    conn = ldap3.Connection(ldap3.Server(server.urls["ldap"], get_info=ldap3.NONE),
+                            server.rootdn, server.rootpw, auto_bind=True, check_names=False)
+    try:
+        got = {}
+        for name, (_, theirs, _) in CASES.items():
+            theirs(conn)
+            got[name] = conn.result["description"]
+    finally:
+        conn.unbind()
+    assert got == {name: expected for name, (_, _, expected) in CASES.items()}
+
+
+def test_misspelled_attribute_in_attributes_warns() -> None:
+    d = Directory.embedded("tiny")
+    with pytest.warns(UserWarning, match="mial"):
+        d.search("(uid=alice)", attributes=["cn", "mial"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d.search("(uid=alice)", attributes=["cn", "mail", "+", "1.1"])
