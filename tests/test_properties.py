@@ -162,7 +162,7 @@ _secret_attr = st.sampled_from(["userPassword", "USERPASSWORD", "userPassword;bi
 _planted = st.text(alphabet="QZXJKW", min_size=6, max_size=10).map(lambda s: "S3" + s)
 
 
-@fast(6_000)
+@fast(8_000)
 @given(_secret_attr, _planted, st.sampled_from(["=", ">=", "<=", "~=", ":caseExactMatch:="]),
        st.sampled_from(["", ")", "(", "\\z", "\\", "*", "\x00", "((", "(cn=x)"]),
        st.sampled_from(["", "(&", "(|(cn=a)", "(!"]))
@@ -243,7 +243,7 @@ def test_ldif_mutated_real_exports_read_or_raise_ldif_error(lines: list[str],
         assert isinstance(r.dn, str)
 
 
-@fast(6_000)
+@fast(10_000)
 @given(st.one_of(st.binary(max_size=120), st.text(max_size=120)))
 def test_ldif_any_input_reads_or_raises_ldif_error(data: bytes | str) -> None:
     try:

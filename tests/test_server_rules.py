@@ -90,6 +90,31 @@ CASES: dict[str, tuple[Callable[[Directory], Any], Callable[[ldap3.Connection], 
         lambda d: d.add(f"uid=zz,ou=Nope,{B}", {"objectClass": P, **_person("zz")}),
         lambda c: c.add(f"uid=zz,ou=Nope,{B}", P, _person("zz")),
         "noSuchObject"),
+    "an empty RDN value on add": (
+        lambda d: d.add(f"uid=,ou=People,{B}", {"objectClass": P, **_person("")}),
+        lambda c: c.add(f"uid=,ou=People,{B}", P, _person("")),
+        "invalidDNSyntax"),
+    "an attribute without values": (
+        lambda d: d.add(f"uid=q,ou=People,{B}", {"objectClass": P,
+                                                 **_person("q", description=[])}),
+        lambda c: c.add(f"uid=q,ou=People,{B}", P, _person("q", description=[])),
+        "protocolError"),
+    "modify/add without values": (
+        lambda d: d.modify(ALICE, [("add", "description", [])]),
+        lambda c: c.modify(ALICE, {"description": [(ldap3.MODIFY_ADD, [])]}),
+        "protocolError"),
+    "a binary option on a text type": (
+        lambda d: d.add(f"uid=q3,ou=People,{B}", {"objectClass": P, **_person(
+            "q3"), "userPassword;binary": "x"}),
+        lambda c: c.add(f"uid=q3,ou=People,{B}", P, {**_person("q3"),
+                                                     "userPassword;binary": "x"}),
+        "undefinedAttributeType"),
+    "entryUUID by modify": (
+        lambda d: d.modify(ALICE, [("replace", "entryUUID",
+                                    "12345678-1234-1234-1234-123456789012")]),
+        lambda c: c.modify(ALICE, {"entryUUID": [
+            (ldap3.MODIFY_REPLACE, ["12345678-1234-1234-1234-123456789012"])]}),
+        "constraintViolation"),
     "a value that exists": (
         lambda d: d.modify(ALICE, [("add", "uid", "alice")]),
         lambda c: c.modify(ALICE, {"uid": [(ldap3.MODIFY_ADD, ["alice"])]}),
