@@ -55,7 +55,14 @@ __all__ = [
 
 
 class LdapnbError(Exception):
-    """The base of every error ldapnb raises."""
+    """The base of every error ldapnb raises.
+
+    Errors that a server would answer with an LDAP result carry its name and code in
+    ``result`` and ``code`` (``"noSuchObject"``, 32); None when there is no such result.
+    """
+
+    result: str | None = None
+    code: int | None = None
 
 
 class ArgumentError(LdapnbError, ValueError, TypeError):
@@ -149,6 +156,8 @@ class DnError(LdapnbError, ValueError):
     ``dn`` is the text, ``position`` the 0-based index where parsing failed.
     """
 
+    result, code = "invalidDNSyntax", 34
+
     def __init__(self, message: str, *, dn: str, position: int | None = None):
         self.dn = dn
         self.position = position
@@ -163,20 +172,28 @@ class SchemaError(LdapnbError):
     """A schema definition that cannot be read, or an entry that breaks a schema rule.
 
     ``code`` is the LDAP result code a server answers with (17 undefinedAttributeType, 21
-    invalidAttributeSyntax, 65 objectClassViolation ...), None when not said.
+    invalidAttributeSyntax, 65 objectClassViolation ...) and ``result`` its name, None when
+    not said.
     """
 
-    def __init__(self, message: str = "", *, code: int | None = None):
-        self.code = code
+    def __init__(self, message: str = "", *, result: str | None = None,
+                 code: int | None = None):
+        if result is not None:
+            self.result = result
+        if code is not None:
+            self.code = code
         super().__init__(message)
 
 
 class ObjectClassViolation(SchemaError):
     """An entry that breaks the rules of its object classes (a MUST missing, ...)."""
 
-    def __init__(self, message: str, *, dn: str | None = None, code: int | None = None):
+    result, code = "objectClassViolation", 65
+
+    def __init__(self, message: str, *, dn: str | None = None, result: str | None = None,
+                 code: int | None = None):
         self.dn = dn
-        super().__init__(f"{dn}: {message}" if dn else message, code=code)
+        super().__init__(f"{dn}: {message}" if dn else message, result=result, code=code)
 
 
 class NoSuchEntry(LdapnbError, LookupError):
@@ -185,6 +202,8 @@ class NoSuchEntry(LdapnbError, LookupError):
     ``dn`` is what was asked for; ``matched`` the longest existing ancestor, if any;
     ``naming_contexts`` the suffixes the directory holds, to suggest one.
     """
+
+    result, code = "noSuchObject", 32
 
     def __init__(
         self,
@@ -211,6 +230,8 @@ class NoSuchEntry(LdapnbError, LookupError):
 class EntryAlreadyExists(LdapnbError):
     """Adding (or renaming onto) a DN that already exists."""
 
+    result, code = "entryAlreadyExists", 68
+
     def __init__(self, dn: str):
         self.dn = dn
         super().__init__(f"an entry {dn!r} already exists")
@@ -218,6 +239,8 @@ class EntryAlreadyExists(LdapnbError):
 
 class NotAllowedOnNonLeaf(LdapnbError):
     """Deleting or renaming an entry that still has children."""
+
+    result, code = "notAllowedOnNonLeaf", 66
 
     def __init__(self, dn: str, children: int):
         self.dn = dn
