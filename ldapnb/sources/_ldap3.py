@@ -54,6 +54,7 @@ from .. import filters as flt
 from .. import oids
 from ..entry import Entry, Value
 from ..errors import (
+    ArgumentError,
     BindError,
     DirectoryUnavailable,
     FilterError,
