@@ -26,6 +26,9 @@ from ldapnb.secrets import (
     register,
 )
 
+# the planted attributes include some no bundled schema defines: kept, and warned about
+pytestmark = pytest.mark.filterwarnings("ignore::ldapnb.errors.SchemaWarning")
+
 BASE = "dc=example,dc=com"
 PERSON = f"uid=alice,ou=People,{BASE}"
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ldap3
+import ldap3.core.exceptions
 import pytest
 
 from ldapnb import Directory
@@ -154,9 +155,16 @@ def test_embedded_connection_answers_like_slapd(case: str) -> None:
     """The same write through an ldap3 Connection on the embedded directory."""
     _, theirs, expected = CASES[case]
     d = Directory.embedded("tiny")
+    before = _state(d)
     conn = d.connection()
-    assert theirs(conn) is False
-    assert conn.result["description"] == expected, conn.result
+    try:
+        done = theirs(conn)
+    except ldap3.core.exceptions.LDAPInvalidDnError:
+        pass  # ldap3 refuses this DN itself, before sending (it does so to slapd too)
+    else:
+        assert done is False
+        assert conn.result["description"] == expected, conn.result
+    assert _state(d) == before
 
 
 @pytest.mark.slapd
