@@ -27,7 +27,6 @@ which :func:`ldapnb.frames.frame_from_pages` turns into a DataFrame: one ``searc
 
 from __future__ import annotations
 
-import difflib
 import os
 import types
 import warnings
@@ -450,6 +449,8 @@ class Directory:
             unknown = [n for n in names if n not in ("*", "+", "1.1")
                        and self.schema.attribute_type(n.split(";", 1)[0]) is None]
             if unknown:
+                import difflib
+
                 known = [a for at in self.schema.attribute_types.values() for a in at.names]
                 hints = []
                 for n in unknown:
