@@ -9,7 +9,7 @@
 ...                "cn=b,dc=x (line 9): unknown attribute type 'favColour' kept, matched as a "
 ...                "case-insensitive string"], "people.ldif")
 >>> print(seen[0].message)  # doctest: +NORMALIZE_WHITESPACE +ELLIPSIS
-people.ldif: 3 schema problems while loading leniently (entries kept as they are): 1 object
+people.ldif: 3 problems while loading leniently (entries kept as they are): 1 object
 class the schema does not know: acmePerson (2 entries); 1 attribute type the schema does not
 know: favColour. Searches on them may not answer as the exporting server would. Fix: load the
 schema that defines them ... or strict=True to refuse the file; each problem is listed in
@@ -29,6 +29,7 @@ __all__ = ["warn_load", "summary"]
 
 _CLASS = re.compile(r"object class '([^']+)' is not in the schema")
 _ATTR = re.compile(r"unknown attribute type '([^']+)'")
+_SKIPPED = "record skipped, as a server refuses it"
 
 
 def _names(counts: Counter[str], unit: str) -> str:
@@ -46,8 +47,11 @@ def summary(problems: Sequence[str], source: str) -> str | None:
 
     classes: Counter[str] = Counter()
     attrs: Counter[str] = Counter()
-    other = 0
+    other = skipped = 0
     for p in problems:
+        if _SKIPPED in p:
+            skipped += 1
+            continue
         m = _CLASS.search(p)
         if m:
             classes[m.group(1)] += 1
@@ -59,6 +63,10 @@ def summary(problems: Sequence[str], source: str) -> str | None:
         other += 1
     n = len(problems)
     parts = []
+    if skipped:
+        parts.append(f"{skipped} record{'s' if skipped > 1 else ''} skipped, as a server "
+                     "refuses them and ldapadd -c skips them (duplicate DN, missing parent "
+                     "...: each listed with its line in d.warnings)")
     if classes:
         parts.append(f"{len(classes)} object class{'es' if len(classes) > 1 else ''} the "
                      f"schema does not know: {_names(classes, 'entrie')}")
@@ -68,7 +76,7 @@ def summary(problems: Sequence[str], source: str) -> str | None:
     if other:
         parts.append(f"{other} other schema violation{'s' if other > 1 else ''} (a missing "
                      "MUST, a value of the wrong syntax ...)")
-    text = (f"{source}: {n} schema problem{'s' if n > 1 else ''} while loading leniently "
+    text = (f"{source}: {n} problem{'s' if n > 1 else ''} while loading leniently "
             f"(entries kept as they are): {'; '.join(parts)}. Searches on them may not answer "
             "as the exporting server would. Fix: ")
     if classes or attrs:

@@ -360,6 +360,12 @@ class Directory:
         """Problems met while loading leniently (unknown attributes, schema violations)."""
         return self.source.warnings
 
+    @property
+    def skipped(self) -> list[tuple[int | None, str, str]]:
+        """Records a lenient load skipped because a server refuses them, as ``ldapadd -c``
+        does: ``(line, dn, reason)``."""
+        return list(getattr(self.source, "skipped", []))
+
     def __len__(self) -> int:
         return len(self.source)
 

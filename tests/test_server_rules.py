@@ -191,3 +191,73 @@ def test_misspelled_attribute_in_attributes_warns() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         d.search("(uid=alice)", attributes=["cn", "mail", "+", "1.1"])
+
+
+# -- loading: ldapadd -c when lenient, a clear stop when strict --------------------------------
+_EXPORT = """dn: dc=x
+objectClass: domain
+dc: x
+
+dn: cn=a,dc=x
+objectClass: person
+cn: a
+sn: a
+
+dn: cn=a,dc=x
+objectClass: person
+cn: a
+sn: again
+
+dn: cn=b,ou=missing,dc=x
+objectClass: person
+cn: b
+sn: b
+
+dn: cn=c,dc=x
+objectClass: person
+cn: c
+sn: c
+"""
+
+
+def test_lenient_load_skips_what_a_server_refuses_and_loads_the_rest(tmp_path) -> None:
+    from ldapnb.errors import SchemaWarning
+
+    path = tmp_path / "export.ldif"
+    path.write_text(_EXPORT, encoding="utf-8")
+    with pytest.warns(SchemaWarning, match="2 records skipped") as seen:
+        d = Directory.from_ldif(path)
+    assert len(seen) == 1
+    assert sorted(e.dn for e in d.entries()) == ["cn=a,dc=x", "cn=c,dc=x", "dc=x"]
+    assert d.get("cn=a,dc=x")["sn"] == ["a"]  # the first one stays, as in ldapadd -c
+    lines = {(line, dn) for line, dn, _ in d.skipped}
+    assert lines == {(10, "cn=a,dc=x"), (15, "cn=b,ou=missing,dc=x")}
+    reasons = " ".join(r for _, _, r in d.skipped)
+    assert "already exists" in reasons and "does not exist" in reasons
+
+
+def test_strict_load_raises_naming_the_line(tmp_path) -> None:
+    from ldapnb.errors import LdifError
+
+    path = tmp_path / "export.ldif"
+    path.write_text(_EXPORT, encoding="utf-8")
+    with pytest.raises(LdifError) as info:
+        Directory.from_ldif(path, strict=True)
+    assert info.value.line == 10
+
+
+def test_apply_ldif_says_how_many_records_were_applied_before_the_bad_one(tmp_path) -> None:
+    from ldapnb.errors import LdifError
+
+    d = Directory.embedded("tiny")
+    d.source.lenient = False
+    path = tmp_path / "changes.ldif"
+    path.write_text(f"dn: {ALICE}\nchangetype: modify\nreplace: title\ntitle: One\n-\n\n"
+                    f"dn: uid=bob,ou=People,{B}\nchangetype: modify\nreplace: title\n"
+                    "title: Two\n-\n\n"
+                    f"dn: uid=nobody,ou=People,{B}\nchangetype: delete\n", encoding="utf-8")
+    with pytest.raises(LdifError) as info:
+        d.apply_ldif(path)
+    assert info.value.line == 13
+    assert "2 earlier records of this load were applied" in str(info.value)
+    assert d.get(ALICE)["title"] == ["One"]

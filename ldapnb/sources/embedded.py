@@ -122,6 +122,10 @@ class EmbeddedDirectory:
     def __init__(self, schema: Schema | None = None, *, lenient: bool = False):
         self.schema = schema or default_schema()
         self.warnings: list[str] = []
+        #: Records a lenient load skipped because a server would refuse them, as
+        #: ``ldapadd -c`` does: (line or None, DN, the server's reason).
+        self.skipped: list[tuple[int | None, str, str]] = []
+        self._applied = 0  # records applied by loads, for the message of a failed one
         self._checker = Checker(self.schema, lenient=lenient, warnings=self.warnings)
         self._store = Store()
         self._overlays = Overlays(self._store, self.schema, ndn=self._ndn,
@@ -573,8 +577,16 @@ class EmbeddedDirectory:
         paused = gc.isenabled()
         gc.disable()  # a bulk load makes millions of objects that live on: no cyclic garbage
         self._store.begin_load()
+        start = self._applied
         try:
             return self._load(records, source, pending, Record, trusted)
+        except LdifError as exc:
+            done = self._applied - start
+            if not done:
+                raise
+            raise LdifError(f"{exc.reason} ({done} earlier record{'s' if done > 1 else ''} of "
+                            "this load were applied and stay applied; none after this one)",
+                            source=exc.source, line=exc.line) from exc
         finally:
             self._store.end_load()
             if paused:
@@ -612,7 +624,14 @@ class EmbeddedDirectory:
                     pending.append((depth(rec.dn), count, rec.entry, rec.line))
                 else:
                     flush()
-                    self.apply(rec, source=source)
+                    try:
+                        self.apply(rec, source=source)
+                    except LdifError as exc:
+                        if not self.lenient:
+                            raise
+                        self._skip(rec.line, rec.dn, exc.reason)
+                    else:
+                        self._applied += 1
             else:
                 raise TypeError(f"cannot load {type(rec).__name__}: give Entry or ldif.Record")
         flush()
@@ -661,10 +680,21 @@ class EmbeddedDirectory:
                     indexes.add(ndn, stored)
                 if groups_indexed:
                     overlays.touched(None, stored)
-            except (SchemaError, NoSuchEntry, EntryAlreadyExists, OperationError) as exc:
+            except (SchemaError, NoSuchEntry, EntryAlreadyExists, OperationError,
+                    DnError) as exc:
+                if self.lenient:  # ldapadd -c: skip what a server refuses, load the rest
+                    self._skip(line, entry.dn, str(exc))
+                    continue
                 if line is None:
                     raise
                 raise LdifError(f"{exc}", source=source, line=line) from exc
+            self._applied += 1
+
+    def _skip(self, line: int | None, dn: str, reason: str) -> None:
+        self.skipped.append((line, dn, reason))
+        where = f" (line {line})" if line else ""
+        self.warnings.append(f"{dn}{where}: record skipped, as a server refuses it "
+                             f"(ldapadd -c): {reason}")
 
     def apply(self, rec: LdifRecord, *, source: str = "<ldif>") -> None:
         """Apply one LDIF record (content or change) with the server's rules.
