@@ -43,7 +43,7 @@ _dn_chars = st.sampled_from(list("cnoudCNOUD=,+;\\\"#<> .-0123456789abfAF\x00\r\
                             + ["\\2C", "\\,", "OID.2.5.4.3=", "cn=", "#04", "\\ "])
 
 
-@fast(12_000)
+@fast(15_000)
 @given(st.one_of(st.text(max_size=60), st.lists(_dn_chars, max_size=25).map("".join)))
 def test_dn_any_text_parses_or_raises_dn_error(text: str) -> None:
     try:
@@ -144,7 +144,7 @@ _ftext = st.one_of(
              max_size=30).map("".join))
 
 
-@fast(12_000)
+@fast(14_000)
 @given(_ftext)
 def test_filter_any_text_parses_or_raises_filter_error(text: str) -> None:
     try:
@@ -243,7 +243,7 @@ def test_ldif_mutated_real_exports_read_or_raise_ldif_error(lines: list[str],
         assert isinstance(r.dn, str)
 
 
-@fast(10_000)
+@fast(15_000)
 @given(st.one_of(st.binary(max_size=120), st.text(max_size=120)))
 def test_ldif_any_input_reads_or_raises_ldif_error(data: bytes | str) -> None:
     try:
@@ -340,7 +340,7 @@ def _invariants(d: Directory, before: tuple) -> None:
             assert first[1] != "", f"{e.dn}: empty RDN value"
 
 
-@fast(8_000)
+@fast(3_000)
 @given(st.lists(_op, min_size=1, max_size=4))
 def test_embedded_writes_refused_leave_the_directory_unchanged(ops: list[tuple]) -> None:
     d = Directory.from_entries([e.copy() for e in _sample_entries()])
