@@ -352,3 +352,46 @@ def test_embedded_writes_refused_leave_the_directory_unchanged(ops: list[tuple])
             assert _state(d) == before, f"{op} failed ({exc}) but changed the directory"
             continue
         _invariants(d, before)
+
+
+# --------------------------------------------------------------------------------------------
+# the checker's fast path keeps every rule of the full check
+# --------------------------------------------------------------------------------------------
+_cattr = st.sampled_from(["cn", "sn", "mail", "uid", "uidNumber", "uidNumber;binary",
+                          "description", "title", "gidNumber", "homeDirectory", "entryUUID",
+                          "telephoneNumber", "member", "userCertificate;binary", "o", "ou"])
+_cvalue = st.sampled_from(["x", "", "\u00e9@x", "a@b.c", "12", "-3", "1x", b"\x30\x00",
+                           "uid=a,dc=x", "+1 555", " ", "Alice"])
+_classes = st.lists(st.sampled_from(["inetOrgPerson", "person", "posixAccount", "top",
+                                     "organizationalUnit", "groupOfNames", "account",
+                                     "organization"]), min_size=1, max_size=3, unique=True)
+
+
+@fast(4_000)
+@given(_classes, st.dictionaries(_cattr, st.lists(_cvalue, min_size=1, max_size=2),
+                                 max_size=6), st.sampled_from(["cn", "uid", "ou"]))
+def test_checker_fast_path_agrees_with_the_full_check(classes: list[str], attrs: dict,
+                                                      naming: str) -> None:
+    from ldapnb.schema import default_schema
+    from ldapnb.sources._checker import Checker
+
+    value = attrs.get(naming, ["x"])[0]
+    if not isinstance(value, str) or not value:
+        value = "x"
+    dn_text = f"{naming}={dn.escape_value(value)},dc=x"
+    entry = Entry(dn_text, {"objectClass": classes, **attrs})
+    checker = Checker(default_schema(), lenient=False, warnings=[])
+    try:
+        full: Entry | None = checker.full_check(entry.copy(), dn.normalize(dn_text), where="")
+    except LdapnbError:
+        full = None
+    try:
+        plan = checker.fast_plan(entry)
+        quick = (checker.quick_check(entry.copy(), dn.normalize(dn_text), plan)
+                 if plan is not None else None)
+    except LdapnbError:
+        assert full is None, f"fast path refused what the full check accepts: {entry!r}"
+        return
+    if quick is not None:  # the fast path passed it: the full check must pass it, alike
+        assert full is not None, f"fast path accepted what the full check refuses: {entry!r}"
+        assert quick == full
