@@ -367,7 +367,7 @@ _classes = st.lists(st.sampled_from(["inetOrgPerson", "person", "posixAccount", 
                                      "organization"]), min_size=1, max_size=3, unique=True)
 
 
-@fast(4_000)
+@fast(2_000)
 @given(_classes, st.dictionaries(_cattr, st.lists(_cvalue, min_size=1, max_size=2),
                                  max_size=6), st.sampled_from(["cn", "uid", "ou"]))
 def test_checker_fast_path_agrees_with_the_full_check(classes: list[str], attrs: dict,
