@@ -248,3 +248,20 @@ def test_ad_confidential_attributes_from_a_schema_are_registered() -> None:
 
         secrets._registered.clear()
         secrets._judge.cache_clear()
+
+
+@pytest.mark.parametrize("which", ["default", "ad"])
+def test_both_bundled_schemas_judge_secrets(which: str) -> None:
+    from ldapnb.schema import ad_schema, default_schema
+
+    schema = default_schema() if which == "default" else ad_schema()
+    judged = {at.name for at in schema.attribute_types.values() if is_secret(at.name, schema)}
+    assert {"userPassword", "unicodePwd", "ntPwdHistory", "lmPwdHistory",
+            "supplementalCredentials"} <= judged
+    if which == "ad":
+        assert {"msDS-ManagedPassword", "msFVE-RecoveryPassword", "msTPM-OwnerInformation",
+                "trustAuthIncoming", "unixUserPassword"} <= judged
+    assert not judged & {"cn", "objectSid", "objectGUID", "pwdLastSet", "badPwdCount", "mail",
+                         "member", "sAMAccountName", "userAccountControl", "logonHours"}
+    for at in schema.attribute_types.values():  # by OID as by name
+        assert is_secret(at.oid, schema) == (at.name in judged), at.name
