@@ -46,6 +46,7 @@ from .. import filters as flt
 from .. import matching, oids
 from ..entry import Entry, Value
 from ..errors import (
+    ArgumentError,
     DnError,
     EntryAlreadyExists,
     LdifError,
@@ -633,7 +634,8 @@ class EmbeddedDirectory:
                     else:
                         self._applied += 1
             else:
-                raise TypeError(f"cannot load {type(rec).__name__}: give Entry or ldif.Record")
+                raise ArgumentError("each record to load", "an Entry or an ldif.Record", rec,
+                                    show=False)
         flush()
         return count
 
