@@ -261,3 +261,35 @@ def test_apply_ldif_says_how_many_records_were_applied_before_the_bad_one(tmp_pa
     assert info.value.line == 13
     assert "2 earlier records of this load were applied" in str(info.value)
     assert d.get(ALICE)["title"] == ["One"]
+
+
+# -- argument mistakes and deep structures: typed errors, never a crash --------------------------
+@pytest.mark.parametrize("call", [
+    lambda d: __import__("ldapnb").dn.parse(None),
+    lambda d: Directory.from_ldif("missing.ldif"),
+    lambda d: d.search(scope="children"),
+    lambda d: d.search(size_limit=-1),
+    lambda d: list(d.entries(size_limit=1.5)),
+    lambda d: d.search(attributes=[1]),
+    lambda d: d.add(f"uid=n,ou=People,{B}", {"objectClass": P, **_person("n"), "title": None}),
+    lambda d: d.add(f"uid=n,ou=People,{B}", {"objectClass": P, **_person("n"), "title": 1.5}),
+    lambda d: d.modify(ALICE, [("replace", "title", None, "extra")]),
+    lambda d: d.modify(ALICE, "title"),
+    lambda d: d.connection(-1, "pw"),
+    lambda d: d.connection().search(B, "(&" * 400 + "(cn=x)" + ")" * 400),
+    lambda d: d.search("(&" * 400 + "(cn=x)" + ")" * 400),
+    lambda d: Directory.from_entries([1]),
+], ids=["dn-None", "missing-file", "scope", "size-limit", "size-float", "attributes-int",
+        "value-None", "value-float", "change-shape", "changes-str", "user-int",
+        "deep-filter-ldap3", "deep-filter", "entries-int"])
+def test_argument_mistakes_are_typed(call: Callable[[Directory], Any]) -> None:
+    d = Directory.embedded("tiny")
+    with pytest.raises(LdapnbError) as info:
+        call(d)
+    assert not isinstance(info.value, RecursionError)
+
+
+def test_a_missing_file_is_also_a_file_not_found_error() -> None:
+    with pytest.raises(FileNotFoundError) as info:
+        Directory.from_ldif("missing.ldif")
+    assert isinstance(info.value, LdapnbError) and "missing.ldif" in str(info.value)
