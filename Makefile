@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: lab test bench lint system clean
+.PHONY: lab test fuzz bench lint system clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,14 @@ lab: $(LAB_STAMP)
 
 test: system $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile
+
+# Longer property runs: fresh random cases (not the fixed ones `make test` repeats) and budgets
+# LDAPNB_FUZZ times bigger (default 20: about 1.6 million cases in tests/test_properties.py).
+LDAPNB_FUZZ ?= 20
+fuzz: system $(STAMP)
+	LDAPNB_FUZZ=$(LDAPNB_FUZZ) $(PY) -m pytest -n 2 --dist loadfile -p no:cacheprovider \
+	  --hypothesis-show-statistics tests/test_properties.py tests/test_dn.py tests/test_filters.py \
+	  tests/test_ldif.py
 
 bench: system $(STAMP)
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null && ! dpkg -s libldap2-dev >/dev/null 2>&1; then \

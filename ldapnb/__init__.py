@@ -10,6 +10,7 @@ from .diagnose import diagnose
 from .directory import Directory, fixtures
 from .entry import Entry
 from .errors import (
+    ArgumentError,
     BindError,
     DirectoryUnavailable,
     DnError,
@@ -25,6 +26,7 @@ from .errors import (
     OperationError,
     ReadOnlyError,
     SchemaError,
+    SourceNotFound,
     TlsError,
 )
 
@@ -35,6 +37,8 @@ __all__ = [
     "fixtures",
     "__version__",
     "LdapnbError",
+    "ArgumentError",
+    "SourceNotFound",
     "LdifError",
     "FilterError",
     "DnError",

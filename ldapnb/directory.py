@@ -29,14 +29,23 @@ from __future__ import annotations
 
 import os
 import types
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import _args
 from . import dn as dnlib
+from ._warn import warn_load
 from .entry import Entry
-from .errors import NoSuchEntry, OperationError, ReadOnlyError
+from .errors import (
+    ArgumentError,
+    NoSuchEntry,
+    OperationError,
+    ReadOnlyError,
+    SchemaWarning,
+)
 from .schema import Schema
 from .sources.base import Bindable, Source, Writable
 from .sources.embedded import Change, EmbeddedDirectory
@@ -291,12 +300,14 @@ class Directory:
         """
         from . import ldif
 
+        records = ldif.read_records(path)  # a missing file: SourceNotFound, now
         if schema is None and _looks_like_ad(path):
             from .schema import ad_schema
 
             schema = ad_schema()
         source = EmbeddedDirectory(schema, lenient=not strict)
-        source.load(ldif.read_records(path), source=str(path))
+        source.load(records, source=str(path))
+        warn_load(source.warnings, str(path))
         return cls(source, name=f"LDIF {Path(path).name!r}")
 
     @classmethod
@@ -321,8 +332,11 @@ class Directory:
     def from_entries(cls, entries: Iterable[Entry], *, strict: bool = True,
                      schema: Schema | None = None) -> Directory:
         """A directory holding ``entries`` (parents before children)."""
+        if isinstance(entries, (str, bytes, Entry)) or not isinstance(entries, Iterable):
+            raise ArgumentError("entries", "an iterable of Entry objects", entries, show=False)
         source = EmbeddedDirectory(schema, lenient=not strict)
         source.load(entries)
+        warn_load(source.warnings, "entries")
         return cls(source, name="entries")
 
     # -- what it is --------------------------------------------------------------------------
@@ -355,6 +369,12 @@ class Directory:
         """Problems met while loading leniently (unknown attributes, schema violations)."""
         return self.source.warnings
 
+    @property
+    def skipped(self) -> list[tuple[int | None, str, str]]:
+        """Records a lenient load skipped because a server refuses them, as ``ldapadd -c``
+        does: ``(line, dn, reason)``."""
+        return list(getattr(self.source, "skipped", []))
+
     def __len__(self) -> int:
         return len(self.source)
 
@@ -386,8 +406,9 @@ class Directory:
         base; the message lists the naming contexts) and ``LimitExceeded`` (more than
         ``size_limit`` matches: never a silently short answer).
         """
-        return self.source.search(self.base if base is None else base, scope, filter,
-                                  attributes, size_limit=size_limit)
+        attributes = _args.attributes(attributes)
+        return self.source.search(self._base(base), scope, filter, attributes,
+                                  size_limit=_args.size_limit(size_limit))
 
     def search(
         self,
@@ -404,8 +425,9 @@ class Directory:
         ``show_secrets=True``."""
         from .frames import frame_from_pages
 
-        pages = self.source.search_pages(self.base if base is None else base, scope, filter,
-                                         attributes, size_limit=size_limit)
+        attributes = self._requested(attributes)
+        pages = self.source.search_pages(self._base(base), scope, filter, attributes,
+                                         size_limit=_args.size_limit(size_limit))
         return frame_from_pages(pages, attributes=attributes, schema=self.schema,
                                 show_secrets=show_secrets)
 
@@ -422,11 +444,38 @@ class Directory:
         (from a server: one DataFrame per page the server sends, paged search RFC 2696)."""
         from .frames import frame_from_pages
 
-        if page_size < 1:
-            raise ValueError("page_size must be at least 1")
-        for page in self.source.search_pages(self.base if base is None else base, scope,
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+            raise ArgumentError("page_size", "a whole number >= 1", page_size)
+        attributes = self._requested(attributes)
+        for page in self.source.search_pages(self._base(base), scope,
                                              filter, attributes, page_size=page_size):
             yield frame_from_pages([page], attributes=attributes, schema=self.schema)
+
+    def _base(self, base: object) -> str:
+        return self.base if base is None else _args.dn(base, "base")
+
+    def _requested(self, attributes: object) -> list[str] | None:
+        """``attributes`` checked; a name the schema does not know is warned about (a typo
+        returns nothing, silently, on every server).  For the calls people type
+        (:meth:`search`, :meth:`search_chunks`); :meth:`entries` is what code calls, with
+        names meant for many kinds of servers."""
+        names = _args.attributes(attributes)
+        if names:
+            unknown = [n for n in names if n not in ("*", "+", "1.1")
+                       and self.schema.attribute_type(n.split(";", 1)[0]) is None]
+            if unknown:
+                import difflib
+
+                known = [a for at in self.schema.attribute_types.values() for a in at.names]
+                hints = []
+                for n in unknown:
+                    close = difflib.get_close_matches(n, known, n=1)
+                    hints.append(f"{n!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+                warnings.warn(f"attribute{'s' if len(unknown) > 1 else ''} "
+                              f"{', '.join(hints)} not in the schema: no entry will show "
+                              f"{'them' if len(unknown) > 1 else 'it'}",
+                              SchemaWarning, stacklevel=3)
+        return names
 
     def get(self, dn: str, attributes: Sequence[str] | None = None) -> Entry:
         """The entry at ``dn`` or :class:`~ldapnb.errors.NoSuchEntry`.  ``""`` is the rootDSE."""
@@ -495,34 +544,46 @@ class Directory:
     # -- writing (the embedded directory is a private copy) ------------------------------------
     def add(self, dn: str, attributes: dict[str, Any]) -> None:
         """Add an entry (server rules: parent must exist, schema checked)."""
-        entry = Entry(dn)
-        for k, v in attributes.items():
-            values = [v] if isinstance(v, (str, bytes, int)) else list(v)
-            entry.add(k, [str(x) if isinstance(x, int) else x for x in values])
+        entry = Entry(_args.dn(dn))
+        for k, values in _args.attribute_map(attributes).items():
+            if not values:
+                raise OperationError(f"{dn}: no values for attribute type {k!r}",
+                                     result="protocolError", code=2)
+            entry.add(k, values)
         self._writable("add").add(entry, new_root=not self.is_live and len(self.source) == 0)
 
     def modify(self, dn: str, changes: Iterable[tuple[str, str, Any]]) -> None:
         """Modify an entry: ``changes`` are ``(op, attribute, values)`` with op one of
         "add", "delete", "replace", "increment"."""
         out = []
-        for op, attr, values in changes:
-            vals = [values] if isinstance(values, (str, bytes, int)) else list(values or [])
-            out.append(Change(op, attr, [str(v) if isinstance(v, int) else v for v in vals]))
-        self._writable("modify").modify(dn, out)
+        for op, attr, vals in _args.changes(changes):
+            if op == "add" and not vals:
+                raise OperationError(f"{dn}: modify/add of {attr!r} requires values",
+                                     result="protocolError", code=2)
+            out.append(Change(op, attr, vals))
+        self._writable("modify").modify(_args.dn(dn), out)
 
     def delete(self, dn: str) -> None:
-        self._writable("delete").delete(dn)
+        self._writable("delete").delete(_args.dn(dn))
 
     def rename(self, dn: str, new_rdn: str, *, new_superior: str | None = None,
                delete_old_rdn: bool = True) -> str:
-        return self._writable("rename").modify_dn(dn, new_rdn, new_superior=new_superior,
+        if new_superior is not None:
+            _args.dn(new_superior, "new_superior")
+        return self._writable("rename").modify_dn(_args.dn(dn), _args.dn(new_rdn, "new_rdn"),
+                                                  new_superior=new_superior,
                                      delete_old_rdn=delete_old_rdn)
 
     def apply_ldif(self, path: str | os.PathLike[str]) -> int:
         """Apply an LDIF file of change records (or content records, as adds) in order."""
         from . import ldif
 
-        return self._writable("apply_ldif").load(ldif.read_records(path), source=str(path))
+        records = ldif.read_records(path)  # a missing file: SourceNotFound, now
+        target = self._writable("apply_ldif")
+        before = len(getattr(target, "warnings", ()))
+        count = target.load(records, source=str(path))
+        warn_load(getattr(target, "warnings", [])[before:], str(path))
+        return count
 
     def bind(self, dn: str, password: str) -> bool:
         """True when ``dn``/``password`` is a valid simple bind (no connection kept)."""

@@ -33,8 +33,9 @@ import functools
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from ldapnb.errors import DnError
+from ldapnb.errors import ArgumentError, DnError
 
 __all__ = [
     "AVA",
@@ -432,9 +433,20 @@ def _is_plain(dn: str) -> bool:
     return dn.isascii() and dn.isprintable() and _NOT_PLAIN.search(dn) is None
 
 
-@functools.lru_cache(maxsize=1 << 14)
+def _not_str(dn: object, what: str = "a DN") -> ArgumentError:
+    return ArgumentError(what, "a str", dn, show=not isinstance(dn, (str, bytes)) or
+                         len(dn) < 200)
+
+
 def _scan(dn: str) -> tuple[tuple[RDN, ...], Spans]:
     """Parse ``dn`` into (RDNs, (start, end) of each RDN as written); cached."""
+    if type(dn) is not str and not isinstance(dn, str):
+        raise _not_str(dn)
+    return _scan_cached(dn)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _scan_cached(dn: str) -> tuple[tuple[RDN, ...], Spans]:
     if _is_plain(dn) and dn:
         rdns: list[RDN] = []
         spans: list[tuple[int, int]] = []
@@ -488,7 +500,7 @@ def parse(dn: str) -> list[RDN]:
     []
     """
     if not isinstance(dn, str):
-        raise TypeError(f"a DN must be a str, not {type(dn).__name__}")
+        raise _not_str(dn)
     return list(_scan(dn)[0])
 
 
@@ -531,6 +543,8 @@ def escape_value(value: str) -> str:
         if not _HEX_FORM.fullmatch(value):
             raise DnError("a HexValue must be '#' and pairs of hex digits", dn=str(value))
         return str(value)
+    if not isinstance(value, str):
+        raise _not_str(value, "a DN attribute value")
     if not value:
         return ""
     out = _ESCAPE_RE.sub(_escape_char, value)
@@ -567,6 +581,8 @@ def unescape_value(text: str) -> str:
     >>> unescape_value("\\\\#John Smith\\\\20")
     '#John Smith '
     """
+    if not isinstance(text, str):
+        raise _not_str(text, "an escaped DN value")
     end = len(text)
     i = _skip_spaces(text, 0, end)
     if i >= end:
@@ -618,8 +634,14 @@ def to_string(rdns: Sequence[RDN] | str) -> str:
     """
     if isinstance(rdns, str):
         rdns = parse(rdns)
+    if not isinstance(rdns, (list, tuple)):
+        raise ArgumentError("rdns", "a DN str or a list of RDNs (tuples of (type, value))",
+                            rdns)
     out = []
     for r in rdns:
+        if not isinstance(r, (list, tuple)) or not all(
+                isinstance(ava, (list, tuple)) and len(ava) == 2 for ava in r):
+            raise ArgumentError("each RDN", "a tuple of (type, value) pairs", r)
         if not r:
             raise DnError("empty RDN: an RDN needs at least one attribute=value",
                           dn=repr(list(rdns)))
@@ -723,40 +745,9 @@ _CANONICAL_PLAIN = re.compile(f"{_CANONICAL_TYPE}=[^,]*(?:,{_CANONICAL_TYPE}=[^,
 
 
 @functools.lru_cache(maxsize=1 << 17)
-def normalize(dn: str) -> str:
-    """The comparison key of a DN: equal keys mean the same entry.
-
-    Attribute types lower-cased (``OID.`` dropped; ``commonName`` and ``2.5.4.3`` become
-    ``cn``, likewise the other RFC 4514 names); values prepared as for caseIgnoreMatch
-    (RFC 4518 mapping, NFKC, case folding, runs of spaces to one, no spaces at either end);
-    the AVAs of a multi-valued RDN sorted; values re-escaped canonically; no spaces after
-    ``,``.  A hex value that is a BER string (UTF8String, PrintableString, ...) is compared
-    as its text; any other hex value as upper-case hex.  Idempotent; cached.
-
-    Parameters
-    ----------
-    dn : str
-        The DN.
-
-    Returns
-    -------
-    str
-        The normalised DN.
-
-    Raises
-    ------
-    DnError
-        The DN is not valid.
-
-    Examples
-    --------
-    >>> normalize("CN=John  Smith\\\\2C III, DC=Example;DC=NET")
-    'cn=john smith\\\\, iii,dc=example,dc=net'
-    >>> normalize("OU=Sales+CN=J. Smith") == normalize("cn=j. smith+ou=sales")
-    True
-    """
+def _normalize_cached(dn: str) -> str:
     if not isinstance(dn, str):
-        raise TypeError(f"a DN must be a str, not {type(dn).__name__}")
+        raise _not_str(dn)
     if _is_plain(dn):
         if " " not in dn:  # the common case: the DN lower-cased, when every type is canonical
             low = dn.lower()
@@ -772,6 +763,55 @@ def normalize(dn: str) -> str:
         else:
             return ",".join(out)
     return _normalize_full(dn)
+
+
+if TYPE_CHECKING:  # to a type checker it is the cached function (cache_clear, __wrapped__)
+    normalize = _normalize_cached
+else:
+    def normalize(dn: str) -> str:
+        """The comparison key of a DN: equal keys mean the same entry.
+
+        Attribute types lower-cased (``OID.`` dropped; ``commonName`` and ``2.5.4.3`` become
+        ``cn``, likewise the other RFC 4514 names); values prepared as for caseIgnoreMatch
+        (RFC 4518 mapping, NFKC, case folding, runs of spaces to one, no spaces at either end);
+        the AVAs of a multi-valued RDN sorted; values re-escaped canonically; no spaces after
+        ``,``.  A hex value that is a BER string (UTF8String, PrintableString, ...) is compared
+        as its text; any other hex value as upper-case hex.  Idempotent; cached.
+
+        Parameters
+        ----------
+        dn : str
+            The DN.
+
+        Returns
+        -------
+        str
+            The normalised DN.
+
+        Raises
+        ------
+        DnError
+            The DN is not valid.
+
+        Examples
+        --------
+        >>> normalize("CN=John  Smith\\\\2C III, DC=Example;DC=NET")
+        'cn=john smith\\\\, iii,dc=example,dc=net'
+        >>> normalize("OU=Sales+CN=J. Smith") == normalize("cn=j. smith+ou=sales")
+        True
+        """
+        try:
+            return _normalize_cached(dn)
+        except TypeError:  # unhashable (a list ...): not a DN
+            raise _not_str(dn) from None
+
+
+# normalize and _scan keep the cached function's handles: the uncached function for callers
+# that know each DN comes once (a trusted bulk load), and cache_clear for benchmarks.
+if not TYPE_CHECKING:
+    normalize.cache_clear = _normalize_cached.cache_clear
+    normalize.__wrapped__ = _normalize_cached.__wrapped__
+_scan.__wrapped__ = _scan_cached.__wrapped__  # type: ignore[attr-defined]
 
 
 def equal(a: str, b: str) -> bool:

@@ -13,21 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TypeAlias
 
+from .secrets import MASK, SECRET_NAMES, is_secret
+
 Value: TypeAlias = str | bytes
 
-#: Attributes whose values are secrets: never shown in a repr, a log or a notebook.
-SECRET_ATTRIBUTES = frozenset(
-    {"userpassword", "unicodepwd", "ntpassword", "lmpassword", "sambantpassword",
-     "sambalmpassword", "authpassword", "dbcspwd", "supplementalcredentials"}
-)
-
-MASK = "********"
-
-
-def is_secret(attribute: str) -> bool:
-    """True for attributes that hold passwords or password hashes (options ignored)."""
-    return attribute.split(";", 1)[0].lower() in SECRET_ATTRIBUTES
-
+# Which attributes are secrets is decided in one place, ldapnb.secrets; kept here under the
+# names other modules have always imported.
+SECRET_ATTRIBUTES = SECRET_NAMES
 
 class SharedNames(dict[str, str]):
     """An entry's spellings of its attribute names, shared by many entries of one kind (the

@@ -3,6 +3,8 @@
 ::
 
     LdapnbError                 the base: ``except LdapnbError`` catches all of ldapnb's errors
+    ├── ArgumentError           a bad argument to a public call (also ValueError, TypeError)
+    ├── SourceNotFound          a file to read that is not there (also a FileNotFoundError)
     ├── LdifError               bad LDIF: file, line, what was expected
     ├── FilterError             bad search filter: the filter, the position, what was expected
     ├── DnError                 bad distinguished name: the DN, the position, what was expected
@@ -19,6 +21,9 @@
     ├── ReadOnlyError           a write on a connection opened read-only
     └── OperationError          any other LDAP result code, named
 
+Warnings: :class:`SchemaWarning` (a ``UserWarning``) says once per load that entries used
+object classes or attribute types the schema does not know, with counts and the fix.
+
 Errors from ldap3 and pyasn1 are caught where ldapnb calls them and re-raised as one of
 these (``raise ... from exc``), so a student never has to read a traceback from inside them.
 Every message says what was wrong, where, and where useful what to try next.
@@ -28,6 +33,8 @@ from __future__ import annotations
 
 __all__ = [
     "LdapnbError",
+    "ArgumentError",
+    "SourceNotFound",
     "LdifError",
     "FilterError",
     "DnError",
@@ -43,11 +50,69 @@ __all__ = [
     "LimitExceeded",
     "ReadOnlyError",
     "OperationError",
+    "SchemaWarning",
 ]
 
 
 class LdapnbError(Exception):
-    """The base of every error ldapnb raises."""
+    """The base of every error ldapnb raises.
+
+    Errors that a server would answer with an LDAP result carry its name and code in
+    ``result`` and ``code`` (``"noSuchObject"``, 32); None when there is no such result.
+    """
+
+    result: str | None = None
+    code: int | None = None
+
+
+class ArgumentError(LdapnbError, ValueError, TypeError):
+    """A public call given an argument it cannot use: a wrong type, a value out of range, an
+    unknown choice.  ``argument`` names the parameter; the message says what was expected.
+    It is also a ``ValueError`` and a ``TypeError``, so code written for either catches it.
+
+    >>> raise ArgumentError("size_limit", "a whole number >= 0", -1)
+    Traceback (most recent call last):
+    ...
+    ldapnb.errors.ArgumentError: size_limit must be a whole number >= 0, not -1
+    """
+
+    def __init__(self, argument: str, expected: str, got: object = None, *,
+                 hint: str | None = None, show: bool = True):
+        self.argument = argument
+        self.expected = expected
+        shown = repr(got) if show else f"a {type(got).__name__}"
+        if isinstance(got, str) and len(shown) > 80:
+            shown = shown[:77] + "..."
+        text = f"{argument} must be {expected}"
+        if show or got is not None:  # (got None and show False: the value is not known)
+            text += f", not {shown}"
+        if hint:
+            text += f" ({hint})"
+        super().__init__(text)
+
+
+class SourceNotFound(LdapnbError, FileNotFoundError):
+    """A file ldapnb was asked to read (LDIF, snapshot, schema) that does not exist.
+
+    ``path`` is the path as given.
+    """
+
+    def __init__(self, path: object, what: str = "file"):
+        self.path = path
+        super().__init__(f"no {what} {str(path)!r} (looked in {_cwd()})")
+        self.filename = str(path)
+
+    def __str__(self) -> str:  # OSError would print "[Errno None] ..."
+        return str(self.args[0])
+
+
+def _cwd() -> str:
+    import os
+
+    try:
+        return os.getcwd()
+    except OSError:
+        return "the current folder"
 
 
 class LdifError(LdapnbError, ValueError):
@@ -68,10 +133,14 @@ class LdifError(LdapnbError, ValueError):
 class FilterError(LdapnbError, ValueError):
     """A search filter that does not follow RFC 4515.
 
-    ``filter`` is the text, ``position`` the 0-based index where parsing failed.
+    ``filter`` is the text, ``position`` the 0-based index where parsing failed.  The value
+    of a secret attribute (``userPassword`` ...) is replaced by ``*`` of the same length.
     """
 
     def __init__(self, message: str, *, filter: str, position: int | None = None):
+        from .secrets import mask_filter_text  # a secret's value never reaches a message
+
+        filter = mask_filter_text(filter)
         self.filter = filter
         self.position = position
         self.reason = message
@@ -87,6 +156,8 @@ class DnError(LdapnbError, ValueError):
     ``dn`` is the text, ``position`` the 0-based index where parsing failed.
     """
 
+    result, code = "invalidDNSyntax", 34
+
     def __init__(self, message: str, *, dn: str, position: int | None = None):
         self.dn = dn
         self.position = position
@@ -101,20 +172,28 @@ class SchemaError(LdapnbError):
     """A schema definition that cannot be read, or an entry that breaks a schema rule.
 
     ``code`` is the LDAP result code a server answers with (17 undefinedAttributeType, 21
-    invalidAttributeSyntax, 65 objectClassViolation ...), None when not said.
+    invalidAttributeSyntax, 65 objectClassViolation ...) and ``result`` its name, None when
+    not said.
     """
 
-    def __init__(self, message: str = "", *, code: int | None = None):
-        self.code = code
+    def __init__(self, message: str = "", *, result: str | None = None,
+                 code: int | None = None):
+        if result is not None:
+            self.result = result
+        if code is not None:
+            self.code = code
         super().__init__(message)
 
 
 class ObjectClassViolation(SchemaError):
     """An entry that breaks the rules of its object classes (a MUST missing, ...)."""
 
-    def __init__(self, message: str, *, dn: str | None = None, code: int | None = None):
+    result, code = "objectClassViolation", 65
+
+    def __init__(self, message: str, *, dn: str | None = None, result: str | None = None,
+                 code: int | None = None):
         self.dn = dn
-        super().__init__(f"{dn}: {message}" if dn else message, code=code)
+        super().__init__(f"{dn}: {message}" if dn else message, result=result, code=code)
 
 
 class NoSuchEntry(LdapnbError, LookupError):
@@ -123,6 +202,8 @@ class NoSuchEntry(LdapnbError, LookupError):
     ``dn`` is what was asked for; ``matched`` the longest existing ancestor, if any;
     ``naming_contexts`` the suffixes the directory holds, to suggest one.
     """
+
+    result, code = "noSuchObject", 32
 
     def __init__(
         self,
@@ -149,6 +230,8 @@ class NoSuchEntry(LdapnbError, LookupError):
 class EntryAlreadyExists(LdapnbError):
     """Adding (or renaming onto) a DN that already exists."""
 
+    result, code = "entryAlreadyExists", 68
+
     def __init__(self, dn: str):
         self.dn = dn
         super().__init__(f"an entry {dn!r} already exists")
@@ -156,6 +239,8 @@ class EntryAlreadyExists(LdapnbError):
 
 class NotAllowedOnNonLeaf(LdapnbError):
     """Deleting or renaming an entry that still has children."""
+
+    result, code = "notAllowedOnNonLeaf", 66
 
     def __init__(self, dn: str, children: int):
         self.dn = dn
@@ -249,3 +334,10 @@ class OperationError(LdapnbError):
         self.result = result
         self.code = code
         super().__init__(message)
+
+
+class SchemaWarning(UserWarning):
+    """Entries loaded leniently used object classes or attribute types the schema does not
+    know (or broke its rules): they were kept, and searches on them may not answer as the
+    server that exported them would.  Issued once per load, with counts and the fix; every
+    problem is listed in ``Directory.warnings``."""

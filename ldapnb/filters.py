@@ -40,12 +40,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, cast, runtime_checkable
 
 from ldapnb import matching, oids
 from ldapnb.entry import MASK, Entry, is_secret
-from ldapnb.errors import FilterError
+from ldapnb.errors import ArgumentError, FilterError
 from ldapnb.matching import MatchingRule
 
 __all__ = [
@@ -90,7 +90,7 @@ def _canon(value: Value) -> Value:
             return value
     if isinstance(value, str):
         return value
-    raise TypeError(f"an assertion value must be str or bytes, not {type(value).__name__}")
+    raise ArgumentError("an assertion value", "str or bytes", value)
 
 
 def _attr_problem(attr: str) -> tuple[int, str] | None:
@@ -115,7 +115,7 @@ def _attr_problem(attr: str) -> tuple[int, str] | None:
 
 def _check_attr(attr: str) -> None:
     if not isinstance(attr, str):
-        raise TypeError(f"an attribute description must be a str, not {type(attr).__name__}")
+        raise ArgumentError("an attribute description", "a str", attr)
     problem = _attr_problem(attr)
     if problem:
         raise FilterError(problem[1], filter=attr, position=problem[0])
@@ -135,8 +135,41 @@ class _Node:
     def __str__(self) -> str:
         return to_string(self)  # type: ignore[arg-type]
 
+    def __repr__(self) -> str:
+        """The dataclass repr, with the values of secret attributes (userPassword ...)
+        masked."""
+        attr = getattr(self, "attr", None)
+        secret = isinstance(attr, str) and bool(attr) and is_secret(attr)
+        parts = []
+        for f in fields(self):  # type: ignore[arg-type]
+            v = getattr(self, f.name)
+            if secret and v is not None and f.name in ("value", "initial", "final"):
+                v = MASK
+            elif secret and f.name == "any":
+                v = tuple(MASK for _ in v)
+            parts.append(f"{f.name}={v!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
 
-@dataclass(frozen=True)
+
+def _nest(node: _Node, children: Iterable[object]) -> None:
+    """Check ``children`` are filters and record how deep ``node`` nests: a filter object
+    deeper than MAX_DEPTH is refused when it is built (as the parser refuses such text), so
+    printing, evaluating or sending it can never exhaust Python's stack."""
+    depth = 0
+    for c in children:
+        if not isinstance(c, _Node):
+            raise ArgumentError(f"a child of {type(node).__name__}", "a filter node", c)
+        d = c.__dict__.get("_depth", 0)
+        if d > depth:
+            depth = d
+    depth += 1
+    if depth > MAX_DEPTH:
+        raise FilterError(f"filter nested more than {MAX_DEPTH} levels deep",
+                          filter=f"<{type(node).__name__} nested {depth} deep>")
+    object.__setattr__(node, "_depth", depth)
+
+
+@dataclass(frozen=True, repr=False)
 class And(_Node):
     """``(&...)``: True when every child is; ``(&)`` is absolute true (RFC 4526)."""
 
@@ -144,9 +177,10 @@ class And(_Node):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "children", tuple(self.children))
+        _nest(self, self.children)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Or(_Node):
     """``(|...)``: True when any child is; ``(|)`` is absolute false (RFC 4526)."""
 
@@ -154,16 +188,20 @@ class Or(_Node):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "children", tuple(self.children))
+        _nest(self, self.children)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Not(_Node):
     """``(!...)``: swaps True and False; Undefined stays Undefined."""
 
     child: Filter
 
+    def __post_init__(self) -> None:
+        _nest(self, (self.child,))
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class _AttrValue(_Node):
     attr: str
     value: Value
@@ -173,27 +211,27 @@ class _AttrValue(_Node):
         object.__setattr__(self, "value", _canon(self.value))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Equality(_AttrValue):
     """``(attr=value)`` with the attribute's equality rule."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class GreaterOrEqual(_AttrValue):
     """``(attr>=value)`` with the attribute's ordering rule."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class LessOrEqual(_AttrValue):
     """``(attr<=value)`` with the attribute's ordering rule."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Approx(_AttrValue):
     """``(attr~=value)``: see the module docstring for what "approximately" means here."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Present(_Node):
     """``(attr=*)``: the entry has at least one value of the attribute."""
 
@@ -203,7 +241,7 @@ class Present(_Node):
         _check_attr(self.attr)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Substrings(_Node):
     """``(attr=initial*any1*any2*final)``, anchored at both ends.
 
@@ -232,7 +270,7 @@ class Substrings(_Node):
         object.__setattr__(self, "any", anys)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Extensible(_Node):
     """``(attr:dn:rule:=value)``: an explicit matching rule, and/or the DN's own values.
 
@@ -351,7 +389,7 @@ def _print(f: Filter, out: list[str], mask: bool) -> None:
                    + (":" + x.rule if x.rule else "") + ":=" + _esc(x.value, x.attr, mask)
                    + ")")
     else:
-        raise TypeError(f"not a filter node: {f!r}")
+        raise ArgumentError("a filter", "a filter string or a filter node", f)
 
 
 # --------------------------------------------------------------------------------------------
@@ -366,6 +404,7 @@ class _Parser:
     def __init__(self, text: str):
         self.text = text
         self.n = len(text)
+        self.secret = False  # scanning the value of a secret attribute (never quoted)
 
     def fail(self, message: str, position: int) -> FilterError:
         return FilterError(message, filter=self.text, position=position)
@@ -456,6 +495,7 @@ class _Parser:
         if not attr:
             raise self.fail(f"expected an attribute description before {op!r}", i)
         self.check_attr(attr, i)
+        self.secret = is_secret(attr)
         pieces, k = self.value(v, op, open_, bare)
         if op != "=":
             ops: dict[str, type[Approx | GreaterOrEqual | LessOrEqual]] = {
@@ -513,6 +553,7 @@ class _Parser:
         if not attr and rule is None:
             raise self.fail("an extensible filter without an attribute needs a matching "
                             "rule, as in (:caseExactMatch:=x)", i)
+        self.secret = bool(attr) and is_secret(attr)
         pieces, end = self.value(k + 2, ":=", open_, bare)
         return Extensible(attr or None, rule, pieces[0][0], dn), end
 
@@ -534,7 +575,7 @@ class _Parser:
                     buf.append(int(h, 16))
                     k += 3
                     continue
-                shown = text[k: k + 3]
+                shown = text[k: k + 3] if not self.secret else "\\" + "*" * len(h)
                 hint = " (write \\5c for a literal backslash)"
                 if h[:1] and h[0] in "()*\\":
                     hint = f" (write \\{ord(h[0]):02x} for a literal {h[0]!r})"
@@ -632,6 +673,16 @@ def parse(text: str) -> Filter:
     if j < p.n:  # only & | ! stop early in bare mode
         raise p.fail("unbalanced ')': there is no '(' for it to close", j)
     return f
+
+
+def _as_filter(f: object) -> Filter:
+    """``f`` parsed when it is text; a filter node as it is; anything else refused."""
+    if isinstance(f, str):
+        return parse(f)
+    if isinstance(f, _Node):
+        return cast(Filter, f)
+    raise ArgumentError("filter", "a filter string such as '(cn=x)' or a filter node", f,
+                        show=not isinstance(f, (bytes, bytearray)))
 
 
 def attributes(f: Filter) -> set[str]:
@@ -1111,8 +1162,7 @@ def evaluate(f: Filter, entry: Entry, ctx: EvalContext | None = None) -> Result:
     >>> evaluate("(!(uidNumber=abc))", e) is None
     True
     """
-    if isinstance(f, str):
-        f = parse(f)
+    f = _as_filter(f)
     return _evaluate(f, entry, ctx or _DEFAULT_CONTEXT)
 
 
@@ -1147,13 +1197,13 @@ class Trace:
     (userPassword ...) are masked in the text and in :meth:`to_dict`.
     """
 
-    node: Filter
+    node: Filter  # its repr masks secret values
     text: str
     result: Result
     reason: str = ""
     children: tuple[Trace, ...] = ()
     values: tuple[Value, ...] = field(default=(), repr=False)
-    matched: Value | None = None
+    matched: Value | None = field(default=None, repr=False)
 
     def _secret(self) -> bool:
         attr = getattr(self.node, "attr", None)
@@ -1199,8 +1249,7 @@ def trace(f: Filter, entry: Entry, ctx: EvalContext | None = None) -> Trace:
     ✗ (!(cn=ali*))  — the filter inside is True
       ✓ (cn=ali*)  — cn value 'alice' matches 'ali*' (caseIgnoreSubstringsMatch)
     """
-    if isinstance(f, str):
-        f = parse(f)
+    f = _as_filter(f)
     return _trace(f, entry, ctx or _DEFAULT_CONTEXT)
 
 
@@ -1267,8 +1316,7 @@ def compile(f: Filter, ctx: EvalContext | None = None) -> Callable[[Entry], Resu
     >>> match(Entry("cn=x", {"objectClass": ["Person"], "sn": ["Jensen"]}))
     True
     """
-    if isinstance(f, str):
-        f = parse(f)
+    f = _as_filter(f)
     return _compile(f, ctx or _DEFAULT_CONTEXT)
 
 

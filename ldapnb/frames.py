@@ -89,7 +89,7 @@ from __future__ import annotations
 import datetime as _dt
 import gc
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -100,7 +100,7 @@ import pyarrow.compute as pc
 
 from . import oids
 from .entry import MASK, Entry, is_secret
-from .errors import LdapnbError
+from .errors import ArgumentError, LdapnbError
 from .schema import BINARY_ATTRIBUTES, SYNTAX, Schema
 
 if TYPE_CHECKING:
@@ -236,8 +236,16 @@ def to_frame(
     >>> to_frame([], attributes=["cn"]).columns.tolist()
     ['dn', 'cn']
     """
+    if isinstance(entries, Entry):
+        entries = [entries]
+    elif isinstance(entries, (str, bytes, Mapping)) or not isinstance(entries, Iterable):
+        raise ArgumentError("entries", "an iterable of Entry objects", entries, show=False)
     with _no_gc():
-        return _collect(entries, attributes, schema, show_secrets)
+        try:
+            return _collect(entries, attributes, schema, show_secrets)
+        except AttributeError as exc:  # an item without .dn/._attrs: not an Entry
+            raise ArgumentError("each of entries", "an Entry", None, show=False,
+                                hint=str(exc)) from exc
 
 
 @contextmanager

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from .entry import Entry, Value
-from .errors import LdifError
+from .errors import ArgumentError, LdifError, SourceNotFound
 
 __all__ = [
     "Modification",
@@ -604,16 +604,29 @@ def read_records(source: Any, *, name: str | None = None) -> Iterator[Record]:
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         src = name if name is not None else str(path)
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        if not os.path.exists(path):
+            raise SourceNotFound(path, "LDIF file")
+        if os.path.isdir(path):
+            raise LdifError("is a folder, not an LDIF file", source=src)
         return _read_path(path, src)
     if not hasattr(source, "read"):
-        raise TypeError(f"read_records needs a path or an open file, not {type(source).__name__}")
+        raise ArgumentError("read_records' source", "a path or an open file", source,
+                            show=False)
     fname = getattr(source, "name", None)
     src = name if name is not None else (fname if isinstance(fname, str) else "<stream>")
     return _records(_text_batches(_file_chunks(source, src), src), src)
 
 
 def _read_path(path: str, src: str) -> Iterator[Record]:
-    with open(path, "rb") as f:
+    try:
+        f = open(path, "rb")  # noqa: SIM115 - closed below, after the last record
+    except FileNotFoundError:
+        raise SourceNotFound(path, "LDIF file") from None
+    except OSError as exc:
+        raise LdifError(f"cannot be read: {exc.strerror or exc}", source=src) from exc
+    with f:
         yield from _records(_text_batches(_file_chunks(f, src), src), src)
 
 
@@ -642,6 +655,9 @@ def loads_records(text: str | bytes, *, name: str = "<string>") -> Iterator[Reco
     >>> r.modifications
     [Modification(op='replace', attribute='sn', values=['Y'])]
     """
+    if not isinstance(text, (str, bytes)):
+        raise ArgumentError("LDIF text", "a str or bytes (for a file, use read_records)", text,
+                            show=False)
     if isinstance(text, bytes):
         chunks: Iterable[str] = _decoded(
             (text[i : i + _CHUNK] for i in range(0, len(text), _CHUNK)), name
@@ -793,7 +809,7 @@ def _dump_one(item: Entry | Record, width: int, checked: set[str]) -> str:
     elif isinstance(item, Record):
         dn, entry, record = item.dn, item.entry, item
     else:
-        raise TypeError(f"dumps writes Entry and Record objects, not {type(item).__name__}")
+        raise ArgumentError("each item dumps writes", "an Entry or a Record", item, show=False)
     out.append(_fold(_encode("dn", dn), width))
     if record is not None:
         for oid, critical, cvalue in record.controls:
@@ -882,6 +898,10 @@ def dumps(items: Iterable[Entry | Record], *, version: bool = True, width: int =
     cn: x
     description:: IGxlYWRpbmcgc3BhY2U=
     """
+    if isinstance(items, (Entry, Record)):
+        items = [items]
+    elif isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        raise ArgumentError("items", "a list of Entry or Record objects", items, show=False)
     return "".join(_dump_iter(items, version, width))
 
 

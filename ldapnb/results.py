@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from .errors import (
     BindError,
+    DnError,
     EntryAlreadyExists,
     FilterError,
     LdapnbError,
@@ -263,6 +264,8 @@ def result_for_error(exc: LdapnbError) -> tuple[int, str]:
         return code or 80, text
     if isinstance(exc, FilterError):
         return 2, text
+    if isinstance(exc, DnError):
+        return 34, text  # invalidDNSyntax
     if isinstance(exc, ReadOnlyError):
         return 53, text
     if isinstance(exc, LimitExceeded):

@@ -1,10 +1,10 @@
 """The directory schema: attribute types and object classes (RFC 4512).
 
 ldapnb reads the same OpenLDAP schema files that its private slapd loads (bundled in
-``ldapnb/schema/``: core, cosine, inetorgperson, nis, dyngroup and msuser, Microsoft's
-user/group/computer classes), plus the definitions slapd has built in (``objectClass``,
-``top``, ``extensibleObject``, operational attributes).  So the embedded directory and a real
-slapd judge entries by the same rules.
+``ldapnb/schema/``: core, cosine, inetorgperson, nis, dyngroup, msuser (Microsoft's
+user/group/computer classes) and openldap, as a stock slapd has them), plus the definitions
+slapd has built in (``objectClass``, ``top``, ``extensibleObject``, operational attributes).
+So the embedded directory and a real slapd judge entries by the same rules.
 
 The reader for schema files is hand-written (about 80 lines): ldap3's ``from_definition``
 parsers do not expand OpenLDAP's ``objectIdentifier`` macros, which msuser.schema and
@@ -265,7 +265,7 @@ BUILTIN_OBJECT_CLASSES = [
     "( 1.3.6.1.4.1.4203.1.4.1 NAME ( 'OpenLDAProotDSE' 'LDAProotDSE' ) SUP top STRUCTURAL )",
 ]
 
-DEFAULT_FILES = ("core", "cosine", "inetorgperson", "nis", "dyngroup", "msuser")
+DEFAULT_FILES = ("core", "cosine", "inetorgperson", "nis", "dyngroup", "msuser", "openldap")
 
 _SYSTEM_START = re.compile(r"^#(?:attributetype|objectclass)\s", re.I)
 
@@ -606,10 +606,15 @@ def bundled_schemas() -> list[str]:
     return sorted(p.name[:-7] for p in folder.iterdir() if p.name.endswith(".schema"))
 
 
-@functools.cache
 def load_schema(*names: str) -> Schema:
-    """A schema from bundled files, e.g. ``load_schema(*DEFAULT_FILES, "openldap")`` for
-    OpenLDAP's test data (its ``OpenLDAPperson`` class)."""
+    """A schema from bundled files, e.g. ``load_schema("core", "cosine")``; a name given
+    twice is read once.  :data:`DEFAULT_FILES` are the files a stock slapd has (``openldap``
+    included, for OpenLDAP's own test data and its ``OpenLDAPperson`` class)."""
+    return _load_schema(tuple(dict.fromkeys(names)))
+
+
+@functools.cache
+def _load_schema(names: tuple[str, ...]) -> Schema:
     return Schema.from_files([schema_file(n) for n in names])
 
 

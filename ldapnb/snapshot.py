@@ -67,7 +67,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .entry import Entry, is_secret
-from .errors import LdapnbError
+from .errors import ArgumentError, LdapnbError, SourceNotFound
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -170,6 +170,9 @@ def write(
     >>> info["format"], info["filter"], info["entries"] > 0
     ('ldif', '(objectClass=person)', True)
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ArgumentError("path", "a str or os.PathLike ending in .ldif or .parquet", path,
+                            show=False)
     final = Path(path)
     fmt = snapshot_format(final)
     if not final.parent.is_dir():
@@ -494,9 +497,13 @@ def read(path: str | os.PathLike[str]) -> Iterator[Entry]:
 
 
 def _existing(path: str | os.PathLike[str]) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise ArgumentError("path", "a str or os.PathLike", path, show=False)
     target = Path(path)
+    if not target.exists():
+        raise SourceNotFound(target, "snapshot file")
     if not target.is_file():
-        raise LdapnbError(f"no snapshot file {str(target)!r}")
+        raise LdapnbError(f"{str(target)!r} is not a snapshot file (a folder?)")
     return target
 
 

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests: repeatable under `make test` (the same cases every run), fresh random cases
+# and bigger budgets under `make fuzz` (LDAPNB_FUZZ=<factor>, see tests/test_properties.py).
+settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+settings.register_profile("fuzz", derandomize=False, deadline=None)
+settings.load_profile("fuzz" if os.environ.get("LDAPNB_FUZZ") else "ci")
 
 pytest_plugins = ["conftest_slapd", "conftest_samba"]
 

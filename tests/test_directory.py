@@ -12,7 +12,14 @@ import pytest
 import ldapnb
 from ldapnb import Directory, Entry, fixtures
 from ldapnb import dn as dnlib
-from ldapnb.errors import LdifError, LimitExceeded, NoSuchEntry, OperationError, ReadOnlyError
+from ldapnb.errors import (
+    LdifError,
+    LimitExceeded,
+    NoSuchEntry,
+    OperationError,
+    ReadOnlyError,
+    SchemaWarning,
+)
 from ldapnb.schema import DEFAULT_FILES, load_schema
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "openldap"
@@ -85,10 +92,16 @@ def test_corpus_files_load(name: str, count: int) -> None:
     ("test-modify.ldif", 5, "no entry"),
 ])
 def test_corpus_files_that_must_fail_name_a_line(name: str, line: int, why: str) -> None:
+    # strict: the load stops at the first record a server refuses, naming file and line
     with pytest.raises(LdifError) as info:
-        Directory.from_ldif(CORPORA / name, schema=_openldap())
-    assert info.value.line == line
-    assert name in str(info.value) and why in str(info.value)
+        Directory.from_ldif(CORPORA / name, schema=_openldap(), strict=True)
+    assert info.value.line is not None and info.value.line <= line
+    assert name in str(info.value)
+    # lenient (the default): as ldapadd -c, that record is skipped and listed, the rest loads
+    with pytest.warns(SchemaWarning, match="skipped"):
+        d = Directory.from_ldif(CORPORA / name, schema=_openldap())
+    skipped = {at: reason for at, _dn, reason in d.skipped}
+    assert line in skipped and why in skipped[line]
 
 
 def test_test_ldif_values_come_back_exact() -> None:
@@ -104,7 +117,8 @@ def test_test_ldif_values_come_back_exact() -> None:
 def test_apply_test_modify_after_test_ordered() -> None:
     """test-modify.ldif's records are written for OpenLDAP's test database (test-ordered)."""
     d = Directory.from_ldif(CORPORA / "test-ordered.ldif", schema=_openldap())
-    assert d.apply_ldif(CORPORA / "test-modify.ldif") == 8
+    with pytest.warns(SchemaWarning, match="testPerson"):  # a class of OpenLDAP's test schema
+        assert d.apply_ldif(CORPORA / "test-modify.ldif") == 8
     jaj = d.get(f"cn=James A Jones 1,ou=Alumni Association,ou=People,{T}")
     assert jaj["drink"] == ["Orange Juice"] and jaj["sn"] == ["Jones"]
     bjorn = d.get(f"cn=Bjorn Jensen,ou=Information Technology Division,ou=People,{T}")
@@ -143,13 +157,42 @@ favouriteColour: green
 def test_lenient_loading_warns(tmp_path: Path) -> None:
     path = tmp_path / "export.ldif"
     path.write_text(LDIF_UNKNOWN, encoding="utf-8")
-    d = Directory.from_ldif(path)
+    with pytest.warns(SchemaWarning) as seen:  # visible, once per load, with the fix
+        d = Directory.from_ldif(path)
+    assert len(seen) == 1
+    text = str(seen[0].message)
+    assert "favouriteColour" in text and "schema=" in text and "strict=True" in text
     assert len(d) == 2
     assert any("favouriteColour" in w and "cn=a,dc=x" in w for w in d.warnings)
     assert [e.dn for e in d.entries("(favouritecolour=GREEN)")] == ["cn=a,dc=x"]
-    # test.ldif with the default schema: OpenLDAPperson is unknown, each entry warned about
-    loose = Directory.from_ldif(CORPORA / "test.ldif")
-    assert any("OpenLDAPperson" in w for w in loose.warnings)
+    # test.ldif with its class renamed to one no schema has: each entry warned about
+    renamed = tmp_path / "renamed.ldif"
+    renamed.write_text((CORPORA / "test.ldif").read_text(encoding="utf-8")
+                       .replace("OpenLDAPperson", "acmePerson"), encoding="utf-8")
+    with pytest.warns(SchemaWarning, match=r"acmePerson \(10 entries\)") as seen:
+        loose = Directory.from_ldif(renamed)
+    assert len(seen) == 1
+    assert any("acmePerson" in w for w in loose.warnings)
+
+
+@pytest.mark.slapd
+def test_openldap_test_data_loads_with_the_default_schema_like_slapd(slapd_factory) -> None:
+    # a stock slapd has openldap.schema: OpenLDAPperson is known, all 11 people are persons,
+    # with ldapnb's default schema as with the private slapd's default schemas
+    import ldap3
+
+    d = Directory.from_ldif(CORPORA / "test.ldif", strict=True)
+    assert d.warnings == []
+    ours = {e.dn.lower() for e in d.entries("(objectClass=person)")}
+    server = slapd_factory(CORPORA / "test.ldif")  # default schemas
+    conn = ldap3.Connection(ldap3.Server(server.urls["ldap"], get_info=ldap3.NONE),
+                            server.rootdn, server.rootpw, auto_bind=True, check_names=False)
+    try:
+        conn.search(server.suffix, "(objectClass=person)", attributes=["1.1"])
+        theirs = {e["dn"].lower() for e in conn.response if e.get("type") == "searchResEntry"}
+    finally:
+        conn.unbind()
+    assert len(theirs) == 11 and ours == theirs
 
 
 def test_strict_loading_names_the_line(tmp_path: Path) -> None:
@@ -159,9 +202,12 @@ def test_strict_loading_names_the_line(tmp_path: Path) -> None:
         Directory.from_ldif(path, strict=True)
     assert info.value.line == 5
     assert "favouriteColour" in str(info.value)
+    renamed = tmp_path / "renamed.ldif"
+    renamed.write_text((CORPORA / "test.ldif").read_text(encoding="utf-8")
+                       .replace("OpenLDAPperson", "acmePerson"), encoding="utf-8")
     with pytest.raises(LdifError) as info:
-        Directory.from_ldif(CORPORA / "test.ldif", strict=True)
-    assert info.value.line is not None and "OpenLDAPperson" in str(info.value)
+        Directory.from_ldif(renamed, strict=True)
+    assert info.value.line is not None and "acmePerson" in str(info.value)
 
 
 # -- search() as a DataFrame ----------------------------------------------------------------------

@@ -366,11 +366,18 @@ def test_add_without_parent(tiny: Directory) -> None:
 
 
 def test_add_outside_the_naming_context_is_refused(tiny: Directory) -> None:
+    # slapd 2.5 answers unwillingToPerform, "no global superior knowledge" (no backend holds
+    # the DN); below an existing naming context a missing parent is noSuchObject
     conn = tiny.connection()
     assert not conn.add("uid=x,dc=elsewhere,dc=org", attributes=_person("x"))
+    assert conn.result["result"] == 53
+    with pytest.raises(OperationError) as info:
+        tiny.add("uid=x,dc=elsewhere,dc=org", _person("x"))
+    assert info.value.result == "unwillingToPerform"
+    assert not conn.add("uid=x,ou=nowhere,dc=example,dc=com", attributes=_person("x"))
     assert conn.result["result"] == RESULT_NO_SUCH_OBJECT
     with pytest.raises(NoSuchEntry):
-        tiny.add("uid=x,dc=elsewhere,dc=org", _person("x"))
+        tiny.add("uid=x,ou=nowhere,dc=example,dc=com", _person("x"))
 
 
 def test_add_duplicate(tiny: Directory) -> None:

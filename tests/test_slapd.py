@@ -353,11 +353,11 @@ def test_nis_sample_loads_with_bad_entries_skipped(slapd_factory):
 @pytest.mark.slapd
 def test_unknown_object_class_is_a_schema_error_quoting_slapadd():
     bad = "dn: dc=x,dc=test\nobjectClass: domain\ndc: x\n\n" \
-          "dn: cn=y,dc=x,dc=test\nobjectClass: OpenLDAPperson\ncn: y\nsn: y\nuid: y\n"
+          "dn: cn=y,dc=x,dc=test\nobjectClass: acmePerson\ncn: y\nsn: y\nuid: y\n"
     with pytest.raises(SchemaError) as info:
         Slapd(bad).start()
     text = str(info.value)
-    assert "cn=y,dc=x,dc=test" in text and "line 5" in text and "OpenLDAPperson" in text
+    assert "cn=y,dc=x,dc=test" in text and "line 5" in text and "acmePerson" in text
     assert "schemas=" in text
 
 

@@ -42,7 +42,13 @@ __all__ = ["Checker", "FastPlan", "rdn_avas"]
 
 #: equality rules whose values the checker validates (R3)
 SYNTAX_CHECKED = frozenset({"integerMatch", "booleanMatch", "distinguishedNameMatch",
-                            "generalizedTimeMatch", "numericStringMatch", "uniqueMemberMatch"})
+                            "generalizedTimeMatch", "numericStringMatch", "uniqueMemberMatch",
+                            "caseIgnoreIA5Match", "caseExactIA5Match"})
+#: syntaxes whose values may not be empty (RFC 4517: Directory String, Printable String)
+NONEMPTY_SYNTAXES = frozenset({"1.3.6.1.4.1.1466.115.121.1.15", "1.3.6.1.4.1.1466.115.121.1.44"})
+#: syntaxes that may (must) be transferred with the ;binary option (RFC 4522)
+BINARY_TRANSFER = frozenset({"1.3.6.1.4.1.1466.115.121.1.8", "1.3.6.1.4.1.1466.115.121.1.9",
+                             "1.3.6.1.4.1.1466.115.121.1.10", "1.3.6.1.4.1.1466.115.121.1.49"})
 #: equality rules for which every printable ASCII str is a valid value
 _TEXT_RULES = {"caseIgnoreMatch", "caseExactMatch"}
 _INTEGER = f"(?:{matching._INTEGER.pattern})"  # integerMatch's valid values (RFC 4517)
@@ -256,6 +262,14 @@ class Checker:
         if known and not any(schema.object_class(c).kind == "STRUCTURAL"  # type: ignore[union-attr]
                              for c in known):
             problems.append("no structural object class (e.g. person, organizationalUnit)")
+        structural = [c for c in known
+                      if schema.object_class(c).kind == "STRUCTURAL"]  # type: ignore[union-attr]
+        chains = [{oc.name.lower() for oc in schema.superclasses(c)} for c in structural]
+        if any(not (c.lower() in other or d.lower() in mine)
+               for c, mine in zip(structural, chains, strict=True)
+               for d, other in zip(structural, chains, strict=True) if c != d):
+            problems.append(f"invalid structural object class chain ({'/'.join(structural)}): "
+                            "an entry has one structural class (and its superclasses)")
         info = ClassInfo(
             known=known, problems=problems,
             extensible=any(c.lower() == "extensibleobject" for c in known),
@@ -311,9 +325,15 @@ class Checker:
             normalize = a.rule.normalize  # type: ignore[union-attr]
             for v in values:
                 if v != "" and normalize(v) is None:
-                    yield ("syntax", f"{v!r} is not a valid value for {a.name!r} "
+                    shown = _shown(a.name, v)
+                    yield ("syntax", f"{shown} is not a valid value for {a.name!r} "
                            f"({a.rule.name}) (invalidAttributeSyntax)",  # type: ignore[union-attr]
-                           f"{v!r} is not valid for {a.name!r}")
+                           f"{shown} is not valid for {a.name!r}")
+        if a.at is not None and "" in values and \
+                (getattr(a.at, "syntax", None) or "").split("{", 1)[0] in NONEMPTY_SYNTAXES:
+            yield ("syntax", f"an empty value is not valid for {a.name!r} (a Directory String "
+                   "has at least one character) (invalidAttributeSyntax)",
+                   f"an empty value is not valid for {a.name!r}")
         if not a.binary and a.at is not None:
             for v in values:
                 if v.__class__ is not str:
@@ -344,13 +364,26 @@ class Checker:
             if self.lenient:
                 self.warnings.append(f"{dn}{where}: {strict}")
                 return
-            raise ObjectClassViolation(strict + where, dn=dn, code=64 if kind == "naming" else 65)
+            raise ObjectClassViolation(
+                strict + where, dn=dn, code=64 if kind == "naming" else 65,
+                result="namingViolation" if kind == "naming" else "objectClassViolation")
         if not self.lenient:
             if kind == "syntax":
-                raise SchemaError(f"{dn}{where}: {strict}", code=21)
+                raise SchemaError(f"{dn}{where}: {strict}", code=21,
+                                  result="invalidAttributeSyntax")
             raise OperationError(f"{dn}{where}: {strict}", result="attributeOrValueExists",
                                  code=20)
         self.warnings.append(f"{dn}{where}: {lenient}")
+
+    def user_attributes(self, entry: Entry) -> None:
+        """A client's add may not give attributes the server maintains (NO-USER-MODIFICATION:
+        entryUUID, createTimestamp ...): slapd refuses with constraintViolation."""
+        for name in entry:
+            at = self.schema.attribute_type(name.split(";", 1)[0])
+            if at is not None and at.no_user_modification:
+                raise OperationError(f"{entry.dn}: {name}: no user modification allowed "
+                                     f"({at.name!r} is maintained by the server)",
+                                     result="constraintViolation", code=19)
 
     # -- checking ----------------------------------------------------------------------------
     def check(self, entry: Entry, ndn: str, *, where: str) -> Entry:
@@ -418,6 +451,9 @@ class Checker:
                 return None
             plan.classes = classes.copy()
         lists = attrs.values()
+        for vals in lists:  # an empty value: R3 for Directory Strings, worded by full_check
+            if "" in vals:
+                return None
         # the usual entry: one value for every attribute but objectClass (R5, R6 cannot fail)
         singles = all(lists) and sum(map(len, lists)) == len(lists) - 1 + len(classes)
         checked = plan.checked
@@ -597,7 +633,8 @@ class Checker:
         if at is None:
             if not self.lenient:
                 raise SchemaError(f"{dn}{where}: attribute type {base!r} is not in the schema "
-                                  "(undefinedAttributeType)", code=17)
+                                  "(undefinedAttributeType)", code=17,
+                                  result="undefinedAttributeType")
             if base.lower() not in self.unknown_types:
                 self.unknown_types[base.lower()] = base
                 self.warnings.append(f"{dn}{where}: unknown attribute type {base!r} kept, "
@@ -608,8 +645,26 @@ class Checker:
         else:
             rule = matching.rule(at.equality) if at.equality else None
             key = self.canon_description(name)
+            binary = self.schema.is_binary(name)
+            if ";binary" in name.lower() and \
+                    (at.syntax or "").split("{", 1)[0] not in BINARY_TRANSFER:
+                text = (f"{name}: option \"binary\" not supported with type {at.name!r} "
+                        "(only certificates are transferred with ;binary) "
+                        "(undefinedAttributeType)")
+                if not self.lenient:
+                    raise SchemaError(f"{dn}{where}: {text}", code=17,
+                                      result="undefinedAttributeType")
+                self.warnings.append(f"{dn}{where}: {text}; kept as {at.name!r} values")
+                binary = at.binary
             a = AttrInfo(key, key.lower(), at.name.lower(), at.name, at,
-                         at.operational, self.schema.is_binary(name), at.single_value, rule,
+                         at.operational, binary, at.single_value, rule,
                          rule is not None and rule.name in SYNTAX_CHECKED)
         self._attr_infos[name] = a
         return a
+
+
+def _shown(attribute: str, value: object) -> str:
+    """A value for a message: masked for a secret attribute (userPassword ...)."""
+    from ..secrets import MASK, is_secret
+
+    return repr(MASK) if is_secret(attribute) else repr(value)

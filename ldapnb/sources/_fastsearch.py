@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from .. import filters as flt
 from .. import oids
 from ..errors import (
+    ArgumentError,
     DirectoryUnavailable,
     FilterError,
     LdapnbError,
@@ -34,6 +35,7 @@ from ..errors import (
     OperationError,
 )
 from ..results import error_for_result
+from ..secrets import protect
 from . import _ldap3
 from .base import SCOPES
 
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RawPage", "raw_search", "encode_filter", "decode_search_answer"]
 
-_log = logging.getLogger(__name__)
+_log = protect(logging.getLogger(__name__))
 
 _PAGED = oids.PAGED_RESULTS
 _SCOPES = SCOPES
@@ -173,13 +175,14 @@ def raw_search(
 
 def _scope(scope: int | str) -> int:
     if isinstance(scope, bool):
-        raise LdapnbError(f"scope must be 0, 1, 2 or base/one/sub, not {scope!r}")
+        raise ArgumentError("scope", "0, 1, 2 or 'base', 'one', 'sub'", scope)
     if isinstance(scope, int):
         if scope in (0, 1, 2):
             return scope
     elif isinstance(scope, str) and scope.lower() in _SCOPES:
         return _SCOPES[scope.lower()]
-    raise LdapnbError(f"scope must be 0 (base), 1 (one level) or 2 (subtree), not {scope!r}")
+    raise ArgumentError("scope", "0 (base), 1 (one level) or 2 (subtree), or 'base', 'one', "
+                        "'sub'", scope)
 
 
 # -- BER encoding of the request (RFC 4511 section 4.5.1) -------------------------------------

@@ -54,6 +54,7 @@ from .. import filters as flt
 from .. import oids
 from ..entry import Entry, Value
 from ..errors import (
+    ArgumentError,
     BindError,
     DirectoryUnavailable,
     FilterError,
@@ -341,6 +342,27 @@ def _value_range(name: str, values: list[Value], lo: int, hi: int | None,
     return f"{name};range={lo}-{last}", values[lo:end]
 
 
+def check_filter_depth(search_filter: object) -> None:
+    """Refuse a filter nested deeper than ldapnb's parser accepts, before ldap3 compiles it:
+    ldap3 builds filters recursively and exhausts Python's stack at a few hundred levels
+    (a ``RecursionError`` from inside ldap3)."""
+    from ..filters import MAX_DEPTH
+
+    if not isinstance(search_filter, str) or search_filter.count("(") <= MAX_DEPTH:
+        return
+    depth = deepest = 0
+    for i, c in enumerate(search_filter):
+        if c == "(":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH + 1:
+                    raise FilterError(f"filter nested more than {MAX_DEPTH} levels deep",
+                                      filter=search_filter, position=i)
+        elif c == ")":
+            depth -= 1
+
+
 class SafeConnection(Connection):
     """ldap3's Connection that forgets the bind password once a bind is done.
 
@@ -351,6 +373,10 @@ class SafeConnection(Connection):
     masked, and the repr never shows it.  A later ``conn.bind()`` without ``rebind`` then needs
     the password again, as it should.
     """
+
+    def search(self, search_base: Any, search_filter: Any, *args: Any, **kwargs: Any) -> Any:
+        check_filter_depth(search_filter)  # a typed error, not ldap3's RecursionError
+        return super().search(search_base, search_filter, *args, **kwargs)
 
     def bind(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -559,6 +585,10 @@ def embedded_connection(
     from ldap3 import DSA, SCHEMA
     from ldap3.protocol.rfc4512 import DsaInfo, SchemaInfo
 
+    if user is not None and not isinstance(user, str):
+        raise ArgumentError("user", "a bind DN (str) or None", user)
+    if password is not None and not isinstance(password, (str, bytes)):
+        raise ArgumentError("password", "a str, bytes or None", password, show=False)
     server = Server("ldapnb-embedded", get_info=None)
     conn = _Connection(server, user=user, password=password, client_strategy=MOCK_SYNC,
                        raise_exceptions=raise_exceptions, **kwargs)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..entry import Entry
+from ..errors import ArgumentError
 from ..schema import Schema
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def scope_name(scope: str | int) -> str:
         return _NAMES[scope]
     if isinstance(scope, str) and scope.lower() in SCOPES:
         return _NAMES[SCOPES[scope.lower()]]
-    raise ValueError(f"unknown search scope {scope!r}: use 'base', 'one' or 'sub'")
+    raise ArgumentError("scope", "'base', 'one' or 'sub' (or 0, 1, 2)", scope)
 
 
 def scope_number(scope: str | int) -> int:

@@ -46,6 +46,8 @@ from .. import filters as flt
 from .. import matching, oids
 from ..entry import Entry, Value
 from ..errors import (
+    ArgumentError,
+    DnError,
     EntryAlreadyExists,
     LdifError,
     LimitExceeded,
@@ -121,6 +123,10 @@ class EmbeddedDirectory:
     def __init__(self, schema: Schema | None = None, *, lenient: bool = False):
         self.schema = schema or default_schema()
         self.warnings: list[str] = []
+        #: Records a lenient load skipped because a server would refuse them, as
+        #: ``ldapadd -c`` does: (line or None, DN, the server's reason).
+        self.skipped: list[tuple[int | None, str, str]] = []
+        self._applied = 0  # records applied by loads, for the message of a failed one
         self._checker = Checker(self.schema, lenient=lenient, warnings=self.warnings)
         self._store = Store()
         self._overlays = Overlays(self._store, self.schema, ndn=self._ndn,
@@ -358,12 +364,21 @@ class EmbeddedDirectory:
         :class:`ObjectClassViolation` / :class:`SchemaError` (schema rules).
         """
         ndn = self._ndn(entry.dn)
+        if not ndn:
+            raise _root_dse_exists()
         if ndn in self._store.entries:
             raise EntryAlreadyExists(entry.dn)
-        parent = parent_ndn(ndn) if ndn else None
-        if parent and parent not in self._store.entries:
+        _check_rdn(entry.dn)
+        parent: str | None = parent_ndn(ndn)
+        if parent not in self._store.entries:  # "" (a top-level DN) is never stored
             self._check_new_root(entry, ndn, new_root)
             parent = None
+        if not trusted:
+            for name, vals in entry.items():
+                if not vals:
+                    raise OperationError(f"{entry.dn}: no values for attribute type {name!r}",
+                                         result="protocolError", code=2)
+            self._checker.user_attributes(entry)
         where = f" (line {line})" if line else ""
         checker = self._checker
         stored = checker.convert(entry, where) if trusted else checker.check(entry, ndn,
@@ -374,11 +389,17 @@ class EmbeddedDirectory:
         """For an entry whose parent is absent: nothing when it may start a naming context,
         else :class:`NoSuchEntry`."""
         inside = any(dnlib.is_descendant(ndn, r) for r in self._store.roots)
-        if inside or not new_root:
+        if inside:
             raise NoSuchEntry(entry.dn, matched=self._store.matched(ndn),
                               naming_contexts=self.naming_contexts,
                               message=f"cannot add {entry.dn!r}: its parent "
                               f"{dnlib.parent(entry.dn)!r} does not exist")
+        if not new_root:  # slapd: no backend holds it
+            raise OperationError(
+                f"cannot add {entry.dn!r}: it is under none of this directory's naming "
+                f"contexts ({', '.join(map(repr, self.naming_contexts)) or 'none'}), and a "
+                "server does not create a new one by an add (no global superior knowledge)",
+                result="unwillingToPerform", code=53)
 
     def delete(self, dn: str) -> None:
         """Delete a leaf entry; references to it in groups are removed (refint)."""
@@ -402,15 +423,20 @@ class EmbeddedDirectory:
             name = ch.attribute
             at = self.schema.attribute_type(name)
             if at is not None and at.no_user_modification:
-                raise OperationError(f"{name!r} is maintained by the server and cannot be "
-                                     "modified", result="constraintViolation", code=19)
+                raise OperationError(f"{name}: no user modification allowed ({name!r} is "
+                                     "maintained by the server)",
+                                     result="constraintViolation", code=19)
             key = self._checker.canon_description(name)
             values = list(ch.values)
+            if ch.op == "add" and not values:
+                raise OperationError(f"{dn}: modify/add of {name!r} requires values",
+                                     result="protocolError", code=2)
             if ch.op == "add":
                 current = list(new.get(key, []))
                 for v in values:
                     if self._checker.has_value(key, current, v):
-                        raise OperationError(f"{dn}: {key} already has the value {v!r}",
+                        raise OperationError(f"{dn}: {key} already has the value "
+                                             f"{_shown(key, v)}",
                                              result="attributeOrValueExists", code=20)
                     current.append(v)
                 new.set(key, current)
@@ -425,8 +451,8 @@ class EmbeddedDirectory:
                     for v in values:
                         hit = [c for c in current if self._checker.same_value(key, c, v)]
                         if not hit:
-                            raise OperationError(f"{dn}: {key} has no value {v!r} to delete",
-                                                 result="noSuchAttribute", code=16)
+                            raise OperationError(f"{dn}: {key} has no value {_shown(key, v)} "
+                                                 "to delete", result="noSuchAttribute", code=16)
                         current.remove(hit[0])
                     new.set(key, current)
             elif ch.op == "replace":
@@ -466,6 +492,8 @@ class EmbeddedDirectory:
         if nparent and dnlib.is_descendant(nparent, ndn):
             raise OperationError(f"cannot move {old.dn!r} under its own subtree",
                                  result="unwillingToPerform", code=53)
+        if any(v == "" for _a, v in dnlib.rdn_avas(new_rdn)):
+            raise DnError("invalid new RDN: an RDN value cannot be empty", dn=new_rdn)
         new_dn = dnlib.join(new_rdn, parent_dn) if parent_dn else new_rdn
         new_ndn = self._ndn(new_dn)
         if new_ndn in self._store.entries and new_ndn != ndn:
@@ -550,8 +578,16 @@ class EmbeddedDirectory:
         paused = gc.isenabled()
         gc.disable()  # a bulk load makes millions of objects that live on: no cyclic garbage
         self._store.begin_load()
+        start = self._applied
         try:
             return self._load(records, source, pending, Record, trusted)
+        except LdifError as exc:
+            done = self._applied - start
+            if not done:
+                raise
+            raise LdifError(f"{exc.reason} ({done} earlier record{'s' if done > 1 else ''} of "
+                            "this load were applied and stay applied; none after this one)",
+                            source=exc.source, line=exc.line) from exc
         finally:
             self._store.end_load()
             if paused:
@@ -589,9 +625,17 @@ class EmbeddedDirectory:
                     pending.append((depth(rec.dn), count, rec.entry, rec.line))
                 else:
                     flush()
-                    self.apply(rec, source=source)
+                    try:
+                        self.apply(rec, source=source)
+                    except LdifError as exc:
+                        if not self.lenient:
+                            raise
+                        self._skip(rec.line, rec.dn, exc.reason)
+                    else:
+                        self._applied += 1
             else:
-                raise TypeError(f"cannot load {type(rec).__name__}: give Entry or ldif.Record")
+                raise ArgumentError("each record to load", "an Entry or an ldif.Record", rec,
+                                    show=False)
         flush()
         return count
 
@@ -638,10 +682,21 @@ class EmbeddedDirectory:
                     indexes.add(ndn, stored)
                 if groups_indexed:
                     overlays.touched(None, stored)
-            except (SchemaError, NoSuchEntry, EntryAlreadyExists, OperationError) as exc:
+            except (SchemaError, NoSuchEntry, EntryAlreadyExists, OperationError,
+                    DnError) as exc:
+                if self.lenient:  # ldapadd -c: skip what a server refuses, load the rest
+                    self._skip(line, entry.dn, str(exc))
+                    continue
                 if line is None:
                     raise
                 raise LdifError(f"{exc}", source=source, line=line) from exc
+            self._applied += 1
+
+    def _skip(self, line: int | None, dn: str, reason: str) -> None:
+        self.skipped.append((line, dn, reason))
+        where = f" (line {line})" if line else ""
+        self.warnings.append(f"{dn}{where}: record skipped, as a server refuses it "
+                             f"(ldapadd -c): {reason}")
 
     def apply(self, rec: LdifRecord, *, source: str = "<ldif>") -> None:
         """Apply one LDIF record (content or change) with the server's rules.
@@ -914,3 +969,24 @@ class _Context:
                         continue
                 out.extend(values)
         return out
+
+
+def _root_dse_exists() -> EntryAlreadyExists:
+    exc = EntryAlreadyExists("")
+    exc.args = ("the empty DN names the rootDSE, which always exists: no entry can be added "
+                "there (root DSE already exists)",)
+    return exc
+
+
+def _check_rdn(dn: str) -> None:
+    """An RDN value may not be empty (slapd: invalidDNSyntax)."""
+    if "=," in dn or "=+" in dn or dn.endswith("=") or "= " in dn:
+        if any(v == "" for _a, v in dnlib.rdn_avas(dn)):
+            raise DnError("invalid DN: an RDN value cannot be empty", dn=dn)
+
+
+def _shown(attribute: str, value: object) -> str:
+    """A value for a message: masked for a secret attribute."""
+    from ..secrets import MASK, is_secret
+
+    return repr(MASK) if is_secret(attribute) else repr(value)

@@ -49,6 +49,7 @@ from .. import filters as flt
 from .. import oids
 from ..entry import Entry, Value
 from ..errors import (
+    ArgumentError,
     BindError,
     DirectoryUnavailable,
     EntryAlreadyExists,
@@ -796,11 +797,16 @@ class LiveSource:
         import ldap3
 
         if max_val_range is not None:
-            raise ValueError("max_val_range is for the embedded directory: a live server "
-                             "returns ranged values (AD's MaxValRange) as it is configured")
+            raise ArgumentError("max_val_range", "None for a live server (it returns ranged "
+                                "values, AD's MaxValRange, as it is configured)",
+                                max_val_range)
         if writable is None:
             writable = self.writable
 
+        if user is not None and not isinstance(user, str):
+            raise ArgumentError("user", "a bind DN (str) or None", user)
+        if password is not None and not isinstance(password, (str, bytes)):
+            raise ArgumentError("password", "a str, bytes or None", password, show=False)
         if user is not None and password and not self.encrypted and not self.allow_cleartext:
             raise BindError("refusing to send a password over plain ldap:// (see LiveSource); "
                             "Nothing was sent.")

@@ -54,14 +54,16 @@ from ..errors import (
     ObjectClassViolation,
     SchemaError,
 )
+from ..secrets import protect
 
 __all__ = ["Slapd", "DEFAULT_SCHEMAS", "find_program"]
 
-log = logging.getLogger(__name__)
+log = protect(logging.getLogger(__name__))
 
 #: The schemas loaded when none are named: enough for inetOrgPerson, posix (RFC 2307),
 #: dynamic groups (needed for memberOf) and Active Directory-style data.
-DEFAULT_SCHEMAS: tuple[str, ...] = ("core", "cosine", "inetorgperson", "nis", "dyngroup", "msuser")
+DEFAULT_SCHEMAS: tuple[str, ...] = ("core", "cosine", "inetorgperson", "nis", "dyngroup", "msuser",
+                                    "openldap")
 
 INSTALL_HINT = (
     "install OpenLDAP's server and tools: on Debian/Ubuntu "
@@ -365,7 +367,7 @@ class Slapd:
         self._ldif = ldif
         self._entries = list(entries) if entries is not None else None
         self._suffix = suffix
-        self.schemas = tuple(schemas)
+        self.schemas = tuple(dict.fromkeys(schemas))  # a name given twice is loaded once
         self._rootpw = rootpw if rootpw is not None else secrets.token_urlsafe(18)
         self.acl = acl
         self.tls = tls

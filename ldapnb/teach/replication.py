@@ -55,6 +55,7 @@ from ..errors import (
     NoSuchEntry,
     OperationError,
 )
+from ..secrets import protect
 from ..sources.base import ColumnPage
 from ..sources.embedded import Change, EmbeddedDirectory
 from ..sources.slapd import Slapd, find_program
@@ -68,7 +69,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ReplicationLab", "EmbeddedReplicationLab", "replication_lab", "slapd_can_replicate"]
 
-log = logging.getLogger(__name__)
+log = protect(logging.getLogger(__name__))
 
 _SIDES = ("provider", "consumer")
 
