@@ -760,6 +760,15 @@ class EmbeddedDirectory:
                 self._indexes.build(attr, self._store.entries)
             key = rule.normalize(f.value)
             return set(self._indexes.eq[attr].get(key, ())) if key is not None else set()
+        if isinstance(f, flt.Substrings) and ";" not in f.attr:
+            attr = self._checker.canon(f.attr)
+            if attr in _OPERATIONAL_LOWER or not self._ctx.is_known(attr):
+                return None
+            rule = self._checker.rule_for(attr, "substr")
+            keys = rule.substring_keys(f.initial, f.any, f.final) if rule is not None else None
+            if rule is None or keys is None:
+                return set()  # Undefined for every entry: nothing matches
+            return self._indexes.substring_candidates(attr, rule, keys, self._store.entries)
         if isinstance(f, flt.Present) and ";" not in f.attr:
             attr = self._checker.canon(f.attr)
             if attr == "objectclass" or attr in _OPERATIONAL_LOWER or (
