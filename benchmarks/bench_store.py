@@ -46,6 +46,11 @@ for i in range(30):
     t = time.perf_counter()
     df = d.search(f"(uid=user{(n_users // 3 + i * 7) % n_users:06d})")
     eq.append(time.perf_counter() - t)
+ent = []
+for i in range(30):
+    t = time.perf_counter()
+    rows = list(d.entries(f"(uid=user{(n_users // 3 + i * 7) % n_users:06d})"))
+    ent.append(time.perf_counter() - t)
 sub, sub2 = [], []
 for _ in range(3):
     t = time.perf_counter()
@@ -60,6 +65,7 @@ graph = time.perf_counter() - t
 print(json.dumps({"load": load, "load_cpu": load_cpu, "kb_per_entry": (rss1 - rss0) / n,
                   "entries": n,
                   "eq_ms": statistics.median(eq) * 1e3, "eq_rows": len(df),
+                  "ent_ms": statistics.median(ent) * 1e3, "ent_rows": len(rows),
                   "sub_s": min(sub), "sub_hits": hits,
                   "sub2_s": min(sub2), "sub2_hits": hits2, "graph_s": graph,
                   "graph_nodes": g.number_of_nodes(), "graph_edges": g.number_of_edges()}))
@@ -142,6 +148,8 @@ def main() -> None:
     print(f"  ratio from_ldif / slapadd  {r['load'] / s_time:.2f}x wall, "
           f"{r['load_cpu'] / s_cpu:.2f}x CPU  (target <= 1.0x)")
     print(f"  indexed equality d.search('(uid=X)')  {r['eq_ms']:.3f} ms  (target <= 1 ms)")
+    print(f"  indexed equality list(d.entries('(uid=X)'))  {r['ent_ms']:.3f} ms  (Entry objects, "
+          "no DataFrame)")
     print(f"  substring d.search('(cn=*son*)')      {r['sub_s'] * 1e3:.1f} ms, "
           f"{int(r['sub_hits'])} hits")
     print(f"  substring d.search('(cn=*sen*)')      {r['sub2_s'] * 1e3:.1f} ms, "

@@ -851,13 +851,15 @@ class EmbeddedDirectory:
     def operational(self, ndn: str, entry: Entry, name: str) -> list[Value]:
         """The values of an operational attribute the directory computes for ``entry``."""
         low = name.lower()
-        meta = self._store.meta_of(ndn) if ndn in self._store.seqs else None
         if low == "memberof":
+            if self._store.entries.get(ndn) is entry:  # a stored entry: ndn is its key
+                return self._overlays.member_of_ndn(ndn)
             return list(self.member_of(entry.dn))
         if low == "tokengroups":
             return self._ad.token_groups(ndn, entry)
         if low == "distinguishedname":
             return [entry.dn]
+        meta = self._store.meta_of(ndn) if ndn in self._store.seqs else None
         if low == "entrydn":
             return [entry.dn]
         if low == "entryuuid":
