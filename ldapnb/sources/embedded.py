@@ -853,7 +853,7 @@ class EmbeddedDirectory:
         low = name.lower()
         if low == "memberof":
             if self._store.entries.get(ndn) is entry:  # a stored entry: ndn is its key
-                return self._overlays.member_of_ndn(ndn)
+                return list[Value](self._overlays.member_of_ndn(ndn))
             return list(self.member_of(entry.dn))
         if low == "tokengroups":
             return self._ad.token_groups(ndn, entry)
