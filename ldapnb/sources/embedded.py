@@ -82,6 +82,7 @@ _OPERATIONAL_LOWER = {n.lower(): n for n in _OPERATIONAL}
 _AD_COMPUTED = {"tokengroups": "tokenGroups", "distinguishedname": "distinguishedName"}
 _UUID_NS = uuid.UUID("6ba7b812-9dad-11d1-80b4-00c04fd430c8")  # RFC 4122 X.500 namespace
 _DEPTH = operator.itemgetter(0)
+_DONE: tuple[int, int, Entry, int | None] = (0, 0, Entry(""), None)  # a stored slot
 
 
 @dataclass
@@ -609,7 +610,8 @@ class EmbeddedDirectory:
         # checked, the DNs in member values were normalised (and cached) before: the cache
         # answers for most entries; trusted, nothing has been, so the cache would only cost
         normalize = dnlib.normalize if not trusted else dnlib.normalize.__wrapped__
-        for _depth, _seq, entry, line in pending:
+        for i, (_depth, _seq, entry, line) in enumerate(pending):
+            pending[i] = _DONE  # the reader's entry is freed once its checked copy is stored
             try:
                 ndn = normalize(entry.dn)
                 if ndn in entries:
