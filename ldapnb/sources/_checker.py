@@ -417,6 +417,8 @@ class Checker:
             if not fine:
                 return None
             plan.classes = classes.copy()
+        else:  # the same values: the entry keeps the plan's strings (one copy per kind)
+            attrs["objectclass"] = plan.classes.copy()
         lists = attrs.values()
         # the usual entry: one value for every attribute but objectClass (R5, R6 cannot fail)
         singles = all(lists) and sum(map(len, lists)) == len(lists) - 1 + len(classes)
