@@ -2,9 +2,9 @@
 
 :class:`Store` holds the entries (canonical attribute names, as the checker made them), the
 parent/children links in order of addition, and each entry's operational time stamps
-(:class:`Meta`, shared by the entries of one load).  :class:`Indexes` holds the equality and
-presence indexes, built for an attribute the first time a filter needs one (one pass over the
-entries), then kept up to date by every write.  Neither knows the schema's rules: the
+(:class:`Meta`, shared by the entries of one load).  :class:`Indexes` holds the equality,
+presence and substring indexes, built for an attribute the first time a filter needs one (one
+pass over the entries), then kept up to date by every write.  Neither knows the schema's rules: the
 directory tells them what to store.
 """
 

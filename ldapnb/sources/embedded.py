@@ -7,8 +7,9 @@ RECIPES.md); a teaching and audit kit cannot teach wrong answers.  What it does,
 - base / one / sub scopes, with the base itself in ``base`` and ``sub`` only;
 - filters evaluated by :mod:`ldapnb.filters` with the schema's matching rules and
   three-valued logic; AD's in-chain (:data:`ldapnb.oids.IN_CHAIN`) and bitwise rules;
-- equality and presence indexes, built for an attribute on its first use and kept up to date
-  by writes, so such searches do not scan every entry;
+- equality, presence and substring (trigram) indexes, built for an attribute on its first
+  use and kept up to date by writes, so such searches do not scan every entry (an index only
+  narrows the candidates: the filter is still evaluated on each);
 - ``memberOf`` computed at search time from groupOfNames/groupOfUniqueNames/AD ``group``
   members, like slapd's dynlist/memberof overlays (operational: ask for it by name or ``+``);
 - a rootDSE and a subschema entry built from the schema it checks entries against;
