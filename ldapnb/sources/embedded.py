@@ -765,8 +765,9 @@ class EmbeddedDirectory:
             return set(self._indexes.eq[attr].get(key, ())) if key is not None else set()
         if isinstance(f, flt.Substrings) and ";" not in f.attr:
             attr = self._checker.canon(f.attr)
-            if attr in _OPERATIONAL_LOWER or not self._ctx.is_known(attr):
-                return None
+            if attr in _OPERATIONAL_LOWER or not self._ctx.is_known(attr) or (
+                    self._ctx.ad and attr in ("name", "distinguishedname")):
+                return None  # computed values: scanned, as for equality and presence
             rule = self._checker.rule_for(attr, "substr")
             keys = rule.substring_keys(f.initial, f.any, f.final) if rule is not None else None
             if rule is None or keys is None:
