@@ -62,6 +62,8 @@ for _ in range(3):
 t = time.perf_counter()
 g = d.graph()
 graph = time.perf_counter() - t
+import ldapnb
+print(ldapnb.__file__, file=sys.stderr)
 print(json.dumps({"load": load, "load_cpu": load_cpu, "kb_per_entry": (rss1 - rss0) / n,
                   "entries": n,
                   "eq_ms": statistics.median(eq) * 1e3, "eq_rows": len(df),
@@ -94,7 +96,8 @@ print(json.dumps(out))
 
 def child(code: str, tree: Path, *args: str) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=str(tree))
-    out = subprocess.run([sys.executable, "-c", code, *args], env=env, check=True,
+    # -P: the tree on PYTHONPATH is imported, not an ldapnb in the working directory
+    out = subprocess.run([sys.executable, "-P", "-c", code, *args], env=env, check=True,
                          capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
