@@ -491,10 +491,7 @@ def _parse_record(lines: list[str], nos: list[int], src: str, names: dict[str, s
 
 def _entry(dn: str, attrs: dict[str, list[Value]], spell: dict[str, str]) -> Entry:
     """An Entry from lower-case keyed value lists, without re-adding value by value."""
-    entry = Entry(dn)
-    for key, values in attrs.items():
-        entry.add(spell[key], values)
-    return entry
+    return Entry.from_lists(dn, attrs, spell)  # the keys agree: both made in _parse_record
 
 
 def _modifications(

@@ -252,6 +252,35 @@ class MatchingRule:
         order between them, without overlapping each other or the ends.  Returns None when a
         piece is not valid for the rule.
         """
+        keys = self.substring_keys(initial, any_, final)
+        if keys is None:
+            return None
+        ini, anys, fin = keys
+        whole = self._normalize
+
+        def test(value: Value) -> bool | None:
+            try:
+                v = whole(value)
+            except (ValueError, TypeError):
+                return None
+            if v is None:
+                return None
+            return _substr(v, ini, anys, fin)
+
+        return test
+
+    def substring_keys(
+        self, initial: Value | None, any_: Sequence[Value], final: Value | None
+    ) -> tuple[Key, list[Key], Key] | None:
+        """The pieces of a substring pattern prepared as this rule prepares them: (initial,
+        the non-empty any pieces, final), or None when a piece is not valid for the rule.
+
+        A value matches when its :meth:`normalize` key holds them in order, so an index
+        of the keys' pieces (trigrams) finds a superset of the matches.
+
+        >>> rule("caseIgnoreSubstringsMatch").substring_keys("Ali", ("CE",), None)
+        ('ali', ['ce'], None)
+        """
         piece = self._piece
         if piece is None:
             return None
@@ -265,19 +294,7 @@ class MatchingRule:
             any(a is None for a in anys)
         ):
             return None
-        whole = self._normalize
-        anys = [a for a in anys if a]
-
-        def test(value: Value) -> bool | None:
-            try:
-                v = whole(value)
-            except (ValueError, TypeError):
-                return None
-            if v is None:
-                return None
-            return _substr(v, ini, anys, fin)
-
-        return test
+        return ini, [a for a in anys if a], fin
 
     def match_substrings(
         self,

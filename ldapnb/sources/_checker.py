@@ -450,6 +450,8 @@ class Checker:
             if not fine:
                 return None
             plan.classes = classes.copy()
+        else:  # the same values: the entry keeps the plan's strings (one copy per kind)
+            attrs["objectclass"] = plan.classes.copy()
         lists = attrs.values()
         for vals in lists:  # an empty value: R3 for Directory Strings, worded by full_check
             if "" in vals:

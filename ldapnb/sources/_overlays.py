@@ -104,8 +104,12 @@ class Overlays:
 
     def member_of(self, dn: str) -> list[str]:
         """DNs of the groups that list ``dn`` as a member (what slapd's memberOf shows)."""
+        return self.member_of_ndn(self._ndn(dn))
+
+    def member_of_ndn(self, ndn: str) -> list[str]:
+        """:meth:`member_of` of the entry whose normalised DN is ``ndn``."""
         entries = self.store.entries
-        groups = self._group_index().get(self._ndn(dn), {})
+        groups = self._group_index().get(ndn, {})
         return [entries[g].dn for g in groups if g in entries]
 
     def groups_of(self, ndn: str) -> Iterable[str]:

@@ -2,9 +2,9 @@
 
 :class:`Store` holds the entries (canonical attribute names, as the checker made them), the
 parent/children links in order of addition, and each entry's operational time stamps
-(:class:`Meta`, shared by the entries of one load).  :class:`Indexes` holds the equality and
-presence indexes, built for an attribute the first time a filter needs one (one pass over the
-entries), then kept up to date by every write.  Neither knows the schema's rules: the
+(:class:`Meta`, shared by the entries of one load).  :class:`Indexes` holds the equality,
+presence and substring indexes, built for an attribute the first time a filter needs one (one
+pass over the entries), then kept up to date by every write.  Neither knows the schema's rules: the
 directory tells them what to store.
 """
 
@@ -23,6 +23,7 @@ from ..entry import Entry, Value
 __all__ = ["Store", "Indexes", "Meta", "parent_ndn", "depth"]
 
 _FIRST = operator.itemgetter(0)
+_EMPTY: frozenset[str] = frozenset()
 
 
 def now() -> str:
@@ -190,9 +191,10 @@ class Indexes:
         self._rule = rule
         self.eq: dict[str, dict[object, set[str]]] = {}   # attr -> normalised value -> ndns
         self.present: dict[str, set[str]] = {}            # attr -> ndns having it
+        self.sub: dict[str, _Trigrams] = {}               # attr -> substring index
 
     def __bool__(self) -> bool:
-        return bool(self.eq)
+        return bool(self.eq or self.sub)
 
     def build(self, attr: str, entries: dict[str, Entry]) -> None:
         self.eq[attr] = {}
@@ -217,6 +219,27 @@ class Indexes:
     def add(self, ndn: str, entry: Entry) -> None:
         for attr in self.eq:
             self._add_values(attr, ndn, entry)
+        for attr, tri in self.sub.items():
+            tri.add(ndn, self._values(entry, attr))
+
+    # -- substrings --------------------------------------------------------------------------
+    def substring_candidates(self, attr: str, rule: matching.MatchingRule,
+                             keys: tuple[object, list[object], object],
+                             entries: dict[str, Entry]) -> set[str] | None:
+        """A superset of the entries whose ``attr`` holds a value matching the substring
+        pattern ``keys`` (:meth:`ldapnb.matching.MatchingRule.substring_keys` of ``rule``,
+        the attribute's SUBSTR rule), or None when no piece is long enough to narrow it."""
+        ini, anys, fin = keys
+        pieces = [p for p in (ini, *anys, fin) if p]
+        if not any(isinstance(p, (str, bytes)) and len(p) >= 3 for p in pieces):
+            return None
+        tri = self.sub.get(attr)
+        if tri is None:
+            tri = self.sub[attr] = _Trigrams(rule)
+            values = self._values
+            for ndn, entry in entries.items():
+                tri.add(ndn, values(entry, attr))
+        return tri.candidates(pieces)
 
     def remove(self, ndn: str, entry: Entry) -> None:
         for attr, eq in self.eq.items():
@@ -230,3 +253,67 @@ class Indexes:
                         if not bucket:
                             del eq[key]
             self.present[attr].discard(ndn)
+        for attr, tri in self.sub.items():
+            tri.remove(ndn, self._values(entry, attr))
+
+
+class _Trigrams:
+    """Entries by the 3-character slices of their values' keys, the keys made by the
+    attribute's SUBSTR rule (:meth:`~ldapnb.matching.MatchingRule.normalize`), as its matcher
+    makes them: a value whose key holds a pattern's piece holds each of the piece's slices.
+    Keys that are neither text nor bytes (no slices to index) make their entry a candidate
+    for every pattern."""
+
+    __slots__ = ("rule", "grams", "loose")
+
+    def __init__(self, rule: matching.MatchingRule):
+        self.rule = rule
+        self.grams: dict[object, set[str]] = {}
+        self.loose: set[str] = set()
+
+    def _grams(self, values: list[Value]) -> tuple[set[object], bool]:
+        out: set[object] = set()
+        loose = False
+        norm = self.rule.normalize
+        for v in values:
+            k = norm(v)
+            if isinstance(k, (str, bytes)):
+                out.update(k[i:i + 3] for i in range(len(k) - 2))
+            elif k is not None:
+                loose = True
+        return out, loose
+
+    def add(self, ndn: str, values: list[Value]) -> None:
+        if not values:
+            return
+        grams, loose = self._grams(values)
+        index = self.grams
+        for g in grams:
+            bucket = index.get(g)
+            if bucket is None:
+                index[g] = {ndn}
+            else:
+                bucket.add(ndn)
+        if loose:
+            self.loose.add(ndn)
+
+    def remove(self, ndn: str, values: list[Value]) -> None:
+        grams, _ = self._grams(values)
+        for g in grams:
+            bucket = self.grams.get(g)
+            if bucket is not None:
+                bucket.discard(ndn)
+                if not bucket:
+                    del self.grams[g]
+        self.loose.discard(ndn)
+
+    def candidates(self, pieces: list[object]) -> set[str]:
+        grams = {p[i:i + 3] for p in pieces if isinstance(p, (str, bytes))
+                 for i in range(len(p) - 2)}
+        buckets = sorted((self.grams.get(g, _EMPTY) for g in grams), key=len)
+        out = set(buckets[0])
+        for b in buckets[1:]:
+            if not out:
+                break
+            out &= b
+        return out | self.loose

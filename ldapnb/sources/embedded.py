@@ -7,8 +7,9 @@ RECIPES.md); a teaching and audit kit cannot teach wrong answers.  What it does,
 - base / one / sub scopes, with the base itself in ``base`` and ``sub`` only;
 - filters evaluated by :mod:`ldapnb.filters` with the schema's matching rules and
   three-valued logic; AD's in-chain (:data:`ldapnb.oids.IN_CHAIN`) and bitwise rules;
-- equality and presence indexes, built for an attribute on its first use and kept up to date
-  by writes, so such searches do not scan every entry;
+- equality, presence and substring (trigram) indexes, built for an attribute on its first
+  use and kept up to date by writes, so such searches do not scan every entry (an index only
+  narrows the candidates: the filter is still evaluated on each);
 - ``memberOf`` computed at search time from groupOfNames/groupOfUniqueNames/AD ``group``
   members, like slapd's dynlist/memberof overlays (operational: ask for it by name or ``+``);
 - a rootDSE and a subschema entry built from the schema it checks entries against;
@@ -84,6 +85,7 @@ _OPERATIONAL_LOWER = {n.lower(): n for n in _OPERATIONAL}
 _AD_COMPUTED = {"tokengroups": "tokenGroups", "distinguishedname": "distinguishedName"}
 _UUID_NS = uuid.UUID("6ba7b812-9dad-11d1-80b4-00c04fd430c8")  # RFC 4122 X.500 namespace
 _DEPTH = operator.itemgetter(0)
+_DONE: tuple[int, int, Entry, int | None] = (0, 0, Entry(""), None)  # a stored slot
 
 
 @dataclass
@@ -653,7 +655,8 @@ class EmbeddedDirectory:
         # checked, the DNs in member values were normalised (and cached) before: the cache
         # answers for most entries; trusted, nothing has been, so the cache would only cost
         normalize = dnlib.normalize if not trusted else dnlib.normalize.__wrapped__
-        for _depth, _seq, entry, line in pending:
+        for i, (_depth, _seq, entry, line) in enumerate(pending):
+            pending[i] = _DONE  # the reader's entry is freed once its checked copy is stored
             try:
                 ndn = normalize(entry.dn)
                 if ndn in entries:
@@ -815,6 +818,16 @@ class EmbeddedDirectory:
                 self._indexes.build(attr, self._store.entries)
             key = rule.normalize(f.value)
             return set(self._indexes.eq[attr].get(key, ())) if key is not None else set()
+        if isinstance(f, flt.Substrings) and ";" not in f.attr:
+            attr = self._checker.canon(f.attr)
+            if attr in _OPERATIONAL_LOWER or not self._ctx.is_known(attr) or (
+                    self._ctx.ad and attr in ("name", "distinguishedname")):
+                return None  # computed values: scanned, as for equality and presence
+            rule = self._checker.rule_for(attr, "substr")
+            keys = rule.substring_keys(f.initial, f.any, f.final) if rule is not None else None
+            if rule is None or keys is None:
+                return set()  # Undefined for every entry: nothing matches
+            return self._indexes.substring_candidates(attr, rule, keys, self._store.entries)
         if isinstance(f, flt.Present) and ";" not in f.attr:
             attr = self._checker.canon(f.attr)
             if attr == "objectclass" or attr in _OPERATIONAL_LOWER or (
@@ -897,13 +910,15 @@ class EmbeddedDirectory:
     def operational(self, ndn: str, entry: Entry, name: str) -> list[Value]:
         """The values of an operational attribute the directory computes for ``entry``."""
         low = name.lower()
-        meta = self._store.meta_of(ndn) if ndn in self._store.seqs else None
         if low == "memberof":
+            if self._store.entries.get(ndn) is entry:  # a stored entry: ndn is its key
+                return list[Value](self._overlays.member_of_ndn(ndn))
             return list(self.member_of(entry.dn))
         if low == "tokengroups":
             return self._ad.token_groups(ndn, entry)
         if low == "distinguishedname":
             return [entry.dn]
+        meta = self._store.meta_of(ndn) if ndn in self._store.seqs else None
         if low == "entrydn":
             return [entry.dn]
         if low == "entryuuid":
