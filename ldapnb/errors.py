@@ -22,7 +22,8 @@
     └── OperationError          any other LDAP result code, named
 
 Warnings: :class:`SchemaWarning` (a ``UserWarning``) says once per load that entries used
-object classes or attribute types the schema does not know, with counts and the fix.
+object classes or attribute types the schema does not know, with counts and the fix;
+:class:`ReferralWarning` says once per search that a server referred part of it elsewhere.
 
 Errors from ldap3 and pyasn1 are caught where ldapnb calls them and re-raised as one of
 these (``raise ... from exc``), so a student never has to read a traceback from inside them.
@@ -51,6 +52,7 @@ __all__ = [
     "ReadOnlyError",
     "OperationError",
     "SchemaWarning",
+    "ReferralWarning",
 ]
 
 
@@ -334,6 +336,26 @@ class OperationError(LdapnbError):
         self.result = result
         self.code = code
         super().__init__(message)
+
+
+class ReferralWarning(UserWarning):
+    """A server referred part of a search elsewhere (continuation references, RFC 4511
+    4.5.3) and ldapnb did not follow: the entries are what this server holds.  Said once per
+    search by :meth:`Directory.entries` and snapshots; DataFrames carry the same note in
+    ``df.attrs["warnings"]`` and the URLs in ``df.attrs["referrals"]``."""
+
+
+def referral_note(referrals: list[str]) -> str:
+    """The one sentence that reports ``referrals`` (for warnings and ``df.attrs``).
+
+    >>> referral_note(["ldap://a/x", "ldap://a/x"])[:44]
+    'the server referred part of this search to 2'
+    """
+    shown = sorted(set(referrals))
+    return (f"the server referred part of this search to {len(referrals)} other place(s) "
+            f"({', '.join(shown[:3])}{' ...' if len(shown) > 3 else ''}); ldapnb does not "
+            "follow referrals: the rows are what this server holds (df.attrs['referrals'] "
+            "lists them)")
 
 
 class SchemaWarning(UserWarning):

@@ -360,12 +360,9 @@ def frame_from_pages(
     # search, here, never as a warning per page
     df.attrs["referrals"] = referrals
     if referrals:
-        shown = sorted(set(referrals))
-        df.attrs.setdefault("warnings", []).append(
-            f"the server referred part of this search to {len(referrals)} other place(s) "
-            f"({', '.join(shown[:3])}{' ...' if len(shown) > 3 else ''}); ldapnb does not "
-            "follow referrals: the rows are what this server holds (df.attrs['referrals'] "
-            "lists them)")
+        from .errors import referral_note
+
+        df.attrs.setdefault("warnings", []).append(referral_note(referrals))
     return df
 
 
