@@ -48,9 +48,8 @@ class Side:
 
     def search(self, f: str, base: str | None = None, scope: str = "sub",
                attributes: list[str] | None = None) -> pd.DataFrame:
-        # page_size=0: Samba sends the same paged-results cookie for every page of a search
-        # (its cookie names the search, not the position), which ldapnb's live path refuses
-        # as a loop; Samba ignores MaxPageSize anyway, so one unpaged answer is complete
+        # page_size=0: one unpaged answer (Samba ignores MaxPageSize, so it is complete);
+        # Samba sends the same paged-results cookie for every page of a search
         attrs = attributes or ["1.1"]
         pages = self.d.source.search_pages(base or self.base, scope, f, attrs,  # type: ignore
                                            page_size=0)
