@@ -17,10 +17,10 @@ What is written (OpenLDAP schema syntax, read by :class:`ldapnb.schema.Schema`):
   objectClassCategory (0 "88 class" and 1: STRUCTURAL, 2: ABSTRACT, 3: AUXILIARY);
 - for every class (new, or already defined: then with its existing OID, names, SUP and kind,
   AD's own MUST, the X.500 MUST it had moved to MAY), a MAY list widened by what AD allows
-  on it: the attributes of its AD superclasses, of
-  AD's ``top`` (instanceType, objectGUID, whenCreated, uSNChanged ... ; top's MUST attributes
-  objectCategory, nTSecurityDescriptor, instanceType become MAY, since an export read without
-  the SD flags control has no nTSecurityDescriptor) and of its static auxiliary classes.
+  on it: the attributes of its AD superclasses and of its static auxiliary classes;
+- ``top`` itself with AD's top's attributes as MAY (instanceType, objectGUID, whenCreated,
+  uSNChanged ...; AD's MUST objectCategory, nTSecurityDescriptor, instanceType become MAY,
+  since an export read without the SD flags control has no nTSecurityDescriptor).
 
 The file is NOT loaded by ldapnb's private slapd (DEFAULT_FILES is unchanged): it is for
 reading AD data in the embedded directory (``ldapnb.schema.ad_schema``).
@@ -147,6 +147,12 @@ def main() -> None:
         return out
 
     top = allowed("top", set())
+    top_lower = {a.lower() for a in top}
+    # AD's top: every class inherits it (MUST objectClass only; see the docstring)
+    top_may = [a for a in dict.fromkeys(top) if a.lower() != "objectclass" and (
+        a.lower() in known_attrs or base.attribute_type(a) is not None)]
+    lines.append("objectclass ( 2.5.6.0 NAME 'top' ABSTRACT\n\tMUST objectClass\n\tMAY ( "
+                 + " $ ".join(top_may) + " ) )")
     n_classes = n_widened = 0
     # msuser.schema's 'mstop' stands for AD's top: AD's top, MUST as MAY (see above)
     mstop = base.object_class("mstop")
@@ -156,8 +162,9 @@ def main() -> None:
         if name == "top":
             continue
         rec = classes[name]
-        may_ad = [a for a in dict.fromkeys(allowed(name, set()) + top)
-                  if a.lower() in known_attrs or base.attribute_type(a) is not None]
+        may_ad = [a for a in dict.fromkeys(allowed(name, set()))
+                  if (a.lower() in known_attrs or base.attribute_type(a) is not None)
+                  and a.lower() not in top_lower]
         existing = base.object_class(name)
         inherited_top = {a.lower() for a in top}
         must = [a for a in dict.fromkeys(
