@@ -27,6 +27,7 @@ which :func:`ldapnb.frames.frame_from_pages` turns into a DataFrame: one ``searc
 
 from __future__ import annotations
 
+import itertools
 import os
 import types
 import warnings
@@ -331,9 +332,20 @@ class Directory:
     @classmethod
     def from_entries(cls, entries: Iterable[Entry], *, strict: bool = True,
                      schema: Schema | None = None) -> Directory:
-        """A directory holding ``entries`` (parents before children)."""
+        """A directory holding ``entries`` (parents before children).  Active Directory
+        entries (an ``objectSid`` or ``objectGUID`` among the first ones), as
+        :meth:`from_ldif` does, are judged with Microsoft's AD schema as well
+        (:func:`ldapnb.schema.ad_schema`) unless ``schema`` is given."""
         if isinstance(entries, (str, bytes, Entry)) or not isinstance(entries, Iterable):
             raise ArgumentError("entries", "an iterable of Entry objects", entries, show=False)
+        if schema is None:
+            it = iter(entries)
+            head = list(itertools.islice(it, 256))
+            entries = itertools.chain(head, it)
+            if any("objectSid" in e or "objectGUID" in e for e in head):
+                from .schema import ad_schema
+
+                schema = ad_schema()
         source = EmbeddedDirectory(schema, lenient=not strict)
         source.load(entries)
         warn_load(source.warnings, "entries")

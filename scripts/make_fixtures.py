@@ -867,6 +867,7 @@ def contoso() -> list[Entry]:
         "dNSHostName": [f"gmsa_sql.{DNS_DOMAIN}"],
         "servicePrincipalName": [f"MSSQLSvc/sql01.{DNS_DOMAIN}:1434"],
         "pwdLastSet": [str(filetime(days_ago(20)))], "accountExpires": [str(NEVER)],
+        "msDS-ManagedPasswordInterval": ["30"],
         "msDS-GroupMSAMembership": [security.from_sddl(
             f"O:BAD:(A;;0xf01ff;;;{sid(f'CN=SQL01,{SERVERS}')})(A;;0xf01ff;;;DC)",
             domain_sid=DOMAIN_SID)],

@@ -66,6 +66,12 @@ attributetype ( 1.2.840.113556.1.4.2182 NAME 'msDS-AllowedToActOnBehalfOfOtherId
 	SYNTAX '1.3.6.1.4.1.1466.115.121.1.40'
 	SINGLE-VALUE )
 
+attributetype ( 1.2.840.113556.1.4.2199 NAME 'msDS-ManagedPasswordInterval'
+	EQUALITY integerMatch
+	ORDERING integerOrderingMatch
+	SYNTAX '1.3.6.1.4.1.1466.115.121.1.27'
+	SINGLE-VALUE )
+
 attributetype ( 1.2.840.113556.1.4.2200 NAME 'msDS-GroupMSAMembership'
 	EQUALITY octetStringMatch
 	SYNTAX '1.3.6.1.4.1.1466.115.121.1.40'
@@ -86,8 +92,7 @@ attributetype ( 1.2.840.113556.1.6.44.1.1 NAME 'msLAPS-PasswordExpirationTime'
 """
 AUDIT_CLASSES = """
 # Added by ldapnb: AD's foreignSecurityPrincipal and group managed service account classes
-# (AD makes msDS-ManagedPasswordInterval a MUST of the latter; ldapnb's copy does not define
-# that attribute).
+# (AD makes msDS-ManagedPasswordInterval a MUST of the latter: ldapnb's is a MUST too).
 objectclass ( 1.2.840.113556.1.5.76 NAME 'foreignSecurityPrincipal'
 	SUP top STRUCTURAL
 	MUST ( objectSid )
@@ -96,6 +101,7 @@ objectclass ( 1.2.840.113556.1.5.76 NAME 'foreignSecurityPrincipal'
 
 objectclass ( 1.2.840.113556.1.5.282 NAME 'msDS-GroupManagedServiceAccount'
 	SUP computer STRUCTURAL
+	MUST ( msDS-ManagedPasswordInterval )
 	MAY ( msDS-GroupMSAMembership ) )
 """
 #: Attributes added to the MAY list of msuser's ``computer`` class.
