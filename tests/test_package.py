@@ -32,10 +32,25 @@ def test_every_error_is_an_ldapnb_error() -> None:
     assert all(issubclass(e, ldapnb.LdapnbError) for e in errors)
 
 
-def test_ruff_is_clean() -> None:
-    done = subprocess.run([sys.executable, "-m", "ruff", "check", "ldapnb", "tests",
-                           "benchmarks", "scripts"], cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout[-3000:]
+def test_ci_runs_lint_types_and_every_lane() -> None:
+    """ruff and mypy run beside pytest in `make test` (not inside it: see the Makefile), which
+    `.ci/run` calls; `make test` selects no lane (it runs the slow ones too) and fails when
+    lint or types do; `make test-fast` leaves the slow lanes out."""
+    assert "\nmake test\n" in (ROOT / ".ci" / "run").read_text()
+    plan = subprocess.run(["make", "-n", "-B", "test"], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout
+    assert "ruff check ldapnb tests benchmarks scripts" in plan and "/mypy" in plan
+    [pytest_line] = [line for line in plan.splitlines() if " -m pytest " in line]
+    assert " -m \"" not in pytest_line and "--dist loadgroup" in pytest_line
+    assert "[ $rc -eq 0 ] && [ $lrc -eq 0 ]" in plan  # lint's exit code counts
+    fast = subprocess.run(["make", "-n", "-B", "test-fast"], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout
+    assert '-m "not slow and not browser and not samba"' in fast
+    import tomllib
+
+    markers = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"][
+        "ini_options"]["markers"]
+    assert {m.split(":")[0] for m in markers} >= {"slow", "browser", "samba", "slapd"}
 
 
 def test_top_level_fixtures_is_the_bundled_data() -> None:
