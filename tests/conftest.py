@@ -33,3 +33,21 @@ def contoso():
     from ldapnb import Directory
 
     return Directory.embedded("contoso")
+
+
+#: Lanes whose tests share one expensive session (a Samba DC; JupyterLab and chromium): each
+#: lane's tests go to one xdist worker (``make test`` runs ``--dist loadgroup``), so a session
+#: fixture starts once, not once per worker; and they are slow (``make test-fast`` leaves them).
+SHARED_SESSION_LANES = ("samba", "browser")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for lane in SHARED_SESSION_LANES:
+            if item.get_closest_marker(lane) is None:
+                continue
+            if item.get_closest_marker("slow") is None:
+                item.add_marker(pytest.mark.slow)
+            if item.get_closest_marker("xdist_group") is None:
+                item.add_marker(pytest.mark.xdist_group(lane))

@@ -62,3 +62,18 @@ def test_top_level_fixtures_is_the_bundled_data() -> None:
     from ldapnb import Directory
 
     assert len(Directory.from_ldif(top / "tiny.ldif")) == 11
+
+
+def test_samba_and_browser_tests_are_slow_and_kept_on_one_worker() -> None:
+    """tests/conftest.py marks every `samba` and `browser` test `slow` and puts each lane in
+    one xdist group (`-m` selects by marker name, so a count shows the marks are there)."""
+    def collected(marks: str, path: str) -> int:
+        done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0",
+                               "-p", "no:cacheprovider", "-m", marks, path], cwd=ROOT,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        return sum("::" in line for line in done.stdout.splitlines())
+
+    samba = collected("samba", "tests/test_ad_samba.py")
+    assert samba > 0
+    assert collected("samba and slow and xdist_group", "tests/test_ad_samba.py") == samba
