@@ -66,7 +66,8 @@ def test_top_level_fixtures_is_the_bundled_data() -> None:
 
 def test_samba_and_browser_tests_are_slow_and_kept_on_one_worker() -> None:
     """tests/conftest.py marks every `samba` and `browser` test `slow` and puts each lane in
-    one xdist group (`-m` selects by marker name, so a count shows the marks are there)."""
+    one xdist group, and marks big property tests `slow` (`-m` selects by marker name, so a
+    count shows the marks are there)."""
     def collected(marks: str, path: str) -> int:
         done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0",
                                "-p", "no:cacheprovider", "-m", marks, path], cwd=ROOT,
@@ -77,3 +78,6 @@ def test_samba_and_browser_tests_are_slow_and_kept_on_one_worker() -> None:
     samba = collected("samba", "tests/test_ad_samba.py")
     assert samba > 0
     assert collected("samba and slow and xdist_group", "tests/test_ad_samba.py") == samba
+    # property tests asking hypothesis for >= 500 examples are slow too (test_dn has six)
+    assert collected("slow", "tests/test_dn.py::test_parse_to_string_round_trip") == 1
+    assert collected("not slow", "tests/test_dn.py::test_parse_to_string_round_trip") == 0
