@@ -72,7 +72,7 @@ def test_samba_and_browser_tests_are_slow_and_kept_on_one_worker() -> None:
         done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0",
                                "-p", "no:cacheprovider", "-m", marks, path], cwd=ROOT,
                               capture_output=True, text=True)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        assert done.returncode in (0, 5), done.stdout[-2000:] + done.stderr[-2000:]  # 5: none
         return sum("::" in line for line in done.stdout.splitlines())
 
     samba = collected("samba", "tests/test_ad_samba.py")
