@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: lab test fuzz bench lint system clean
+.PHONY: lab test test-fast fuzz bench lint system clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -71,8 +71,27 @@ $(LAB_STAMP): $(PY) pyproject.toml
 lab: $(LAB_STAMP)
 	$(VENV)/bin/ldapnb lab --lessons notebooks lab
 
+# `make test` is what CI runs (.ci/run): ruff and mypy (in the background, beside pytest: they
+# are single-process and pytest leaves a core idle while it waits on servers and kernels), and
+# every pytest lane in one run: the fast lane and the slow ones (markers `slow`, `browser`,
+# `samba`; see pyproject.toml).  `--dist loadgroup`: tests spread over both workers one by one;
+# only those sharing an expensive session (the headless lesson runs, JupyterLab and chromium)
+# are kept together with `xdist_group`.  pytest's exit 5 ("no tests collected", a lane
+# with nothing in it) is not a failure.
+# `make test-fast` is the developer's loop: ruff, then the fast lane (no slow/browser/samba).
+PYTEST := $(PY) -m pytest -n 2 --dist loadgroup
+LINT   := $(VENV)/bin/ruff check ldapnb tests benchmarks scripts && $(VENV)/bin/mypy
+FAST   := not slow and not browser and not samba
+
 test: system $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadfile
+	@log=$$(mktemp); ( $(LINT) ) >$$log 2>&1 & lint=$$!; \
+	$(PYTEST); rc=$$?; [ $$rc -eq 5 ] && rc=0; \
+	wait $$lint; lrc=$$?; echo "== make lint (ruff, mypy): exit $$lrc"; cat $$log; rm -f $$log; \
+	[ $$rc -eq 0 ] && [ $$lrc -eq 0 ]
+
+test-fast: $(STAMP)
+	$(VENV)/bin/ruff check ldapnb tests benchmarks scripts
+	$(PYTEST) -m "$(FAST)" || [ $$? -eq 5 ]
 
 # Longer property runs: fresh random cases (not the fixed ones `make test` repeats) and budgets
 # LDAPNB_FUZZ times bigger (default 20: about 1.6 million cases in tests/test_properties.py).
@@ -89,8 +108,7 @@ bench: system $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check ldapnb tests benchmarks scripts
-	$(VENV)/bin/mypy
+	$(LINT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache .mypy_cache

@@ -33,3 +33,44 @@ def contoso():
     from ldapnb import Directory
 
     return Directory.embedded("contoso")
+
+
+#: Lanes whose tests share one expensive session (a Samba DC; JupyterLab and chromium): each
+#: lane's tests go to one xdist worker (``make test`` runs ``--dist loadgroup``), so a session
+#: fixture starts once, not once per worker; and they are slow (``make test-fast`` leaves them).
+SHARED_SESSION_LANES = ("samba", "browser")
+#: A property test asking hypothesis for this many examples or more takes seconds: slow lane.
+SLOW_EXAMPLES = 500
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        wanted = getattr(getattr(item, "obj", None), "_hypothesis_internal_use_settings", None)
+        if (getattr(wanted, "max_examples", 0) >= SLOW_EXAMPLES
+                and item.get_closest_marker("slow") is None):
+            item.add_marker(pytest.mark.slow)
+        for lane in SHARED_SESSION_LANES:
+            if item.get_closest_marker(lane) is None:
+                continue
+            if item.get_closest_marker("slow") is None:
+                item.add_marker(pytest.mark.slow)
+            if item.get_closest_marker("xdist_group") is None:
+                item.add_marker(pytest.mark.xdist_group(lane))
+        _group_suffix(config, item)
+
+
+def _group_suffix(config: pytest.Config, item: pytest.Item) -> None:
+    """``--dist loadgroup`` keeps a group on one worker by the ``@group`` suffix that xdist's
+    worker adds to each nodeid; pytest-xdist 3.8 writes it to ``item._nodeid``, which pytest 9
+    no longer reads (its nodeid is ``item._id``), so every group is split over the workers.
+    Under pytest 9, the suffix is set here (xdist's own write then changes nothing)."""
+    if not getattr(config.option, "loadgroup", False) or not hasattr(item, "_id"):
+        return
+    names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                    for m in item.iter_markers("xdist_group")})
+    if names and "@" not in item.nodeid.rsplit("]", 1)[-1]:
+        from _pytest.nodeid import coerce_node_id
+
+        item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(names)}")
+

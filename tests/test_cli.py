@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,9 +31,36 @@ COMMANDS = {
 }
 
 
-def _run(*args: str, timeout: float = 60, **kw) -> subprocess.CompletedProcess[str]:
+@dataclass
+class Done:
+    """What one ``ldapnb`` command did: its exit code and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def ldapnb(capsys: pytest.CaptureFixture[str]) -> Callable[..., Done]:
+    """``ldapnb(*args) -> Done``: the command run in this process (``cli.main``), as the
+    ``ldapnb`` script runs it: argparse's ``SystemExit`` (``--help``, usage errors) becomes
+    the exit code.  One subprocess test (``python -m ldapnb``) checks the real entry point."""
+
+    def run(*args: str) -> Done:
+        capsys.readouterr()  # only this command's output
+        try:
+            code = cli.main(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 2
+        out = capsys.readouterr()
+        return Done(code, out.out, out.err)
+
+    return run
+
+
+def _subprocess(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "ldapnb", *args], capture_output=True,
-                          text=True, timeout=timeout, **kw)
+                          text=True, timeout=timeout)
 
 
 def _free_port() -> int:
@@ -55,14 +84,21 @@ def test_every_command_has_help(command, capsys):
     assert "130" in out and "server unreachable" in out  # exit codes in every help
 
 
-def test_python_dash_m_help_lists_commands_and_exit_codes():
-    done = _run("--help")
+def test_python_dash_m_help_lists_commands_and_exit_codes(tmp_path):
+    """The one subprocess smoke test: the real entry point, its help and one real command."""
+    done = _subprocess("--help")
     assert done.returncode == 0
     for command in COMMANDS:
         assert command in done.stdout
     for code in ("0 ", "1 ", "2 ", "3 ", "130"):
         assert f"\n  {code}" in done.stdout
     assert "Exit codes" in (cli.__doc__ or "")
+    out = tmp_path / "tiny.ldif"
+    done = _subprocess("snapshot", "tiny", "-q", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("wrote 11 entries to ") and done.stderr == ""
+    assert len(list(snapshot.read(out))) == 11
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny.ldif"]
 
 
 def test_usage_errors_exit_2(capsys):
@@ -73,8 +109,8 @@ def test_usage_errors_exit_2(capsys):
     assert "cannot tell what 'no-such-thing' is" in capsys.readouterr().err
 
 
-def test_errors_are_one_line_without_traceback(tmp_path):
-    done = _run("snapshot", "embedded:contoso", "--filter", "(cn=", "-o",
+def test_errors_are_one_line_without_traceback(tmp_path, ldapnb):
+    done = ldapnb("snapshot", "embedded:contoso", "--filter", "(cn=", "-o",
                 str(tmp_path / "x.ldif"))
     assert done.returncode == 2
     assert done.stderr.startswith("ldapnb: error: ") and "filter" in done.stderr
@@ -106,9 +142,9 @@ def test_interrupt_exits_130_and_leaves_no_file(tmp_path, monkeypatch, capsys):
 # -- snapshot ------------------------------------------------------------------------------------
 
 
-def test_snapshot_embedded_to_parquet_and_back(tmp_path):
+def test_snapshot_embedded_to_parquet_and_back(tmp_path, ldapnb):
     out = tmp_path / "c.parquet"
-    done = _run("snapshot", "embedded:contoso", "-o", str(out))
+    done = ldapnb("snapshot", "embedded:contoso", "-o", str(out))
     assert done.returncode == 0, done.stderr
     assert "wrote 511 entries" in done.stdout and "userPassword" not in done.stdout
     assert "511/511" in done.stderr  # the progress bar
@@ -116,7 +152,7 @@ def test_snapshot_embedded_to_parquet_and_back(tmp_path):
     assert meta["source"] == "embedded:contoso" and meta["entries"] == 511
     # the snapshot is itself a SOURCE
     ldif = tmp_path / "people.ldif"
-    done = _run("snapshot", str(out), "--filter", "(objectClass=user)", "--attributes",
+    done = ldapnb("snapshot", str(out), "--filter", "(objectClass=user)", "--attributes",
                 "cn,sAMAccountName", "-q", "-o", str(ldif))
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""  # --quiet: no progress bar
@@ -124,21 +160,21 @@ def test_snapshot_embedded_to_parquet_and_back(tmp_path):
     assert back and all(set(e) <= {"cn", "sAMAccountName"} for e in back)
 
 
-def test_snapshot_secrets_only_when_asked(tmp_path):
+def test_snapshot_secrets_only_when_asked(tmp_path, ldapnb):
     out = tmp_path / "e.ldif"
-    done = _run("snapshot", "example", "-q", "-o", str(out))
+    done = ldapnb("snapshot", "example", "-q", "-o", str(out))
     assert "(userPassword left out; --include-secrets keeps them)" in done.stdout
     assert b"\nuserPassword:" not in out.read_bytes()
-    done = _run("snapshot", "example", "-q", "--include-secrets", "-o", str(out))
+    done = ldapnb("snapshot", "example", "-q", "--include-secrets", "-o", str(out))
     assert done.returncode == 0 and b"\nuserPassword:" in out.read_bytes()
 
 
-def test_snapshot_of_a_live_slapd(tmp_path, slapd_factory):
+def test_snapshot_of_a_live_slapd(tmp_path, slapd_factory, ldapnb):
     server = slapd_factory(fixture_path("tiny"))
     pw = tmp_path / "pw"
     pw.write_text(server.rootpw + "\n")
     out = tmp_path / "live.parquet"
-    done = _run("snapshot", server.urls["ldaps"], "--ca-file", str(server.ca_file), "--user",
+    done = ldapnb("snapshot", server.urls["ldaps"], "--ca-file", str(server.ca_file), "--user",
                 server.rootdn, "--password-file", str(pw), "-q", "-o", str(out))
     assert done.returncode == 0, done.stderr
     assert server.rootpw not in done.stdout + done.stderr
@@ -146,8 +182,8 @@ def test_snapshot_of_a_live_slapd(tmp_path, slapd_factory):
     assert "dc=example,dc=com" in dns and len(dns) == 11
 
 
-def test_snapshot_of_an_unreachable_server_exits_3(tmp_path):
-    done = _run("snapshot", f"ldaps://127.0.0.1:{_free_port()}", "-o", str(tmp_path / "x.ldif"))
+def test_snapshot_of_an_unreachable_server_exits_3(tmp_path, ldapnb):
+    done = ldapnb("snapshot", f"ldaps://127.0.0.1:{_free_port()}", "-o", str(tmp_path / "x.ldif"))
     assert done.returncode == 3, done.stderr
     assert done.stderr.startswith("ldapnb: error:") and "Traceback" not in done.stderr
     assert list(tmp_path.iterdir()) == []
@@ -156,34 +192,34 @@ def test_snapshot_of_an_unreachable_server_exits_3(tmp_path):
 # -- diagnose ------------------------------------------------------------------------------------
 
 
-def test_diagnose_exit_codes(tmp_path, slapd_factory):
+def test_diagnose_exit_codes(tmp_path, slapd_factory, ldapnb):
     server = slapd_factory(fixture_path("tiny"))
-    ok = _run("diagnose", server.urls["ldaps"], "--ca-file", str(server.ca_file))
+    ok = ldapnb("diagnose", server.urls["ldaps"], "--ca-file", str(server.ca_file))
     assert ok.returncode == 0, ok.stdout
     assert "PASS  chain trusted" in ok.stdout and "all steps passed" in ok.stdout
 
     other = tmp_path / "other.pem"
     trustme.CA().cert_pem.write_to_path(str(other))
-    untrusted = _run("diagnose", server.urls["ldaps"], "--ca-file", str(other))
+    untrusted = ldapnb("diagnose", server.urls["ldaps"], "--ca-file", str(other))
     assert untrusted.returncode == 1
     assert "FAIL  chain trusted" in untrusted.stdout and "unknown CA" in untrusted.stdout
 
     pw = tmp_path / "pw"
     pw.write_text("wrong password\n")
-    refused = _run("diagnose", server.urls["ldap"], "--ca-file", str(server.ca_file),
+    refused = ldapnb("diagnose", server.urls["ldap"], "--ca-file", str(server.ca_file),
                    "--user", server.rootdn, "--password-file", str(pw))
     assert refused.returncode == 1 and "FAIL  bind" in refused.stdout
 
-    closed = _run("diagnose", f"ldaps://127.0.0.1:{_free_port()}", "--timeout", "2")
+    closed = ldapnb("diagnose", f"ldaps://127.0.0.1:{_free_port()}", "--timeout", "2")
     assert closed.returncode == 3
     assert "firewall may block LDAPS" in closed.stdout and "SKIP" in closed.stdout
 
 
-def test_diagnose_password_from_environment(slapd_factory):
+def test_diagnose_password_from_environment(slapd_factory, monkeypatch, ldapnb):
     server = slapd_factory(fixture_path("tiny"))
-    env = dict(os.environ, LDAPNB_PASSWORD=server.rootpw)
-    done = _run("diagnose", server.urls["ldaps"], "--ca-file", str(server.ca_file), "--user",
-                server.rootdn, env=env)
+    monkeypatch.setenv("LDAPNB_PASSWORD", server.rootpw)
+    done = ldapnb("diagnose", server.urls["ldaps"], "--ca-file", str(server.ca_file), "--user",
+                  server.rootdn)
     assert done.returncode == 0, done.stdout
     assert "PASS  bind" in done.stdout and server.rootpw not in done.stdout
 
@@ -231,15 +267,17 @@ def test_audit_waivers_option_marks_and_stops_counting_waived_findings(tmp_path,
     capsys.readouterr()
 
 
-def test_audit_unknown_severity_is_a_usage_error(tmp_path):
-    done = _run("audit", "contoso", "-o", str(tmp_path / "r.csv"), "--fail-on", "critical")
+def test_audit_unknown_severity_is_a_usage_error(tmp_path, ldapnb):
+    done = ldapnb("audit", "contoso", "-o", str(tmp_path / "r.csv"), "--fail-on", "critical")
     assert done.returncode == 2 and "invalid choice" in done.stderr
 
 
 # -- slapd -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_slapd_serves_until_sigterm():
+    """A real process: SIGTERM stops slapd and cleans up (what in-process tests cannot do)."""
     child = subprocess.Popen([sys.executable, "-m", "ldapnb", "slapd", "tiny"],
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     with child:
@@ -278,8 +316,8 @@ def test_slapd_serves_until_sigterm():
                 child.kill()
 
 
-def test_slapd_with_a_missing_file_exits_2(tmp_path):
-    done = _run("slapd", str(tmp_path / "missing.ldif"))
+def test_slapd_with_a_missing_file_exits_2(tmp_path, ldapnb):
+    done = ldapnb("slapd", str(tmp_path / "missing.ldif"))
     assert done.returncode == 2 and "no fixture or LDIF file" in done.stderr
 
 
@@ -313,6 +351,7 @@ def test_lab_without_lessons_exits_2(tmp_path, capsys):
     assert "no lessons found" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_lab_starts_jupyterlab_on_the_copy(tmp_path):
     src = _lessons(tmp_path)
     dest = tmp_path / "lessons"
@@ -354,7 +393,7 @@ def test_lab_starts_jupyterlab_on_the_copy(tmp_path):
                 child.wait()
 
 
-def test_every_command_is_documented_in_the_readme():
+def test_every_command_is_documented_in_the_readme(ldapnb):
     """Issue: every CLI command has --help text and is documented in the README."""
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     import argparse
@@ -365,5 +404,5 @@ def test_every_command_is_documented_in_the_readme():
     assert commands == ["audit", "diagnose", "lab", "samba", "slapd", "snapshot"]
     for command in commands:
         assert f"`ldapnb {command}" in readme, f"ldapnb {command} is not in the README"
-        done = _run(command, "--help")
+        done = ldapnb(command, "--help")
         assert done.returncode == 0 and len(done.stdout) > 200, command

@@ -554,6 +554,7 @@ def test_tls_front_shows_a_name_mismatch(tiny_server):
 
 
 # -- friendly errors, in a real kernel ------------------------------------------------------------
+@pytest.mark.slow  # starts a real ipykernel
 def test_friendly_errors_show_one_readable_message_in_a_real_kernel(tmp_path):
     """An LdapnbError in a lesson: its message and a note, not ldapnb's frames; the cell still
     fails; other errors keep their traceback; friendly_errors(False) brings frames back."""

@@ -35,6 +35,15 @@ LESSONS = sorted(NOTEBOOKS.glob("*.ipynb"))
 BUDGET = 60.0
 #: Kernels run at once.
 PARALLEL = 3
+#: The tests reading :func:`runs`: one xdist worker executes the lessons once for all of them
+#: (``make test`` runs ``--dist loadgroup``), and they are the slow lane.
+ON_RUNS = (pytest.mark.slow, pytest.mark.xdist_group("lessons"))
+
+
+def on_runs(test: Any) -> Any:
+    for mark in ON_RUNS:
+        test = mark(test)
+    return test
 
 
 def cells(path: Path) -> list[dict[str, Any]]:
@@ -124,6 +133,7 @@ def test_committed_without_outputs(path: Path) -> None:
     assert dirty == [], f"{path.name}: cells {dirty} carry outputs; clear them before committing"
 
 
+@on_runs
 @pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
 def test_lesson_runs(path: Path, runs: dict[str, Run]) -> None:
     run = runs[path.stem]
@@ -136,6 +146,7 @@ def test_lesson_runs(path: Path, runs: dict[str, Run]) -> None:
             f"{path.name} cell {i}: the error shows a traceback, not ldapnb's message:\n{text}"
 
 
+@on_runs
 def test_all_lessons_run_within_the_budget(runs: dict[str, Run]) -> None:
     per = {stem: round(r.seconds, 1) for stem, r in runs.items() if not stem.startswith("__")}
     wall, cpu = runs["__wall__"].seconds, runs["__cpu__"].seconds
@@ -208,6 +219,7 @@ def test_no_cell_above_an_exercise_writes_its_answer(path: Path) -> None:
                 assert literal not in before, f"{path.name}: a cell above {id} holds its answer"
 
 
+@on_runs
 @pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
 def test_after_run_all_no_exercise_is_answered(path: Path, runs: dict[str, Run]) -> None:
     """Run All leaves every answer cell unanswered: no ✓ (a ✓ would mean the notebook

@@ -32,10 +32,25 @@ def test_every_error_is_an_ldapnb_error() -> None:
     assert all(issubclass(e, ldapnb.LdapnbError) for e in errors)
 
 
-def test_ruff_is_clean() -> None:
-    done = subprocess.run([sys.executable, "-m", "ruff", "check", "ldapnb", "tests",
-                           "benchmarks", "scripts"], cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout[-3000:]
+def test_ci_runs_lint_types_and_every_lane() -> None:
+    """ruff and mypy run beside pytest in `make test` (not inside it: see the Makefile), which
+    `.ci/run` calls; `make test` selects no lane (it runs the slow ones too) and fails when
+    lint or types do; `make test-fast` leaves the slow lanes out."""
+    assert "\nmake test\n" in (ROOT / ".ci" / "run").read_text()
+    plan = subprocess.run(["make", "-n", "-B", "test"], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout
+    assert "ruff check ldapnb tests benchmarks scripts" in plan and "/mypy" in plan
+    [pytest_line] = [line for line in plan.splitlines() if " -m pytest " in line]
+    assert " -m \"" not in pytest_line and "--dist loadgroup" in pytest_line
+    assert "[ $rc -eq 0 ] && [ $lrc -eq 0 ]" in plan  # lint's exit code counts
+    fast = subprocess.run(["make", "-n", "-B", "test-fast"], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout
+    assert '-m "not slow and not browser and not samba"' in fast
+    import tomllib
+
+    markers = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"][
+        "ini_options"]["markers"]
+    assert {m.split(":")[0] for m in markers} >= {"slow", "browser", "samba", "slapd"}
 
 
 def test_top_level_fixtures_is_the_bundled_data() -> None:
@@ -47,3 +62,22 @@ def test_top_level_fixtures_is_the_bundled_data() -> None:
     from ldapnb import Directory
 
     assert len(Directory.from_ldif(top / "tiny.ldif")) == 11
+
+
+def test_samba_and_browser_tests_are_slow_and_kept_on_one_worker() -> None:
+    """tests/conftest.py marks every `samba` and `browser` test `slow` and puts each lane in
+    one xdist group, and marks big property tests `slow` (`-m` selects by marker name, so a
+    count shows the marks are there)."""
+    def collected(marks: str, path: str) -> int:
+        done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0",
+                               "-p", "no:cacheprovider", "-m", marks, path], cwd=ROOT,
+                              capture_output=True, text=True)
+        assert done.returncode in (0, 5), done.stdout[-2000:] + done.stderr[-2000:]  # 5: none
+        return sum("::" in line for line in done.stdout.splitlines())
+
+    samba = collected("samba", "tests/test_ad_samba.py")
+    assert samba > 0
+    assert collected("samba and slow and xdist_group", "tests/test_ad_samba.py") == samba
+    # property tests asking hypothesis for >= 500 examples are slow too (test_dn has six)
+    assert collected("slow", "tests/test_dn.py::test_parse_to_string_round_trip") == 1
+    assert collected("not slow", "tests/test_dn.py::test_parse_to_string_round_trip") == 0

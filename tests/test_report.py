@@ -117,6 +117,7 @@ def test_chain_picture_has_no_edge_through_a_label(findings, contoso):
     assert svg.layout(skip).crossings() == []
 
 
+@pytest.mark.slow  # starts chromium
 def test_html_report_renders_in_headless_chromium(findings, contoso, tmp_path):
     from playwright.sync_api import sync_playwright
 

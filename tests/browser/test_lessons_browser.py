@@ -391,6 +391,8 @@ def run_check(nb: NotebookPage, check: Check, shots: Path, name: str) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")  # one JupyterLab and one chromium, on one xdist worker
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
 def test_lesson_in_browser(lesson: Path, browser: BrowserContext, lab_server: LabServer,
                            artifacts: Path) -> None:

@@ -67,6 +67,7 @@ def test_make_lab_installs_the_student_set_not_the_dev_set() -> None:
         assert tool not in student, f"{tool} is in the student's `notebook` extra"
 
 
+@pytest.mark.slow  # `make lab` installs the notebook extra, then starts JupyterLab
 def test_make_lab_serves_the_lessons(tmp_path: Path) -> None:
     make = shutil.which("make")
     assert make is not None, "`make` is not installed (apt-get install make)"
