@@ -123,7 +123,7 @@ def _text(value: Any, dn: str, attribute: str) -> str:
             return value.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise LdapnbError(f"{dn}: a {attribute} value is not UTF-8 text") from exc
-    return value  # type: ignore[no-any-return]
+    return str(value)
 
 
 def _texts(raw: Iterable[Any], dn: str, attribute: str) -> list[str]:
@@ -146,6 +146,7 @@ class _Columns:
         self.exact: dict[str, list[Any]] = {}
         self.typed: dict[str, list[list[Any]]] = {}
         self.options = False
+        self.rows = len(page.dns)
         for name, col in page.columns.items():
             low = name.lower()
             base = low.split(";", 1)[0]
@@ -158,14 +159,14 @@ class _Columns:
                 self.exact[base] = [[*(a or ()), *(b or ())] for a, b in zip(old, col, strict=True)]
             self.typed.setdefault(base, []).append(col)
 
-    def values(self, base: str) -> list[list[Any]]:
-        """Per row, the values of ``base`` (those with options too when a row has any)."""
+    def values(self, base: str) -> list[Any]:
+        """Per row, the values of ``base`` with or without options."""
         cols = self.typed.get(base)
         if not cols:
-            return []
+            return [()] * self.rows
         if len(cols) == 1:
             return [v or () for v in cols[0]]
-        return [[v for c in cols for v in (c[i] or ())] for i in range(len(cols[0]))]
+        return [[v for c in cols for v in (c[i] or ())] for i in range(self.rows)]
 
 
 _VIA: dict[str, frozenset[str]] = {}
@@ -406,8 +407,14 @@ class _Builder:
                     self.edge(member, group, attribute)
             else:  # memberOf: member key b, group DN c
                 member = index[b] if b in index else self.node_for_key(b, b, as_group=False)
-                group = self.node_for_dn(c, as_group=True, where=f"memberOf of {member}")
-                self.edge(member, group, attribute)
+                known = keys.get(c)
+                target = index.get(known) if known is not None else None
+                if target is None or (nodes[target]["kind"] == "unknown"
+                                      and nodes[target]["dangling"]):
+                    target = self.node_for_dn(c, as_group=True, where=f"memberOf of {member}")
+                group = target
+                have = edges.get((member, group))
+                edges[(member, group)] = via if have is None else _more(have, attribute)
         for key, sid, value in self.primary:
             member = self.node_for_key(key, key, as_group=False)
             if not sid:

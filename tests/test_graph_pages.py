@@ -69,6 +69,7 @@ def test_pages_with_bytes_options_and_spellings_are_read_like_entries() -> None:
         Entry("ou=x,dc=x", {"objectClass": ["organizationalUnit"]}),
         Entry("cn=o,dc=x", {"objectClass": ["organizationalRole"], "memberOf": ["cn=G,dc=x"]}),
         Entry("cn=a,dc=x", {"objectClass": ["group"], "cn": ["twice"]}),
+        Entry("cn=n,dc=x", {"objectClass": ["inetOrgPerson"], "cn;lang-de": ["N"]}),
     ]
     old = oracle(entries)
     same(graph.from_entries(entries), old)
