@@ -535,10 +535,9 @@ class Directory:
         """The group-membership graph (member -> group), see :mod:`ldapnb.graph`."""
         from . import graph
 
-        attrs = ["objectClass", "cn", "uid", "member", "uniqueMember", "memberUid",
-                 "sAMAccountName", "objectSid", "primaryGroupID", "userAccountControl",
-                 "groupType", "memberOf"]
-        return graph.from_entries(self.entries(attributes=attrs), **kwargs)
+        # only the columns the graph reads, as column pages (no Entry objects)
+        return graph.from_pages(self.source.search_pages(self.base, "sub", "(objectClass=*)",
+                                                         graph.GRAPH_ATTRIBUTES), **kwargs)
 
     # -- ldap3 -------------------------------------------------------------------------------
     def connection(self, user: str | None = None, password: str | None = None, *,

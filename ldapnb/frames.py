@@ -87,10 +87,8 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
-import gc
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -99,6 +97,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import oids
+from ._nogc import no_gc as _no_gc
 from .entry import MASK, Entry, is_secret
 from .errors import ArgumentError, LdapnbError
 from .schema import BINARY_ATTRIBUTES, SYNTAX, Schema
@@ -246,23 +245,6 @@ def to_frame(
         except AttributeError as exc:  # an item without .dn/._attrs: not an Entry
             raise ArgumentError("each of entries", "an Entry", None, show=False,
                                 hint=str(exc)) from exc
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building a frame.
-
-    Building creates millions of small lists and no reference cycles; with a large heap (the
-    entries themselves), each automatic collection walks everything and was seen to take most
-    of the time.  Reference counting still frees everything as usual.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _collect(entries: Iterable[Entry], attributes: Sequence[str] | None,

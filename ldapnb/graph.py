@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from . import ad
+from ._nogc import no_gc
 from .dn import escape_value, normalize
 from .entry import Entry
 from .errors import DnError, LdapnbError, LimitExceeded, NoSuchEntry, SchemaError
@@ -58,9 +59,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
     import pandas as pd
 
+    from .sources.base import Page
+
 __all__ = [
     "MEMBERSHIP_ATTRIBUTES",
     "from_entries",
+    "from_pages",
     "lookup",
     "effective_members",
     "effective_groups",
@@ -89,6 +93,9 @@ MEMBERSHIP_ATTRIBUTES: tuple[str, ...] = (
     "primaryGroupID",
 )
 _SPELLING = {a.lower(): a for a in MEMBERSHIP_ATTRIBUTES}
+#: Every attribute the builder reads: what ``Directory.graph()`` asks its source for.
+GRAPH_ATTRIBUTES: tuple[str, ...] = ("objectClass", "cn", "sAMAccountName", "uid",
+                                     "objectSid", *MEMBERSHIP_ATTRIBUTES)
 
 _GROUP_CLASSES = frozenset(
     {"group", "groupofnames", "groupofuniquenames", "posixgroup", "groupofurls",
@@ -109,53 +116,76 @@ _UID_SUFFIX = re.compile(r"#'[01]*'B$")
 # ------------------------------------------------------------------------------------------
 
 
-def _kind(entry: Entry) -> str:
-    classes = {str(c).lower() for c in entry.get("objectClass", ())}
-    if classes & _COMPUTER_CLASSES:
-        return "computer"
-    if classes & _GROUP_CLASSES:
-        return "group"
-    if classes & _USER_CLASSES:
-        return "user"
-    return "unknown"
+def _text(value: Any, dn: str, attribute: str) -> str:
+    """A value as text (pages from a server hold bytes)."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise LdapnbError(f"{dn}: a {attribute} value is not UTF-8 text") from exc
+    return str(value)
 
 
-def _label(entry: Entry) -> str:
-    for name in ("cn", "sAMAccountName", "uid"):
-        value = entry.first(name)
-        if isinstance(value, str) and value:
-            return value
-    first = entry.dn.split(",", 1)[0]
-    return first.split("=", 1)[-1]
-
-
-def _key(dn: str, *, where: str) -> str:
-    """The normalised DN, with a DnError that says where the bad DN was found."""
-    try:
-        return normalize(dn)
-    except DnError as exc:
-        raise DnError(f"{exc.reason} ({where})", dn=dn, position=exc.position) from exc
-
-
-def _values(entry: Entry, attribute: str, options: bool) -> list[str]:
-    """Text values of ``attribute``, and of its options (``member;range=0-1499``) when the
-    entry has any attribute with options."""
-    if options:
-        raw = [v for _, values in entry.with_options(attribute) for v in values]
-    elif attribute in entry:
-        raw = entry[attribute]
-    else:
-        return []
+def _texts(raw: Iterable[Any], dn: str, attribute: str) -> list[str]:
+    """The non-empty text values, stripped."""
     out = []
     for value in raw:
-        if isinstance(value, bytes):
-            try:
-                value = value.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise LdapnbError(f"{entry.dn}: a {attribute} value is not UTF-8 text") from exc
+        if not isinstance(value, str):
+            value = _text(value, dn, attribute)
         value = value.strip()
         if value:
             out.append(value)
+    return out
+
+
+class _Columns:
+    """One page's columns, found by attribute type: ``exact`` (the description without
+    options) and ``typed`` (every description of the type, with or without options)."""
+
+    def __init__(self, page: Page):
+        self.exact: dict[str, list[Any]] = {}
+        self.typed: dict[str, list[list[Any]]] = {}
+        self.options = False
+        self.rows = len(page.dns)
+        for name, col in page.columns.items():
+            low = name.lower()
+            base = low.split(";", 1)[0]
+            if base != low:
+                self.options = True
+            elif base not in self.exact:
+                self.exact[base] = col
+            else:  # the same type spelt twice on one page: merge row by row
+                old = self.exact[base]
+                self.exact[base] = [[*(a or ()), *(b or ())] for a, b in zip(old, col, strict=True)]
+            self.typed.setdefault(base, []).append(col)
+
+    def values(self, base: str) -> list[Any]:
+        """Per row, the values of ``base`` with or without options."""
+        cols = self.typed.get(base)
+        if not cols:
+            return [()] * self.rows
+        if len(cols) == 1:
+            return [v or () for v in cols[0]]
+        return [[v for c in cols for v in (c[i] or ())] for i in range(self.rows)]
+
+
+_VIA: dict[str, frozenset[str]] = {}
+_MORE: dict[tuple[frozenset[str], str], frozenset[str]] = {}
+
+
+def _via_set(attribute: str) -> frozenset[str]:
+    """One shared ``frozenset({attribute})`` (an edge's ``via``; edges hold many equal ones)."""
+    via = _VIA.get(attribute)
+    if via is None:
+        via = _VIA[attribute] = frozenset((attribute,))
+    return via
+
+
+def _more(via: frozenset[str], attribute: str) -> frozenset[str]:
+    """``via | {attribute}``, shared likewise."""
+    out = _MORE.get((via, attribute))
+    if out is None:
+        out = _MORE[(via, attribute)] = via | {attribute}
     return out
 
 
@@ -172,85 +202,145 @@ class _Builder:
         self.index: dict[str, str] = {}  # normalised DN -> node id
         self.sids: dict[str, str] = {}
         self.others: dict[str, tuple[str, dict[str, Any]]] = {}  # entries not (yet) nodes
-        self.uids: dict[str, list[str]] = {}
+        self.uid_pairs: list[tuple[str, str]] = []  # (uid, key) of every non-group entry
+        self.uids: dict[str, list[str]] | None = None
         self.uids_folded: dict[str, list[str]] = {}
-        # (member, group, attribute); member/group are ("dn", text) / ("id", node) / ...
+        # (kind of reference, a, b, attribute): ("dn", member DN text, group key),
+        # ("uid", uid, group key), ("key", member key, group DN text)
         self.refs: list[tuple[str, str, str, str]] = []
         self.primary: list[tuple[str, str, str]] = []  # (node, sid, rid)
-        self.edges: dict[tuple[str, str], set[str]] = {}
+        # (member, group) -> the attributes that made the edge (shared frozensets)
+        self.edges: dict[tuple[str, str], frozenset[str]] = {}
         self.unresolved: list[tuple[str, str, str]] = []
+        self.keys: dict[str, str] = {}  # DN text -> normalised DN (each text normalised once)
+        self.kinds: dict[tuple[Any, ...], str] = {}  # objectClass values -> kind
 
-    # -- pass 1: entries ---------------------------------------------------------------------
-    def add_entry(self, entry: Entry) -> None:
-        dn = entry.dn
-        key = _key(dn, where="an entry's DN")
-        kind = _kind(entry)
-        sid = None
-        if "objectSid" in entry and entry["objectSid"]:
+    def key(self, dn: str, where: str) -> str:
+        key = self.keys.get(dn)
+        if key is None:
             try:
-                sid = ad.sid_to_str(entry["objectSid"][0])
-            except LdapnbError as exc:
-                raise type(exc)(f"{dn}: {exc}") from exc
-        use = self.use
-        options = any(";" in name for name in entry)
-        has_members = False
-        for attribute in ("member", "uniqueMember"):
-            if attribute.lower() in use:
-                for value in _values(entry, attribute, options):
-                    has_members = True
-                    if attribute == "uniqueMember":
-                        value = _UID_SUFFIX.sub("", value)
-                    self.refs.append(("dn", value, key, attribute))
-        if "memberuid" in use:
-            for value in _values(entry, "memberUid", options):
-                has_members = True
-                self.refs.append(("uid", value, key, "memberUid"))
-        if "memberof" in use:
-            for value in _values(entry, "memberOf", options):
-                self.refs.append(("key", key, value, "memberOf"))
-        if "primarygroupid" in use:
-            for value in _values(entry, "primaryGroupID", options):
-                self.primary.append((key, sid or "", value))
-        if kind == "unknown" and has_members:
-            kind = "group"
-        attrs: dict[str, Any] = {
-            "kind": kind,
-            "dangling": False,
-            "label": _label(entry),
-            "sid": sid,
-            "privileged": False,
-            "privileged_by": "",
-        }
-        if sid is not None:
-            reason = ad.privileged_reason(sid) if kind == "group" else None
-            if reason:
-                attrs.update(privileged=True, privileged_by=reason)
-        sam = entry.first("sAMAccountName")
-        if (
-            kind == "group"
-            and isinstance(sam, str)
-            and sam.lower() in ad.PRIVILEGED_NAMES
-            and not attrs["privileged"]
-        ):
-            attrs.update(privileged=True, privileged_by=f"name {sam}")
-        uids = _values(entry, "uid", options) if kind != "group" else []
-        for uid in uids:
-            self.uids.setdefault(uid, []).append(key)
-            self.uids_folded.setdefault(uid.casefold(), []).append(key)
+                key = self.keys[dn] = normalize(dn)
+            except DnError as exc:
+                raise DnError(f"{exc.reason} ({where})", dn=dn,
+                              position=exc.position) from exc
+        return key
 
-        if key in self.index or key in self.others:  # the same entry twice: first one wins
-            return
-        if kind == "unknown":
-            self.others[key] = (dn, attrs)
-        else:
-            self.index[key] = dn
-            self.nodes[dn] = attrs
-        if sid is not None:
-            self.sids.setdefault(sid, dn)
+    def kind(self, classes: Any, dn: str) -> str:
+        """The kind an entry's objectClass values make (cached by the values)."""
+        marker = tuple(classes)
+        kind = self.kinds.get(marker)
+        if kind is None:
+            low = {_text(c, dn, "objectClass").lower() for c in marker}
+            kind = ("computer" if low & _COMPUTER_CLASSES else "group" if low & _GROUP_CLASSES
+                    else "user" if low & _USER_CLASSES else "unknown")
+            self.kinds[marker] = kind
+        return kind
+
+    # -- pass 1: pages -----------------------------------------------------------------------
+    def add_page(self, page: Page) -> None:
+        cols = _Columns(page)
+        dns = page.dns
+        n = len(dns)
+        use = self.use
+        none: list[Any] = [()] * n
+        ex = cols.exact
+        classes = ex.get("objectclass", none)
+        labels = [ex.get(name, none) for name in ("cn", "samaccountname", "uid")]
+        sams = ex.get("samaccountname", none)
+        osids = ex.get("objectsid", none)
+        # membership columns: per row, the values (with options: only rows that have any)
+        typed = cols.typed
+        plain = not cols.options
+
+        def column(base: str) -> list[Any]:
+            if base not in use or base not in typed:
+                return none
+            return ex.get(base, none) if plain else cols.values(base)
+
+        members = column("member")
+        uniques = column("uniquemember")
+        memberuids = column("memberuid")
+        memberofs = column("memberof")
+        primaries = column("primarygroupid")
+        uid_col = ex.get("uid", none) if plain else cols.values("uid")
+        refs = self.refs
+        keys = self.keys
+        index, nodes, others, sids = self.index, self.nodes, self.others, self.sids
+        for i in range(n):
+            dn = dns[i]
+            key = keys.get(dn) or self.key(dn, "an entry's DN")
+            kind = self.kind(classes[i] or (), dn)
+            sid = None
+            osid = osids[i]
+            if osid:
+                try:
+                    sid = ad.sid_to_str(osid[0])
+                except LdapnbError as exc:
+                    raise type(exc)(f"{dn}: {exc}") from exc
+            has_members = False
+            if members[i]:
+                for value in _texts(members[i], dn, "member"):
+                    has_members = True
+                    refs.append(("dn", value, key, "member"))
+            if uniques[i]:
+                for value in _texts(uniques[i], dn, "uniqueMember"):
+                    has_members = True
+                    refs.append(("dn", _UID_SUFFIX.sub("", value), key, "uniqueMember"))
+            if memberuids[i]:
+                for value in _texts(memberuids[i], dn, "memberUid"):
+                    has_members = True
+                    refs.append(("uid", value, key, "memberUid"))
+            if memberofs[i]:
+                for value in _texts(memberofs[i], dn, "memberOf"):
+                    refs.append(("key", key, value, "memberOf"))
+            if primaries[i]:
+                for value in _texts(primaries[i], dn, "primaryGroupID"):
+                    self.primary.append((key, sid or "", value))
+            if kind == "unknown" and has_members:
+                kind = "group"
+            label = None
+            for col in labels:
+                values = col[i]
+                if values:
+                    value = values[0]
+                    if isinstance(value, bytes):
+                        try:
+                            value = value.decode("utf-8")
+                        except UnicodeDecodeError:
+                            continue
+                    if isinstance(value, str) and value:
+                        label = value
+                        break
+            if label is None:
+                label = dn.split(",", 1)[0].split("=", 1)[-1]
+            privileged, reason = False, ""
+            if sid is not None and kind == "group":
+                reason = ad.privileged_reason(sid) or ""
+                privileged = bool(reason)
+            if kind == "group" and not privileged and sams[i]:
+                sam = sams[i][0]
+                if isinstance(sam, bytes):
+                    sam = sam.decode("utf-8", "replace")
+                if isinstance(sam, str) and sam.lower() in ad.PRIVILEGED_NAMES:
+                    privileged, reason = True, f"name {sam}"
+            if kind != "group" and uid_col[i]:
+                for uid in _texts(uid_col[i], dn, "uid"):
+                    self.uid_pairs.append((uid, key))
+            if key in index or key in others:  # the same entry twice: first one wins
+                continue
+            attrs = {"kind": kind, "dangling": False, "label": label, "sid": sid,
+                     "privileged": privileged, "privileged_by": reason}
+            if kind == "unknown":
+                others[key] = (dn, attrs)
+            else:
+                index[key] = dn
+                nodes[dn] = attrs
+            if sid is not None:
+                sids.setdefault(sid, dn)
 
     # -- pass 2: references ------------------------------------------------------------------
     def node_for_dn(self, text: str, *, as_group: bool, where: str) -> str:
-        key = _key(text, where=where)
+        key = self.keys.get(text) or self.key(text, where)
         return self.node_for_key(key, text, as_group=as_group)
 
     def node_for_key(self, key: str, text: str, *, as_group: bool) -> str:
@@ -278,34 +368,53 @@ class _Builder:
         return text
 
     def edge(self, member: str, group: str, attribute: str) -> None:
-        self.edges.setdefault((member, group), set()).add(attribute)
+        edges = self.edges
+        have = edges.get((member, group))
+        edges[(member, group)] = _via_set(attribute) if have is None else _more(have, attribute)
+
+    def uid_keys(self, uid: str) -> list[str] | None:
+        if self.uids is None:  # made when the first memberUid asks
+            self.uids = {}
+            for value, key in self.uid_pairs:
+                self.uids.setdefault(value, []).append(key)
+                self.uids_folded.setdefault(value.casefold(), []).append(key)
+        return self.uids.get(uid) or self.uids_folded.get(uid.casefold())
 
     def resolve(self) -> None:
+        index, nodes, keys, edges = self.index, self.nodes, self.keys, self.edges
         for a, b, c, attribute in self.refs:
+            via = _via_set(attribute)
             if a == "dn":  # member DN b in group key c
-                group = self.index[c] if c in self.index else self.node_for_key(
-                    c, c, as_group=True)
-                member = self.node_for_dn(
-                    b, as_group=False, where=f"{attribute} of {group}")
-                self.edge(member, group, attribute)
+                group = index[c] if c in index else self.node_for_key(c, c, as_group=True)
+                key = keys.get(b)
+                member = index.get(key) if key is not None else None
+                if member is None:
+                    member = self.node_for_dn(b, as_group=False,
+                                              where=f"{attribute} of {group}")
+                have = edges.get((member, group))
+                edges[(member, group)] = via if have is None else _more(have, attribute)
             elif a == "uid":
-                group = self.index[c] if c in self.index else self.node_for_key(
-                    c, c, as_group=True)
-                keys = self.uids.get(b) or self.uids_folded.get(b.casefold())
-                if keys:
-                    for key in keys:
+                group = index[c] if c in index else self.node_for_key(c, c, as_group=True)
+                found = self.uid_keys(b)
+                if found:
+                    for key in found:
                         self.edge(self.node_for_key(key, key, as_group=False), group,
                                   attribute)
                 else:
                     name = "uid=" + escape_value(b)
                     member = self.node_for_dn(name, as_group=False, where="memberUid")
-                    self.nodes[member]["label"] = b
+                    nodes[member]["label"] = b
                     self.edge(member, group, attribute)
             else:  # memberOf: member key b, group DN c
-                member = self.index[b] if b in self.index else self.node_for_key(
-                    b, b, as_group=False)
-                group = self.node_for_dn(c, as_group=True, where=f"memberOf of {member}")
-                self.edge(member, group, attribute)
+                member = index[b] if b in index else self.node_for_key(b, b, as_group=False)
+                known = keys.get(c)
+                target = index.get(known) if known is not None else None
+                if target is None or (nodes[target]["kind"] == "unknown"
+                                      and nodes[target]["dangling"]):
+                    target = self.node_for_dn(c, as_group=True, where=f"memberOf of {member}")
+                group = target
+                have = edges.get((member, group))
+                edges[(member, group)] = via if have is None else _more(have, attribute)
         for key, sid, value in self.primary:
             member = self.node_for_key(key, key, as_group=False)
             if not sid:
@@ -346,7 +455,7 @@ class _Builder:
             if isinstance(name, str) and name[:4].upper() == "S-1-":
                 node = self.sids.get(ad.sid_to_str(name))
             else:
-                key = _key(name, where="privileged=")
+                key = self.key(name, "privileged=")
                 node = self.index.get(key)
                 if node is None and key in self.others:
                     node = self.node_for_key(key, name, as_group=True)
@@ -360,7 +469,7 @@ class _Builder:
     def graph(self) -> nx.DiGraph:
         G = nx.DiGraph()
         G.add_nodes_from(self.nodes.items())
-        G.add_edges_from((m, g, {"via": frozenset(v)}) for (m, g), v in self.edges.items())
+        G.add_edges_from((m, g, {"via": v}) for (m, g), v in self.edges.items())
         G.graph["index"] = self.index
         G.graph["sids"] = self.sids
         G.graph["unresolved"] = self.unresolved
@@ -434,12 +543,57 @@ def from_entries(
     >>> G.nodes["uid=bob"]["dangling"], G.nodes["uid=bob"]["kind"]
     (True, 'unknown')
     """
+    from .sources.base import pages_from_entries
+
+    return from_pages(pages_from_entries(entries), privileged=privileged,
+                      attributes=attributes)
+
+
+def from_pages(
+    pages: Iterable[Page],
+    *,
+    privileged: Iterable[str] = (),
+    attributes: Collection[str] = MEMBERSHIP_ATTRIBUTES,
+) -> nx.DiGraph:
+    """:func:`from_entries` on a source's column pages (``Source.search_pages``): what
+    ``Directory.graph()`` calls, reading only the columns the graph needs, column by column.
+
+    Parameters
+    ----------
+    pages : iterable of Page
+        Column pages (values ``str`` or ``bytes``); the columns the graph reads are
+        ``objectClass``, ``cn``, ``sAMAccountName``, ``uid``, ``objectSid`` and the
+        membership attributes, matched case-insensitively (with options, such as
+        ``member;range=0-1499``, too).
+    privileged, attributes
+        As for :func:`from_entries`.
+
+    Returns
+    -------
+    networkx.DiGraph
+        The same graph :func:`from_entries` makes of the same entries.
+
+    Raises
+    ------
+    DnError, SchemaError, LdapnbError
+        As for :func:`from_entries`.
+
+    Examples
+    --------
+    >>> from ldapnb.sources.base import ColumnPage
+    >>> G = from_pages([ColumnPage(["cn=g,dc=x", "cn=u,dc=x"],
+    ...                            {"objectClass": [[b"groupOfNames"], [b"person"]],
+    ...                             "member": [[b"CN=U, DC=x"], ()]})])
+    >>> list(G.edges(data="via"))
+    [('cn=u,dc=x', 'cn=g,dc=x', frozenset({'member'}))]
+    """
     builder = _Builder(attributes)
-    for entry in entries:
-        builder.add_entry(entry)
-    builder.resolve()
-    builder.mark_privileged(privileged)
-    return builder.graph()
+    with no_gc():  # many small dicts and tuples, no cycles (see ldapnb._nogc)
+        for page in pages:
+            builder.add_page(page)
+        builder.resolve()
+        builder.mark_privileged(privileged)
+        return builder.graph()
 
 
 # ------------------------------------------------------------------------------------------

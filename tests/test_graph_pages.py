@@ -1,0 +1,94 @@
+"""The column-page graph builder (``graph.from_pages``, what ``Directory.graph()`` calls) makes
+the same graph as the Entry-by-Entry builder it replaced (``tests/graph_oracle.py``): same
+nodes, edges, node and edge attributes, index, SIDs and unresolved list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+import pytest
+from graph_oracle import from_entries as oracle
+
+from ldapnb import Directory, graph, synthetic
+from ldapnb.directory import fixtures
+from ldapnb.entry import Entry
+from ldapnb.errors import DnError, LdapnbError
+from ldapnb.sources.base import ColumnPage, pages_from_entries
+
+# what Directory.graph() read before it read pages
+OLD_ATTRIBUTES = ["objectClass", "cn", "uid", "member", "uniqueMember", "memberUid",
+                  "sAMAccountName", "objectSid", "primaryGroupID", "userAccountControl",
+                  "groupType", "memberOf"]
+
+
+def same(new: nx.DiGraph, old: nx.DiGraph) -> None:
+    assert dict(new.nodes(data=True)) == dict(old.nodes(data=True))
+    assert {(u, v): d for u, v, d in new.edges(data=True)} == \
+        {(u, v): d for u, v, d in old.edges(data=True)}
+    assert new.graph["index"] == old.graph["index"]
+    assert new.graph["sids"] == old.graph["sids"]
+    assert sorted(new.graph["unresolved"]) == sorted(old.graph["unresolved"])
+
+
+def directories() -> list[tuple[str, Directory]]:
+    out = [(name, Directory.embedded(name)) for name in fixtures()]
+    for style in ("openldap", "ad"):
+        d = Directory.from_entries(
+            synthetic.generate(300, n_groups=40, depth=4, cycles=2, style=style, seed=3))
+        out.append((f"synthetic-{style}", d))
+    return out
+
+
+@pytest.mark.parametrize("name,d", directories(), ids=lambda x: x if isinstance(x, str) else "")
+def test_directory_graph_is_the_old_graph(name: str, d: Directory) -> None:
+    old = oracle(d.entries(attributes=OLD_ATTRIBUTES))
+    assert old.number_of_edges() > 0, name
+    same(d.graph(), old)
+    same(graph.from_entries(d.entries(attributes=OLD_ATTRIBUTES)), old)
+    # every entry, every attribute; only member (memberOf computed by the server differs)
+    everything = list(d.entries(attributes=["*", "+"]))
+    same(graph.from_entries(everything), oracle(everything))
+    same(graph.from_entries(everything, attributes=["member"]),
+         oracle(everything, attributes=["member"]))
+    # privileged= by DN and by SID
+    some = sorted(old.nodes)[:3] + ["cn=not there,dc=x"]
+    sids = [s for s, n in old.graph["sids"].items() if n in old][:2]
+    same(d.graph(privileged=some + sids), oracle(everything, privileged=some + sids))
+
+
+def test_pages_with_bytes_options_and_spellings_are_read_like_entries() -> None:
+    entries = [
+        Entry("cn=G,dc=x", {"objectClass": ["groupOfNames"], "member": ["cn=a,dc=x"],
+                            "member;range=1-*": [" CN=B, DC=X "], "cn": ["G"]}),
+        Entry("cn=a,dc=x", {"objectClass": ["person"], "cn": [""], "uid": ["ann"]}),
+        Entry("cn=b,dc=x", {"objectClass": ["PERSON"], "sAMAccountName": ["bee"]}),
+        Entry("cn=p,dc=x", {"objectClass": ["posixGroup"], "memberUid": ["ANN", "zed"]}),
+        Entry("cn=u,dc=x", {"objectClass": ["groupOfUniqueNames"],
+                            "uniqueMember": ["cn=a,dc=x#'0101'B", "ou=x,dc=x"]}),
+        Entry("ou=x,dc=x", {"objectClass": ["organizationalUnit"]}),
+        Entry("cn=o,dc=x", {"objectClass": ["organizationalRole"], "memberOf": ["cn=G,dc=x"]}),
+        Entry("cn=a,dc=x", {"objectClass": ["group"], "cn": ["twice"]}),
+        Entry("cn=n,dc=x", {"objectClass": ["inetOrgPerson"], "cn;lang-de": ["N"]}),
+    ]
+    old = oracle(entries)
+    same(graph.from_entries(entries), old)
+    # the same entries as bytes pages of two rows, with a column spelt two ways
+    pages: list[ColumnPage] = []
+    for page in pages_from_entries(entries, 2):
+        cols: dict[str, list[Any]] = {}
+        for name, col in page.columns.items():
+            shown = name.upper() if len(pages) % 2 else name
+            cols[shown] = [[v.encode() for v in values] for values in col]
+        pages.append(ColumnPage(page.dns, cols))
+    same(graph.from_pages(pages), old)
+    assert old.edges["cn=b,dc=x", "cn=G,dc=x"]["via"] == frozenset({"member"})
+
+
+def test_errors_say_where() -> None:
+    bad = [Entry("cn=g,dc=x", {"objectClass": ["groupOfNames"], "member": ["not a dn"]})]
+    with pytest.raises(DnError, match="member of cn=g,dc=x"):
+        graph.from_entries(bad)
+    page = ColumnPage(["cn=g,dc=x"], {"member": [[b"\xff"]]})
+    with pytest.raises(LdapnbError, match="cn=g,dc=x: a member value is not UTF-8"):
+        graph.from_pages([page])
