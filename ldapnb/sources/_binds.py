@@ -66,7 +66,7 @@ def sasl_plain(mechanism: str, credentials: bytes | None) -> tuple[str, bytes]:
 
 
 def is_ad_name(name: str) -> bool:
-    """Whether a bind name is AD's ``user@realm`` or ``DOMAIN\\user`` rather than a DN.
+    r"""Whether a bind name is AD's ``user@realm`` or ``DOMAIN\user`` rather than a DN.
 
     >>> is_ad_name("alice.martin@contoso.com"), is_ad_name("CONTOSO\\alice.martin")
     (True, True)
@@ -91,7 +91,7 @@ def _domain_dns_name(head_dn: str) -> str:
 
 def ad_bind_dn(name: str, naming_contexts: Sequence[str],
                find: Callable[[str, flt.Filter], list[Entry]]) -> str | None:
-    """The DN an AD logon name (``user@realm`` or ``DOMAIN\\user``) binds as, or None.
+    r"""The DN an AD logon name (``user@realm`` or ``DOMAIN\user``) binds as, or None.
 
     Parameters
     ----------
