@@ -739,6 +739,7 @@ class _Doctor:
             return
         readable: dict[str, list[str]] = {}
         refused: dict[str, str] = {}
+        heads: list[str] = []
         began = time.perf_counter()
         conn, _ = self._ldap3_connection(_unverified_context())
         try:
@@ -748,8 +749,14 @@ class _Doctor:
                             size_limit=5)
                 dns = [str(r.get("dn")) for r in (conn.response or [])
                        if r.get("type") == "searchResEntry"]
-                if dns:
-                    readable[nc] = dns
+                # the head's DN is public in the rootDSE already (Samba shows it, with no
+                # attributes): only entries below it tell an anonymous client anything
+                below = [d for d in dns if d.replace(" ", "").lower()
+                         != nc.replace(" ", "").lower()]
+                if below:
+                    readable[nc] = below
+                elif dns:
+                    heads.extend(dns)
                 else:
                     res = dict(conn.result or {})
                     refused[nc] = f"{res.get('description')}: {res.get('message') or ''}"
@@ -760,7 +767,7 @@ class _Doctor:
             _unbind(conn)
         took = time.perf_counter() - began
         self.facts["anonymous_read"] = {"root_dse": True, "readable": readable,
-                                        "refused": refused}
+                                        "refused": refused, "heads_only": heads}
         if readable:
             shown = "; ".join(f"{nc}: {', '.join(dns[:3])}" for nc, dns in readable.items())
             self._add(step, "warn", f"an anonymous client reads entries: {shown}",
@@ -769,7 +776,8 @@ class _Doctor:
                       "read')", took)
         else:
             self._add(step, "pass", "an anonymous client reads the rootDSE only ("
-                      + "; ".join(f"{nc}: {why}" for nc, why in refused.items()) + ")",
+                      + "; ".join([f"{nc}: {why}" for nc, why in refused.items()]
+                                  + [f"{h}: the head's DN alone" for h in heads]) + ")",
                       seconds=took)
 
     def _bind(self) -> None:

@@ -182,4 +182,8 @@ def test_samba_dc_refuses_clear_binds_with_stronger_auth_required(samba_contoso)
     # its certificate names dc1.contoso.com (the rootDSE's dnsHostName) and the IP
     assert not ids(f) & {"LDAP-02", "LDAP-03", "LDAP-04", "LDAP-05"}, f[["rule_id",
                                                                          "evidence"]]
+    # Samba shows an anonymous client each naming context's head (no attributes), nothing
+    # below it: not a finding, but recorded
     assert "LDAP-06" not in ids(f), f[f.rule_id == "LDAP-06"]["evidence"].tolist()
+    anon = probed["anonymous_read"]
+    assert anon["readable"] == {} and "DC=contoso,DC=com" in anon["heads_only"]
