@@ -1030,7 +1030,7 @@ def posture(
     --------
     >>> f = posture("ldap://127.0.0.1:9", timeout=0.5)   # nothing listens on port 9
     >>> f.attrs["posture"][0]["reached"], list(f["rule_id"])
-    (False, [])
+    (False, ['LDAP-00'])
     """
     from .checks_posture import gather
 
