@@ -90,6 +90,7 @@ __all__ = [
     "check",
     "rules",
     "run",
+    "posture",
     "diff",
     "report",
 ]
@@ -140,6 +141,8 @@ class Context:
     now: datetime
     stale_days: int = 90
     max_depth: int = 5
+    #: the live server's posture (:func:`ldapnb.checks_posture.gather`), None when not probed
+    posture: Any = None
 
     def entry(self, node: str) -> Entry | None:
         """The entry of a graph node (None for dangling nodes or graph-only audits)."""
@@ -408,6 +411,7 @@ class Check:
     pingcastle: str = ""    #: the matching PingCastle rule ID, "" when none matches
     attack: str = ""        #: the MITRE ATT&CK technique, "" when none applies
     remediation: str = ""   #: what to do about a finding
+    needs_live: bool = False  #: probes a live server (:func:`posture`); skipped otherwise
 
 
 #: Every check, by name, in the order :func:`run` runs them.
@@ -415,8 +419,8 @@ CHECKS: dict[str, Check] = {}
 
 
 def check(name: str, severity: str, rule: str, *, needs_entries: bool = False,
-          rule_id: str = "", pingcastle: str = "", attack: str = "", remediation: str = ""
-          ) -> Callable[[Callable[[Context], Iterable[Finding]]],
+          rule_id: str = "", pingcastle: str = "", attack: str = "", remediation: str = "",
+          needs_live: bool = False) -> Callable[[Callable[[Context], Iterable[Finding]]],
                         Callable[[Context], Iterable[Finding]]]:
     """Register a check function under ``name`` (a decorator).
 
@@ -438,7 +442,7 @@ def check(name: str, severity: str, rule: str, *, needs_entries: bool = False,
     def register(function: Callable[[Context], Iterable[Finding]]
                  ) -> Callable[[Context], Iterable[Finding]]:
         CHECKS[name] = Check(name, severity, rule, function, needs_entries, rule_id,
-                             pingcastle, attack, remediation)
+                             pingcastle, attack, remediation, needs_live)
         return function
 
     return register
@@ -883,6 +887,7 @@ def run(
     max_depth: int = 5,
     checks: Iterable[str] | None = None,
     waivers: str | os.PathLike[str] | Iterable[dict[str, Any]] | None = None,
+    posture: bool | None = None,
 ) -> pd.DataFrame:
     """Run the audit checks and return the findings.
 
@@ -907,6 +912,10 @@ def run(
     waivers : path or list of dict, optional
         Accepted risks (a TOML file, see :mod:`ldapnb.waivers`): matching findings stay,
         marked ``waived``; an expired waiver is itself a finding (``waiver-expired``).
+    posture : bool, optional
+        Probe the server's LDAP posture (:func:`posture`: simple binds in clear, the LDAPS
+        certificate, anonymous reads) at the Directory's ``ldap``/``ldaps`` URLs.  Default:
+        when ``source`` is a live Directory; True for anything else is an error.
 
     Returns
     -------
@@ -945,6 +954,8 @@ def run(
             raise LdapnbError(f"unknown check(s) {unknown}: choose from {list(CHECKS)}")
         chosen = [CHECKS[n] for n in names]
 
+    from .directory import Directory
+
     entries: dict[str, Entry] = {}  # normalised DN -> entry
     if isinstance(source, nx.DiGraph):
         G = source
@@ -958,9 +969,88 @@ def run(
             key = key_of.get(e.dn)
             entries.setdefault(key if key is not None else normalize(e.dn), e)
     ctx = Context(G, entries, _now(now), stale_days=stale_days, max_depth=max_depth)
+    live = isinstance(source, Directory) and source.is_live
+    if posture and not live:
+        raise LdapnbError("posture=True needs a live Directory (a server to probe); for a URL "
+                          "use audit.posture(url)")
+    if (posture is None or posture) and live and any(c.needs_live for c in chosen):
+        from .checks_posture import gather
+
+        assert isinstance(source, Directory)
+        urls = [u for k, u in source.urls.items() if k in ("ldap", "ldaps")]
+        ca = source.ca_file
+        ctx.posture = gather(urls, ca_file=str(ca) if ca else None, now=ctx.now)
+    rows = _rows(chosen, ctx, bool(entries))
+    if waivers is not None:
+        from .waivers import apply as _apply_waivers
+
+        rows = _apply_waivers(rows, waivers, now=ctx.now, name=ctx.name)
+    frame = _findings_frame(rows)
+    from . import __version__
+
+    frame.attrs.update({
+        "source": _describe_source(source), "as_of": ctx.now.isoformat(),
+        "ldapnb_version": __version__, "checks": [c.name for c in chosen],
+        "rules": rules().to_dict("records")})
+    if ctx.posture is not None:
+        frame.attrs["posture"] = ctx.posture.evidence()
+    return frame
+
+
+def posture(
+    urls: str | Iterable[str],
+    *,
+    ca_file: str | os.PathLike[str] | None = None,
+    timeout: float = 5,
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """The LDAP posture findings of a server, from live connections (through
+    :func:`ldapnb.diagnose.diagnose`'s probes).
+
+    Parameters
+    ----------
+    urls : str or iterable of str
+        ``ldap://`` (the simple bind in clear is probed there, and StartTLS) and/or
+        ``ldaps://`` URLs of the same server.
+    ca_file : path, optional
+        The CA trusted for the server's certificate (default: the system's store).
+    timeout : float
+        Seconds allowed for each network step.
+    now : datetime, optional
+        "Now" for the certificate's expiry (default: the current time).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The findings of the posture rules (``rule_id`` ``LDAP-*``), as :func:`run` gives
+        them; ``frame.attrs["posture"]`` holds what each probe saw (also when all is well:
+        e.g. the DC's ``strongerAuthRequired`` answer).
+
+    Examples
+    --------
+    >>> f = posture("ldap://127.0.0.1:9", timeout=0.5)   # nothing listens on port 9
+    >>> f.attrs["posture"][0]["reached"], list(f["rule_id"])
+    (False, ['LDAP-00'])
+    """
+    from .checks_posture import gather
+
+    chosen = [c for c in CHECKS.values() if c.needs_live]
+    ctx = Context(nx.DiGraph(), {}, _now(now))
+    ctx.posture = gather([urls] if isinstance(urls, str) else list(urls),
+                         ca_file=os.fspath(ca_file) if ca_file else None, timeout=timeout,
+                         now=ctx.now)
+    frame = _findings_frame(_rows(chosen, ctx, True))
+    frame.attrs.update({"source": " ".join(ctx.posture.urls), "as_of": ctx.now.isoformat(),
+                        "checks": [c.name for c in chosen], "posture": ctx.posture.evidence()})
+    return frame
+
+
+def _rows(chosen: list[Check], ctx: Context, have_entries: bool) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for c in chosen:
-        if c.needs_entries and not entries:
+        if c.needs_entries and not have_entries:
+            continue
+        if c.needs_live and ctx.posture is None:
             continue
         for finding in c.function(ctx):
             evidence = finding.get("evidence", {})
@@ -978,18 +1068,7 @@ def run(
                 "waived": False,
                 "waiver": None,
             })
-    if waivers is not None:
-        from .waivers import apply as _apply_waivers
-
-        rows = _apply_waivers(rows, waivers, now=ctx.now, name=ctx.name)
-    frame = _findings_frame(rows)
-    from . import __version__
-
-    frame.attrs.update({
-        "source": _describe_source(source), "as_of": ctx.now.isoformat(),
-        "ldapnb_version": __version__, "checks": [c.name for c in chosen],
-        "rules": rules().to_dict("records")})
-    return frame
+    return rows
 
 
 def _describe_source(source: Any) -> str:
@@ -1030,7 +1109,8 @@ def rules() -> pd.DataFrame:
     return pd.DataFrame([
         {"rule_id": c.rule_id, "check": c.name, "severity": c.severity,
          "pingcastle": c.pingcastle, "attack": c.attack, "rule": c.rule,
-         "remediation": c.remediation, "needs_entries": c.needs_entries}
+         "remediation": c.remediation, "needs_entries": c.needs_entries,
+         "needs_live": c.needs_live}
         for c in CHECKS.values()])
 
 
@@ -1363,4 +1443,5 @@ def _describe() -> None:
 
 _describe()
 from . import checks_ad as _checks_ad  # noqa: E402,F401 - registers the AD checks
+from . import checks_posture as _checks_posture  # noqa: E402,F401 - the LDAP posture rules
 from . import waivers as _waivers  # noqa: E402,F401 - registers waiver-expired

@@ -24,11 +24,19 @@ chain trusted          the certificate chains to ``ca_file`` (or the system's CA
 name match             the host in the URL is one of the certificate's names
 bind                   ``user``/``password`` accepted (only over verified TLS)
 Global Catalog         Active Directory only: ports 3268 (GC) and 3269 (GC over TLS) answer
-simple bind in clear   Active Directory, ``ldap://`` only: does the DC refuse a simple bind
-                       without TLS (``strongerAuthRequired``, LDAP signing / strong auth
-                       required)?  Probed with a made-up account and a random password, so no
-                       secret crosses the network
+simple bind in clear   Active Directory (any server with ``posture=True``), ``ldap://`` only:
+                       does the server refuse a simple bind without TLS
+                       (``strongerAuthRequired``, LDAP signing / strong auth required; slapd's
+                       ``confidentialityRequired``)?  Probed with a made-up account and a
+                       random password, so no secret crosses the network
+anonymous read         ``posture=True`` only: what an anonymous client reads beyond the rootDSE
+                       (a few entries of each naming context, or a refusal)
 =====================  ========================================================================
+
+Besides the steps, :attr:`Report.facts` holds what was seen as data (the certificate's names,
+EKU, expiry and fingerprint, whether its chain was trusted, the rootDSE's naming contexts and
+``dnsHostName``, the clear-bind probe's result code, the anonymous read's entries): the audit's
+posture rules (:func:`ldapnb.audit.posture`) read them, so the probes exist once.
 
 StartTLS is *tried* when the rootDSE does not list it: Samba's AD DC lists no extensions at all
 and accepts StartTLS anyway.
@@ -66,7 +74,7 @@ __all__ = ["diagnose", "Report", "Step", "STEPS", "STATUSES"]
 #: and checks StartTLS before TLS).
 STEPS = ("URL", "DNS", "TCP connect", "rootDSE (anonymous)", "StartTLS offered",
          "TLS handshake", "certificate", "chain trusted", "name match", "bind",
-         "Global Catalog", "simple bind in clear")
+         "Global Catalog", "simple bind in clear", "anonymous read")
 STATUSES = ("pass", "fail", "warn", "skip")
 
 STARTTLS_OID = oids.STARTTLS
@@ -98,9 +106,11 @@ class Report:
     notebook it shows as a coloured table; ``str(report)`` is a plain-text table.
     """
 
-    def __init__(self, url: str, steps: list[Step]):
+    def __init__(self, url: str, steps: list[Step], facts: dict[str, Any] | None = None):
         self.url = url
         self.steps = steps
+        #: what the probes saw, as data (see the module docstring)
+        self.facts: dict[str, Any] = facts if facts is not None else {}
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -177,6 +187,7 @@ def diagnose(
     password: str | None = None,
     ca_file: str | None = None,
     timeout: float = 5,
+    posture: bool = False,
 ) -> Report:
     """Check, step by step, that ``url`` can be reached, secured, read and bound to.
 
@@ -192,6 +203,10 @@ def diagnose(
         CA store.
     timeout : float
         Seconds allowed for each network step.
+    posture : bool
+        Also probe what an auditor asks (:func:`ldapnb.audit.posture`): the simple bind in
+        clear on any server (not only Active Directory) and an anonymous read of the naming
+        contexts.
 
     Returns
     -------
@@ -207,7 +222,7 @@ def diagnose(
     >>> report["DNS"].status
     'skip'
     """
-    return _Doctor(url, user, password, ca_file, timeout).run()
+    return _Doctor(url, user, password, ca_file, timeout, posture).run()
 
 
 # ------------------------------------------------------------------------------------------
@@ -223,7 +238,7 @@ class _Fatal(Exception):
 
 class _Doctor:
     def __init__(self, url: str, user: str | None, password: str | None, ca_file: str | None,
-                 timeout: float):
+                 timeout: float, posture: bool = False):
         self.url = url
         self.user = user
         self.password = password
@@ -236,6 +251,8 @@ class _Doctor:
         self.root_dse: dict[str, list[str]] | None = None
         self.tls_verified = False  # chain trusted and name matched
         self.tls_working = False  # a handshake completed (verified or not)
+        self.posture = posture
+        self.facts: dict[str, Any] = {}
 
     # -- the walk ----------------------------------------------------------------------------
     def run(self) -> Report:
@@ -254,13 +271,31 @@ class _Doctor:
             self._bind()
             if self._is_active_directory():
                 self._global_catalog()
-                if self.scheme == "ldap":
-                    self._clear_bind_probe()
+            if self.scheme == "ldap" and (self.posture or self._is_active_directory()):
+                self._clear_bind_probe()
+            if self.posture:
+                self._anonymous_read()
         except _Fatal as stop:
             done = {s.step for s in self.steps}
             self.steps += [Step(name, "skip", f"skipped: {stop.reason}")
                            for name in plan if name not in done]
-        return Report(self.url, self.steps)
+        self._gather_facts()
+        return Report(self.url, self.steps, self.facts)
+
+    def _gather_facts(self) -> None:
+        statuses = {s.step: s for s in self.steps}
+        self.facts.update({"url": self.url, "scheme": self.scheme, "host": self.host,
+                           "port": self.port,
+                           "active_directory": self._is_active_directory()})
+        for step, key in (("chain trusted", "chain_trusted"), ("name match", "name_match"),
+                          ("StartTLS offered", "starttls")):
+            s = statuses.get(step)
+            if s is not None and s.status != "skip":
+                self.facts[key] = {"ok": s.status in ("pass", "warn"), "detail": s.detail}
+        if self.root_dse is not None:
+            self.facts["root_dse"] = {
+                "naming_contexts": self.root_dse.get("namingcontexts", []),
+                "dns_host_name": (self.root_dse.get("dnshostname") or [""])[0]}
 
     def _add(self, step: str, status: str, detail: str, hint: str = "",
              seconds: float | None = None) -> Step:
@@ -431,6 +466,12 @@ class _Doctor:
     def _certificate_step(self, cert: _Cert) -> None:
         now = datetime.now(UTC)
         left = (cert.not_after - now).days
+        self.facts["certificate"] = {
+            "subject": cert.subject, "issuer": cert.issuer, "sans": cert.sans,
+            "dns_names": cert.dns_names, "ips": [str(i) for i in cert.ips],
+            "common_names": cert.common_names, "eku": cert.eku,
+            "not_before": cert.not_before, "not_after": cert.not_after, "days_left": left,
+            "sha256": cert.sha256}
         names = ", ".join(cert.sans) or "none"
         detail = (f"subject {cert.subject}; SANs {names}; issuer {cert.issuer}; "
                   f"valid until {cert.not_after:%Y-%m-%d} ({left} days left)")
@@ -638,9 +679,13 @@ class _Doctor:
         import ldap3
 
         step = "simple bind in clear"
+        probe = "ldapnb-probe-no-such-user"
+        if not self._is_active_directory():  # a DN, as other servers want: under its data
+            contexts = (self.root_dse or {}).get("namingcontexts") or ["dc=invalid"]
+            probe = f"cn={probe}-{secrets.token_hex(4)},{contexts[0]}"
         server = ldap3.Server(self.host, port=self.port, get_info=ldap3.NONE,
                               connect_timeout=self.timeout)
-        conn = ldap3.Connection(server, user="ldapnb-probe-no-such-user",
+        conn = ldap3.Connection(server, user=probe,
                                 password=secrets.token_urlsafe(12),
                                 authentication=ldap3.SIMPLE, read_only=True,
                                 receive_timeout=max(1, math.ceil(self.timeout)))
@@ -653,21 +698,87 @@ class _Doctor:
             self._add(step, "warn", f"the probe failed: {_reason(exc)}")
             return
         finally:
-            conn.unbind()
+            _unbind(conn)
         took = time.perf_counter() - began
         message = (result.get("message") or "").strip()
-        if result.get("result") == 8:
+        code = result.get("result")
+        self.facts["clear_bind"] = {"probe_user": probe, "result": code,
+                                    "description": result.get("description"),
+                                    "message": message, "refused": code in (8, 13)}
+        if code == 8:
             self._add(step, "pass", "the DC refuses simple binds without TLS "
                       f"(strongerAuthRequired: {message})",
                       "good: passwords never cross port 389 in clear; bind over ldaps:// or "
                       "StartTLS, or with Kerberos", took)
+        elif code == 13:
+            self._add(step, "pass", "the server refuses simple binds without TLS "
+                      f"(confidentialityRequired: {message})",
+                      "good: passwords never cross the network in clear", took)
         else:
-            self._add(step, "warn", "the DC evaluates simple binds over plain LDAP "
+            self._add(step, "warn", "the server evaluates simple binds over plain LDAP "
                       f"({result.get('description')}: {message}): a client that forgets TLS "
                       "sends its password in clear",
                       "require LDAP signing / strong authentication on the DC (Windows: "
                       "'Domain controller: LDAP server signing requirements'; Samba: 'ldap "
-                      "server require strong auth = yes')", took)
+                      "server require strong auth = yes'; OpenLDAP: 'security "
+                      "simple_bind=128')", took)
+
+    def _anonymous_read(self) -> None:
+        """What an anonymous client reads in each naming context (a few entries at most)."""
+        import ldap3
+
+        step = "anonymous read"
+        contexts = [c for c in (self.root_dse or {}).get("namingcontexts", []) if c]
+        if self.root_dse is None or not contexts:
+            self._skip(step, "the rootDSE named no naming context to read")
+            self.facts["anonymous_read"] = {"root_dse": self.root_dse is not None,
+                                            "readable": {}, "refused": {}}
+            return
+        if self.scheme == "ldaps" and not self.tls_working:
+            self._skip(step, "no TLS connection")
+            return
+        readable: dict[str, list[str]] = {}
+        refused: dict[str, str] = {}
+        heads: list[str] = []
+        began = time.perf_counter()
+        conn, _ = self._ldap3_connection(_unverified_context())
+        try:
+            conn.open()
+            for nc in contexts:
+                conn.search(nc, "(objectClass=*)", ldap3.SUBTREE, attributes=["1.1"],
+                            size_limit=5)
+                dns = [str(r.get("dn")) for r in (conn.response or [])
+                       if r.get("type") == "searchResEntry"]
+                # the head's DN is public in the rootDSE already (Samba shows it, with no
+                # attributes): only entries below it tell an anonymous client anything
+                below = [d for d in dns if d.replace(" ", "").lower()
+                         != nc.replace(" ", "").lower()]
+                if below:
+                    readable[nc] = below
+                elif dns:
+                    heads.extend(dns)
+                else:
+                    res = dict(conn.result or {})
+                    refused[nc] = f"{res.get('description')}: {res.get('message') or ''}"
+        except Exception as exc:  # noqa: BLE001 - the doctor reports, never raises
+            self._add(step, "warn", f"the probe failed: {_reason(exc)}")
+            return
+        finally:
+            _unbind(conn)
+        took = time.perf_counter() - began
+        self.facts["anonymous_read"] = {"root_dse": True, "readable": readable,
+                                        "refused": refused, "heads_only": heads}
+        if readable:
+            shown = "; ".join(f"{nc}: {', '.join(dns[:3])}" for nc, dns in readable.items())
+            self._add(step, "warn", f"an anonymous client reads entries: {shown}",
+                      "allow anonymous clients the rootDSE only (AD: dsHeuristics, Pre-Windows "
+                      "2000 Compatible Access; OpenLDAP: 'by anonymous auth' / 'by users "
+                      "read')", took)
+        else:
+            self._add(step, "pass", "an anonymous client reads the rootDSE only ("
+                      + "; ".join([f"{nc}: {why}" for nc, why in refused.items()]
+                                  + [f"{h}: the head's DN alone" for h in heads]) + ")",
+                      seconds=took)
 
     def _bind(self) -> None:
         step = "bind"
@@ -775,6 +886,8 @@ class _Cert:
     common_names: list[str]
     not_before: datetime
     not_after: datetime
+    eku: list[str] | None = None  #: extendedKeyUsage purposes (names); None: no extension
+    sha256: str = ""
 
 
 def _certificate(der: bytes) -> _Cert | None:
@@ -794,11 +907,27 @@ def _certificate(der: bytes) -> _Cert | None:
     except x509.ExtensionNotFound:
         pass
     cns = [str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
-    return _Cert(subject=cert.subject.rfc4514_string() or "(empty)",
+    eku: list[str] | None = None
+    try:
+        usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        eku = [_EKU_NAMES.get(u.dotted_string, u.dotted_string) for u in usages]
+    except x509.ExtensionNotFound:
+        pass
+    from cryptography.hazmat.primitives import hashes
+
+    return _Cert(eku=eku, sha256=cert.fingerprint(hashes.SHA256()).hex(),
+                 subject=cert.subject.rfc4514_string() or "(empty)",
                  issuer=cert.issuer.rfc4514_string() or "(empty)",
                  sans=[f"DNS:{d}" for d in dns] + [f"IP:{i}" for i in ips],
                  dns_names=dns, ips=ips, common_names=cns,
                  not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc)
+
+
+#: extendedKeyUsage OIDs by the names RFC 5280 gives them
+_EKU_NAMES = {"1.3.6.1.5.5.7.3.1": "serverAuth", "1.3.6.1.5.5.7.3.2": "clientAuth",
+              "1.3.6.1.5.5.7.3.3": "codeSigning", "1.3.6.1.5.5.7.3.4": "emailProtection",
+              "1.3.6.1.5.5.7.3.8": "timeStamping", "1.3.6.1.5.5.7.3.9": "OCSPSigning",
+              "2.5.29.37.0": "anyExtendedKeyUsage"}
 
 
 def _matches(host: str, cert: _Cert) -> bool:

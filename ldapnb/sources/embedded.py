@@ -59,7 +59,7 @@ from ..errors import (
 )
 from ..schema import Schema, default_schema
 from ._ad import ADReader
-from ._binds import SASL_MECHANISMS, sasl_plain, simple_bind
+from ._binds import SASL_MECHANISMS, ad_bind_dn, is_ad_name, sasl_plain, simple_bind
 from ._checker import Checker
 from ._overlays import GROUP_MEMBER_ATTRIBUTES, REFERENCE_ATTRIBUTES, Overlays
 from ._store import Indexes, Meta, Store, depth, parent_ndn
@@ -543,12 +543,22 @@ class EmbeddedDirectory:
     def bind(self, dn: str = "", password: str | bytes = "") -> str:
         """Check a simple bind; returns the bound DN ("" for anonymous).
 
+        ``dn`` may also be an AD logon name, ``user@realm`` or ``DOMAIN\\user``, resolved
+        as AD resolves it (:func:`ldapnb.sources._binds.ad_bind_dn`).
+
         Raises :class:`BindError` for wrong credentials (the message never says whether the
         DN exists, as a server must not) and for an unauthenticated bind (a DN with an empty
         password, RFC 4513 5.1.2), which a careless client mistakes for success.
         """
+        if dn and password and is_ad_name(dn):  # user@realm or DOMAIN\\user, as AD takes
+            found = ad_bind_dn(dn, self.naming_contexts, self._find_entries)
+            entry = self._store.entries.get(self._ndn(found)) if found else None
+            return simple_bind(dn, password, entry)
         entry = self._store.entries.get(self._ndn(dn)) if dn and password else None
         return simple_bind(dn, password, entry)
+
+    def _find_entries(self, base: str, f: flt.Filter) -> list[Entry]:
+        return [self._store.entries[n] for n in self.search_dns(base, "sub", f)]
 
     def bind_sasl(self, mechanism: str, credentials: bytes | None) -> str:
         """SASL bind.  PLAIN (``authzid\\0authcid\\0password``, authcid being a uid or

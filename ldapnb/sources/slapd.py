@@ -42,7 +42,7 @@ from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..entry import Entry
 from ..errors import (
@@ -55,6 +55,9 @@ from ..errors import (
     SchemaError,
 )
 from ..secrets import protect
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..tls import Certificates
 
 __all__ = ["Slapd", "DEFAULT_SCHEMAS", "find_program"]
 
@@ -296,6 +299,8 @@ class Slapd:
     tls
         Serve ``ldaps://`` and StartTLS with a freshly made CA and server certificate
         (valid for ``localhost`` and ``127.0.0.1``).  When False only ``ldap://`` is served.
+        A :class:`~ldapnb.tls.Certificates` serves those files instead (copied into the
+        folder): a certificate with a flaw to teach or audit.
     sizelimit
         slapd's ``sizelimit`` (``"unlimited"``, or a number such as ``"10"`` to make searches
         by ordinary users hit sizeLimitExceeded; the rootdn is never limited).
@@ -350,7 +355,7 @@ class Slapd:
         schemas: Sequence[str] = DEFAULT_SCHEMAS,
         rootpw: str | None = None,
         acl: str | None = None,
-        tls: bool = True,
+        tls: bool | Certificates = True,
         sizelimit: str | int = "unlimited",
         keep: bool = False,
         memberof: bool = True,
@@ -606,10 +611,19 @@ class Slapd:
                   f'argsfile "{self.folder / "slapd.args"}"',
                   f"sizelimit {self.sizelimit}"]
         if self.tls:
-            from ..tls import make_certificates
+            from ..tls import Certificates, make_certificates
 
             (self.folder / "tls").mkdir()
-            certs = make_certificates(self.folder / "tls")
+            if isinstance(self.tls, Certificates):  # the caller's own (e.g. a flawed one)
+                certs = Certificates(*(self.folder / "tls" / n
+                                       for n in ("ca.pem", "server.pem", "server.key")))
+                for src, dst in zip((self.tls.ca_file, self.tls.cert_file, self.tls.key_file),
+                                    (certs.ca_file, certs.cert_file, certs.key_file),
+                                    strict=True):
+                    shutil.copyfile(src, dst)
+                os.chmod(certs.key_file, 0o600)
+            else:
+                certs = make_certificates(self.folder / "tls")
             lines += [f'TLSCACertificateFile "{certs.ca_file}"',
                       f'TLSCertificateFile "{certs.cert_file}"',
                       f'TLSCertificateKeyFile "{certs.key_file}"']
