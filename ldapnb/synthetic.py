@@ -42,6 +42,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+from . import ad
 from .entry import Entry
 from .errors import LdapnbError
 
@@ -58,7 +59,6 @@ __all__ = [
 #: accountExpires value meaning "never" (the other "never" is 0).
 NEVER = 9223372036854775807
 
-_EPOCH_AS_FILETIME = 116444736000000000  # 1970-01-01 in 100 ns ticks since 1601-01-01
 
 _DEPARTMENTS = ("Sales", "Engineering", "Finance", "HR", "IT", "Marketing", "Legal",
                 "Support", "Research", "Operations")
@@ -78,55 +78,27 @@ _REFERENCE = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def sid_to_bytes(sid: str) -> bytes:
-    """The binary ``objectSid`` form of a SID written ``S-1-5-21-...``.
-
-    Parameters
-    ----------
-    sid : str
-        ``S-<revision>-<authority>-<sub-authority>...`` (at most 15 sub-authorities).
-
-    Returns
-    -------
-    bytes
-        Revision, sub-authority count, 48-bit big-endian authority, then each
-        sub-authority as a little-endian 32-bit integer (MS-DTYP 2.4.2.2).
-
-    Raises
-    ------
-    LdapnbError
-        Text that is not a SID.
+    """The binary ``objectSid`` form of a SID written ``S-1-5-21-...`` (MS-DTYP 2.4.2.2), by
+    :func:`ldapnb.ad.sid_to_bytes`, the one implementation.
 
     Examples
     --------
     >>> sid_to_bytes("S-1-5-32-544").hex()
     '01020000000000052000000020020000'
     """
-    parts = sid.split("-")
-    try:
-        if parts[0].upper() != "S" or len(parts) < 3:
-            raise ValueError
-        revision, authority = int(parts[1]), int(parts[2])
-        subs = [int(p) for p in parts[3:]]
-        if len(subs) > 15 or any(not 0 <= s < 2**32 for s in subs):
-            raise ValueError
-        return (struct.pack("<BB", revision, len(subs)) + authority.to_bytes(6, "big")
-                + struct.pack(f"<{len(subs)}I", *subs))
-    except (ValueError, OverflowError, struct.error) as exc:
-        raise LdapnbError(f"not a SID: {sid!r} (expected S-1-5-21-...-RID)") from exc
+    return ad.sid_to_bytes(sid)
 
 
 def filetime(when: datetime) -> int:
     """``when`` as a Windows FILETIME (100 ns ticks since 1601-01-01 UTC), as AD stores
-    pwdLastSet, lastLogonTimestamp and accountExpires.
+    pwdLastSet, lastLogonTimestamp and accountExpires: :func:`ldapnb.ad.datetime_to_filetime`.
 
     Examples
     --------
     >>> filetime(datetime(1970, 1, 1, tzinfo=UTC))
     116444736000000000
     """
-    delta = when - datetime(1970, 1, 1, tzinfo=UTC)
-    ticks = (delta.days * 86400 + delta.seconds) * 10_000_000 + delta.microseconds * 10
-    return _EPOCH_AS_FILETIME + ticks
+    return ad.datetime_to_filetime(when)
 
 
 def security_descriptor(owner_sid: str) -> bytes:

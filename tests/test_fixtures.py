@@ -619,7 +619,7 @@ def test_synthetic_rejects_bad_arguments() -> None:
         list(synthetic.generate(0))
     with pytest.raises(LdapnbError, match="dc="):
         list(synthetic.generate(10, suffix="o=example"))
-    with pytest.raises(LdapnbError, match="not a SID"):
+    with pytest.raises(LdapnbError, match="expected a SID"):
         synthetic.sid_to_bytes("S-1-x")
 
 

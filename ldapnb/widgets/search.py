@@ -11,6 +11,7 @@ import ipywidgets as W
 from .. import filters
 from ..errors import FilterError, LdapnbError
 from ..sources.base import SCOPE_NAMES
+from ..teach.explore import name_filter, search_bases
 from ._common import Thin, display_frame, error_html
 
 if TYPE_CHECKING:
@@ -19,52 +20,6 @@ if TYPE_CHECKING:
     from ..directory import Directory
 
 __all__ = ["SearchExplorer", "name_filter", "search_bases"]
-
-#: The attributes :func:`name_filter` looks in.
-NAME_ATTRIBUTES: tuple[str, ...] = ("cn", "uid", "sn", "mail")
-
-
-def name_filter(text: str, attributes: Sequence[str] = NAME_ATTRIBUTES) -> str:
-    """A filter finding entries whose name contains ``text``, safe for any typed text.
-
-    The text is escaped with :func:`ldapnb.filters.escape` (RFC 4515), so ``*``, ``(``,
-    ``)`` and ``\\`` in it are matched literally and cannot change the filter's meaning.
-
-    Parameters
-    ----------
-    text : str
-        What the user typed.
-    attributes : sequence of str
-        Where to look (``cn``, ``uid``, ``sn``, ``mail`` by default).
-
-    Returns
-    -------
-    str
-        ``(|(cn=*TEXT*)(uid=*TEXT*)...)``; ``(objectClass=*)`` for blank text.
-
-    Examples
-    --------
-    >>> name_filter("jensen", ["cn", "uid"])
-    '(|(cn=*jensen*)(uid=*jensen*))'
-    >>> name_filter("*)(uid=*", ["cn"])
-    '(|(cn=*\\\\2a\\\\29\\\\28uid=\\\\2a*))'
-    """
-    text = text.strip()
-    if not text:
-        return "(objectClass=*)"
-    value = filters.escape(text)
-    return "(|" + "".join(f"({a}=*{value}*)" for a in attributes) + ")"
-
-
-def search_bases(directory: Directory) -> list[str]:
-    """Sensible search bases: the naming contexts, then every entry that has children
-    (OUs, containers), shallow first."""
-    tree = directory.tree()
-    bases = list(directory.naming_contexts)
-    inner = [n for n in tree.nodes if n and tree.out_degree(n) > 0 and n not in bases]
-    inner.sort(key=lambda n: (tree.nodes[n].get("depth", 0), n.lower()))
-    return bases + inner
-
 
 class SearchExplorer(Thin):
     """Search a directory: base, scope, filter and attributes -> a sortable table.

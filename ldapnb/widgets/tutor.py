@@ -9,94 +9,13 @@ import ipywidgets as W
 
 from .. import filters
 from ..errors import FilterError, LdapnbError
+from ..teach.explore import matched_leaves, parse_tree, trace_entry
 from ._common import Thin, error_html, html_table
 
 if TYPE_CHECKING:
     from ..directory import Directory
 
 __all__ = ["FilterTutor", "parse_tree", "trace_entry", "matched_leaves"]
-
-_KINDS = {
-    "And": "AND: true when every filter inside is true",
-    "Or": "OR: true when at least one filter inside is true",
-    "Not": "NOT: true when the filter inside is false",
-    "Equality": "equality",
-    "Substrings": "substring",
-    "GreaterOrEqual": "greater or equal",
-    "LessOrEqual": "less or equal",
-    "Present": "presence",
-    "Approx": "approximate",
-    "Extensible": "extensible match",
-}
-
-
-def parse_tree(f: filters.Filter | str, indent: int = 0) -> list[str]:
-    """The parse tree of a filter as indented lines: the kind of each node and its text.
-
-    Examples
-    --------
-    >>> print("\\n".join(parse_tree("(&(uid=a*)(!(cn=b)))")))
-    AND: true when every filter inside is true   (&(uid=a*)(!(cn=b)))
-      substring   (uid=a*)
-      NOT: true when the filter inside is false   (!(cn=b))
-        equality   (cn=b)
-    """
-    if isinstance(f, str):
-        f = filters.parse(f)
-    kind = type(f).__name__
-    lines = ["  " * indent + f"{_KINDS.get(kind, kind)}   {_masked(f)}"]
-    if isinstance(f, filters.And | filters.Or):
-        for child in f.children:
-            lines.extend(parse_tree(child, indent + 1))
-    elif isinstance(f, filters.Not):
-        lines.extend(parse_tree(f.child, indent + 1))
-    return lines
-
-
-def _masked(f: filters.Filter) -> str:
-    """The filter's text with the values of secret attributes (userPassword ...) masked,
-    as :class:`ldapnb.filters.Trace` shows them."""
-    show = getattr(filters, "_show_filter", filters.to_string)
-    return str(show(f))
-
-
-def trace_entry(directory: Directory, filter: str | filters.Filter, dn: str) -> filters.Trace:
-    """:func:`ldapnb.filters.trace` of ``filter`` on the entry ``dn``, judged with the
-    directory's own rules (its schema's matching rules, its computed memberOf, its AD
-    in-chain rule), as its searches are.
-
-    It is :meth:`ldapnb.Directory.trace`, for a parsed or unparsed filter.
-
-    Examples
-    --------
-    >>> from ldapnb import Directory
-    >>> d = Directory.embedded("tiny")
-    >>> t = trace_entry(d, "(memberOf=cn=developers,ou=Groups,dc=example,dc=com)",
-    ...                 "uid=carol,ou=People,dc=example,dc=com")
-    >>> t.result
-    True
-    """
-    return directory.trace(filter if isinstance(filter, str) else filters.to_string(filter), dn)
-
-
-def matched_leaves(t: filters.Trace) -> list[str]:
-    """The texts of the leaf filters (no AND/OR/NOT) that were True in a trace.
-
-    Examples
-    --------
-    >>> from ldapnb.entry import Entry
-    >>> e = Entry("uid=a,dc=x", {"uid": ["a"], "cn": ["Ann"]})
-    >>> matched_leaves(filters.trace("(|(uid=b)(cn=an*))", e))
-    ['(cn=an*)']
-    """
-    if not t.children:
-        return [t.text] if t.result is True and not isinstance(
-            t.node, filters.And | filters.Or) else []
-    out: list[str] = []
-    for child in t.children:
-        out.extend(matched_leaves(child))
-    return out
-
 
 _FIRST = "(the first entries)"
 
