@@ -404,40 +404,53 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise _Stop()
 
 
-def _slapd(args: argparse.Namespace) -> int:
+def _server_data(arg: str) -> tuple[str | None, Path, str]:
+    """A server command's DATA: (the bundled fixture's name or None, the LDIF file, a label)."""
     from .directory import fixture_path, fixtures
+
+    spec = arg.split(":", 1)[1] if arg.startswith("embedded:") else arg
+    if spec in fixtures() and not Path(spec).exists():
+        return spec, fixture_path(spec), f"fixture {spec!r}"
+    path = Path(spec)
+    if not path.is_file():
+        raise _UsageError(f"no fixture or LDIF file {spec!r}; the bundled fixtures are "
+                          f"{', '.join(fixtures())}")
+    return None, path, str(path)
+
+
+def _slapd(args: argparse.Namespace) -> int:
     from .sources.slapd import DEFAULT_SCHEMAS, Slapd
 
-    spec = args.data.split(":", 1)[1] if args.data.startswith("embedded:") else args.data
-    if spec in fixtures() and not Path(spec).exists():
-        data = fixture_path(spec)
-        label = f"fixture {spec!r}"
-    else:
-        data = Path(spec)
-        if not data.is_file():
-            raise _UsageError(f"no fixture or LDIF file {spec!r}; the bundled fixtures are "
-                              f"{', '.join(fixtures())}")
-        label = str(data)
+    _, data, label = _server_data(args.data)
     schemas = tuple(dict.fromkeys((*DEFAULT_SCHEMAS, *args.schema)))
     server = Slapd(data, schemas=schemas, suffix=args.suffix, tls=not args.no_tls,
                    keep=args.keep)
+    return _serve(server, "slapd", "rootpw", lambda: server.rootpw,
+                  lambda pw_file: _print_server(server, label, pw_file, args.show_password))
+
+
+def _serve(server: Any, name: str, secret_name: str, secret: Callable[[], str],
+           show: Callable[[Path], None]) -> int:
+    """Start ``server`` (a Slapd or a SambaDC), write its password to a 0600 file in its
+    folder, print how to reach it, and serve until Ctrl-C or SIGTERM (exit 0) or until the
+    server stops by itself (exit 3, its folder kept and its log shown)."""
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         server.start()
         assert server.folder is not None
-        pw_file = server.folder / "rootpw"
+        pw_file = server.folder / secret_name
         fd = os.open(pw_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(server.rootpw + "\n")
-        _print_server(server, label, pw_file, args.show_password)
+            out.write(secret() + "\n")
+        show(pw_file)
         while server.running:
             time.sleep(0.2)
-        print(f"ldapnb: error: slapd stopped by itself; its log:\n{server.log[-2000:]}",
+        print(f"ldapnb: error: {name} stopped by itself; its log:\n{server.log[-2000:]}",
               file=sys.stderr)
         server.keep = True
         return UNREACHABLE
     except (KeyboardInterrupt, _Stop):
-        print("stopping slapd ...", flush=True)
+        print(f"stopping {name} ...", flush=True)
         return OK
     finally:
         server.stop()
@@ -445,20 +458,10 @@ def _slapd(args: argparse.Namespace) -> int:
 
 
 def _samba(args: argparse.Namespace) -> int:
-    from .directory import fixture_path, fixtures
     from .sources.samba import SambaDC
 
-    spec = args.data.split(":", 1)[1] if args.data.startswith("embedded:") else args.data
-    if spec in fixtures() and not Path(spec).exists():
-        data: str | Path = spec
-        label = f"fixture {spec!r}"
-        fixture_path(spec)
-    else:
-        data = Path(spec)
-        if not data.is_file():
-            raise _UsageError(f"no fixture or LDIF file {spec!r}; the bundled fixtures are "
-                              f"{', '.join(fixtures())}")
-        label = str(data)
+    name, path, label = _server_data(args.data)
+    data: str | Path = name or path  # SambaDC caches a loaded template per fixture name
     cache = None if args.no_cache else (
         os.environ.get("LDAPNB_SAMBA_CACHE")
         or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ldapnb" / "samba")
@@ -466,27 +469,8 @@ def _samba(args: argparse.Namespace) -> int:
           "15-60 s) ...", flush=True)
     server = SambaDC(data, keep=args.keep, passwords="none" if args.no_passwords else "all",
                      cache=cache or "")
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        server.start()
-        assert server.folder is not None
-        pw_file = server.folder / "adminpw"
-        fd = os.open(pw_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(server.admin_password + "\n")
-        _print_samba(server, label, pw_file, args.show_password)
-        while server.running:
-            time.sleep(0.2)
-        print(f"ldapnb: error: samba stopped by itself; its log:\n{server.log[-2000:]}",
-              file=sys.stderr)
-        server.keep = True
-        return UNREACHABLE
-    except (KeyboardInterrupt, _Stop):
-        print("stopping samba ...", flush=True)
-        return OK
-    finally:
-        server.stop()
-        signal.signal(signal.SIGTERM, previous)
+    return _serve(server, "samba", "adminpw", lambda: server.admin_password,
+                  lambda pw_file: _print_samba(server, label, pw_file, args.show_password))
 
 
 def _print_samba(dc: Any, label: str, pw_file: Path, show_password: bool) -> None:
