@@ -13,7 +13,7 @@ from typing import Any
 import networkx as nx
 
 from . import ad, graph
-from .audit import Context, Finding, _account_evidence, _sid_of, check
+from .checks import Context, Finding, _account_evidence, _sid_of, check
 from .dn import normalize
 from .errors import LdapnbError, SchemaError
 

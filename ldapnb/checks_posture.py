@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .audit import Context, Finding, check
+from .checks import Context, Finding, check
 
 __all__ = ["Posture", "gather", "EXPIRY_DAYS"]
 

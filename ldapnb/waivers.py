@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from .audit import CHECKS, Context, check
+from .checks import CHECKS, Context, check
 from .dn import normalize
 from .errors import LdapnbError
 
