@@ -342,7 +342,8 @@ class Directory:
             it = iter(entries)
             head = list(itertools.islice(it, 256))
             entries = itertools.chain(head, it)
-            if any("objectSid" in e or "objectGUID" in e for e in head):
+            if any(isinstance(e, Entry) and ("objectSid" in e or "objectGUID" in e)
+                   for e in head):
                 from .schema import ad_schema
 
                 schema = ad_schema()

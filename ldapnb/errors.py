@@ -22,8 +22,7 @@
     └── OperationError          any other LDAP result code, named
 
 Warnings: :class:`SchemaWarning` (a ``UserWarning``) says once per load that entries used
-object classes or attribute types the schema does not know, with counts and the fix;
-:class:`ReferralWarning` says once per search that a server referred part of it elsewhere.
+object classes or attribute types the schema does not know, with counts and the fix.
 
 Errors from ldap3 and pyasn1 are caught where ldapnb calls them and re-raised as one of
 these (``raise ... from exc``), so a student never has to read a traceback from inside them.
@@ -52,7 +51,6 @@ __all__ = [
     "ReadOnlyError",
     "OperationError",
     "SchemaWarning",
-    "ReferralWarning",
 ]
 
 
@@ -336,13 +334,6 @@ class OperationError(LdapnbError):
         self.result = result
         self.code = code
         super().__init__(message)
-
-
-class ReferralWarning(UserWarning):
-    """A server referred part of a search elsewhere (continuation references, RFC 4511
-    4.5.3) and ldapnb did not follow: the entries are what this server holds.  Said once per
-    search by :meth:`Directory.entries` and snapshots; DataFrames carry the same note in
-    ``df.attrs["warnings"]`` and the URLs in ``df.attrs["referrals"]``."""
 
 
 def referral_note(referrals: list[str]) -> str:

@@ -39,7 +39,6 @@ import os
 import re
 import socket
 import ssl
-import warnings
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -59,9 +58,7 @@ from ..errors import (
     NoSuchEntry,
     OperationError,
     ReadOnlyError,
-    ReferralWarning,
     TlsError,
-    referral_note,
 )
 from ..results import bind_message, error_for_result
 from ..tls import certificate_names, name_matches
@@ -1221,9 +1218,7 @@ class LiveSource:
 
     def _entries(self, pages: Iterator[RawPage]) -> Iterator[Entry]:
         is_binary = self.schema.is_binary
-        referrals: list[str] = []
         for page in pages:
-            referrals.extend(page.referrals or ())
             kinds = {name: is_binary(name) for name in page.columns}
             columns = list(page.columns.items())
             for i, dn in enumerate(page.dns):
@@ -1233,8 +1228,6 @@ class LiveSource:
                     if values:
                         attrs[name] = _decode(values, kinds[name])
                 yield Entry(dn, attrs)
-        if referrals:  # said once per search, when the whole answer is in
-            warnings.warn(referral_note(referrals), ReferralWarning, stacklevel=2)
 
     def get(self, dn: str, attributes: Sequence[str] | None = None) -> Entry:
         """The entry at ``dn`` or :class:`NoSuchEntry`; ``""`` is the rootDSE."""
