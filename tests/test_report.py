@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 from datetime import UTC, datetime
 
@@ -124,19 +125,25 @@ def test_html_report_renders_in_headless_chromium(findings, contoso, tmp_path):
     path = audit.report(findings, tmp_path / "audit.html", directory=contoso,
                         title="Contoso audit")
     shot = tmp_path / "audit.png"
-    with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path="/usr/bin/chromium", headless=True,
-            args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.set_viewport_size({"width": 1280, "height": 900})
-            page.goto(path.resolve().as_uri())
-            page.screenshot(path=str(shot), full_page=True)
-            text = page.inner_text("body")
-            svg_box = page.locator("svg").bounding_box()
-        finally:
-            browser.close()
+
+    def look() -> tuple[str, dict | None]:
+        with sync_playwright() as p:
+            browser = p.chromium.launch_persistent_context(
+                str(tmp_path / "profile"), executable_path="/usr/bin/chromium", headless=True,
+                args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.set_viewport_size({"width": 1280, "height": 900})
+                page.goto(path.resolve().as_uri())
+                page.screenshot(path=str(shot), full_page=True)
+                return page.inner_text("body"), page.locator("svg").bounding_box()
+            finally:
+                browser.close()
+
+    # Playwright's sync API refuses a thread with an asyncio loop, which an earlier test on
+    # the same worker (a kernel client) may have left: drive the browser from a fresh thread
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        text, svg_box = pool.submit(look).result(timeout=120)
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
     assert "Summary" in text and "Contoso audit" in text
