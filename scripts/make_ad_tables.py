@@ -14,23 +14,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from make_ad_schema import records  # the same Samba .ldf reader
+
 SRC = Path(sys.argv[1] if len(sys.argv) > 1 else "/usr/share/samba/setup/ad-schema")
 OUT = Path(__file__).resolve().parent.parent / "ldapnb" / "sources" / "_ad_tables.py"
-
-
-def records(path: Path) -> list[dict[str, list[str]]]:
-    text = path.read_text(encoding="cp1252").replace("\r\n", "\n").replace("\n ", "")
-    out = []
-    for block in text.split("\n\n"):
-        rec: dict[str, list[str]] = {}
-        for line in block.splitlines():
-            if line.startswith("#") or ":" not in line:
-                continue
-            name, _, value = line.partition(":")
-            rec.setdefault(name.strip().lower(), []).append(value.strip())
-        if "ldapdisplayname" in rec:
-            out.append(rec)
-    return out
 
 
 def main() -> None:
