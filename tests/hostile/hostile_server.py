@@ -275,17 +275,22 @@ class Session:
             if self.buffer:
                 data, self.buffer = self.buffer, b""
                 return data
-            try:
-                chunk = self.sock.recv(65536)
-            except TimeoutError:
-                if self.server.stopping.is_set():
-                    raise Closed from None
-                continue
-            except OSError as exc:
-                raise Closed from exc
-            if not chunk:
-                raise Closed
-            self.buffer += chunk
+            self._receive()
+
+    def _receive(self) -> None:
+        """Add what the client sent next to the buffer (nothing after a read timeout, unless
+        the server is stopping); a closed connection is :class:`Closed`."""
+        try:
+            chunk = self.sock.recv(65536)
+        except TimeoutError:
+            if self.server.stopping.is_set():
+                raise Closed from None
+            return
+        except OSError as exc:
+            raise Closed from exc
+        if not chunk:
+            raise Closed
+        self.buffer += chunk
 
     def read_request(self) -> Request:
         while True:
@@ -297,17 +302,7 @@ class Session:
                 if 0 <= end <= len(self.buffer):
                     raw, self.buffer = self.buffer[:end], self.buffer[end:]
                     return parse_request(raw)
-            try:
-                chunk = self.sock.recv(65536)
-            except TimeoutError:
-                if self.server.stopping.is_set():
-                    raise Closed from None
-                continue
-            except OSError as exc:
-                raise Closed from exc
-            if not chunk:
-                raise Closed
-            self.buffer += chunk
+            self._receive()
 
     # -- a correct directory -----------------------------------------------------------------
     def normal(self, req: Request) -> None:
