@@ -48,15 +48,26 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from html import escape as h
 from typing import TYPE_CHECKING, Any
 
 from .. import oids
 from ..errors import DnError, FilterError, LdapnbError
 from ..results import result_name
 from ..sources.base import SCOPE_NAMES
+from ._checking import (
+    EXERCISES,
+    KINDS,
+    Exercise,
+    Verdict,
+    _exercise,
+    _no,
+    _text,
+    _words,
+    _yes,
+    check,
+    question,
+)
 
 if TYPE_CHECKING:
     from ..directory import Directory
@@ -111,145 +122,6 @@ TINY_BASE = "dc=example,dc=com"
 DOMAIN_ADMINS = "CN=Domain Admins,CN=Users,DC=contoso,DC=com"
 ENTERPRISE_ADMINS = "CN=Enterprise Admins,CN=Users,DC=contoso,DC=com"
 
-#: The kinds of exercise.
-KINDS = ("recall", "build", "debug")
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What a check says about an answer: ``ok``, a ``message`` and, when wrong, a ``hint``.
-
-    True when the answer is right.  ``answered`` is False while the answer is still the
-    ``...`` placeholder (neither right nor wrong yet: "your turn").
-    """
-
-    exercise: str
-    ok: bool
-    message: str
-    hint: str = ""
-    answered: bool = True
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def _mark(self) -> tuple[str, str, str]:
-        if not self.answered:
-            return "#555555", "✎ your turn", "✎ Your turn"
-        if self.ok:
-            return "#1b7f3b", "✓ right", "✓ Right"
-        return "#b00020", "✗ not yet", "✗ Not yet"
-
-    def __str__(self) -> str:
-        text = f"[{self.exercise}] {self._mark()[1]}: {self.message}"
-        return text + (f"\n  hint: {self.hint}" if self.hint else "")
-
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_html_(self) -> str:
-        colour, _, mark = self._mark()
-        hint = f"<div><b>Hint:</b> {h(self.hint)}</div>" if self.hint else ""
-        return (f"<div class='ldapnb-verdict' style='border-left:4px solid {colour};"
-                f"padding:4px 10px'><b style='color:{colour}'>{mark}</b> "
-                f"<small>(exercise {h(self.exercise)})</small>: {h(self.message)}{hint}</div>")
-
-
-@dataclass(frozen=True)
-class Exercise:
-    """One exercise: ``id`` (lesson.number), ``kind`` (recall, build, debug), the
-    ``question`` and its ``check``."""
-
-    id: str
-    question: str
-    check: Callable[..., Verdict]
-    kind: str = "recall"
-
-    @property
-    def lesson(self) -> str:
-        """The lesson's number, ``"02"`` for exercise ``"02.5"``."""
-        return self.id.split(".")[0]
-
-
-#: Every exercise, by id.
-EXERCISES: dict[str, Exercise] = {}
-
-
-def _exercise(id: str, question: str, kind: str = "recall"
-              ) -> Callable[[Callable[..., Verdict]], Callable[..., Verdict]]:
-    """Register a check; an unanswered ``...`` gets "your turn"; any error inside the check
-    becomes a verdict with a hint."""
-    if kind not in KINDS:  # pragma: no cover - a programming error in this module
-        raise ValueError(f"exercise {id}: kind {kind!r} is not one of {KINDS}")
-
-    def wrap(check: Callable[..., Verdict]) -> Callable[..., Verdict]:
-        @functools.wraps(check)
-        def safe(*args: Any, **kwargs: Any) -> Verdict:
-            if any(a is ... for a in (*args, *kwargs.values())):
-                return Verdict(id, False, "replace the ... with your answer, then run the "
-                                          "cell again.", answered=False)
-            try:
-                return check(*args, **kwargs)
-            except LdapnbError as exc:
-                return _no(id, "that answer could not be used.", f"ldapnb says: {exc}")
-            except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
-                return _no(id, "that answer could not be checked.",
-                           f"{type(exc).__name__}: {exc}. Re-read the question: what kind of "
-                           "answer does it ask for?")
-
-        safe.question = question  # type: ignore[attr-defined]
-        EXERCISES[id] = Exercise(id, question, safe, kind)
-        return safe
-
-    return wrap
-
-
-def check(id: str, *answers: Any) -> Verdict:
-    """Check the answer(s) to exercise ``id``: the call every answer cell ends with.
-
-    Parameters
-    ----------
-    id : str
-        The exercise, ``"02.5"``.
-    *answers
-        What the exercise asks for (most take one answer; some take what you built first,
-        e.g. a capture or a lab, then the answer).
-
-    Returns
-    -------
-    Verdict
-        ✓ when right; otherwise what is wrong and a hint.  An unknown id is a verdict too.
-
-    Examples
-    --------
-    >>> check("02.1", ...).answered
-    False
-    >>> bool(check("99.9", 1)), "exercises are" in check("99.9", 1).hint
-    (False, True)
-    """
-    exercise = EXERCISES.get(str(id).strip())
-    if exercise is None:
-        return _no(str(id), "there is no such exercise.",
-                   f"the exercises are {', '.join(sorted(EXERCISES))}.")
-    return exercise.check(*answers)
-
-
-def question(id: str) -> str:
-    """The question of exercise ``id``.
-
-    >>> question("01.1")[:20]
-    'What is the naming c'
-    """
-    return EXERCISES[id].question
-
-
-def _yes(id: str, message: str) -> Verdict:
-    return Verdict(id, True, message)
-
-
-def _no(id: str, message: str, hint: str) -> Verdict:
-    return Verdict(id, False, message, hint)
-
-
 # -- shared helpers ---------------------------------------------------------------------------
 @functools.lru_cache(maxsize=4)
 def _fixture(name: str) -> Directory:
@@ -263,19 +135,6 @@ def _norm_dn(text: str) -> str:
     from .. import dn
 
     return dn.normalize(text)
-
-
-def _words(answer: Any) -> list[str]:
-    """An answer given as a list, a set or a comma/space separated string, as words."""
-    if isinstance(answer, str):
-        return [w for w in answer.replace(",", " ").replace(";", " ").split() if w]
-    if isinstance(answer, Iterable):
-        return [str(w).strip() for w in answer if str(w).strip()]
-    return [str(answer)]
-
-
-def _text(answer: Any) -> str:
-    return str(answer).strip() if answer is not None else ""
 
 
 def _short(dns: Iterable[str]) -> str:

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..sources._ldap3 import close_quietly
-from .exercises import Verdict, _exercise, _no, _text, _words, _yes
+from ._checking import Verdict, _exercise, _no, _text, _words, _yes
 
 __all__ = ["check_sniffed_password", "check_cldap_transport", "check_verifying_tls",
            "check_starttls_connect", "check_outage", "check_whoami_command",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
-from .solutions import _solution
+from ._checking import _solution
 
 __all__: list[str] = []
 

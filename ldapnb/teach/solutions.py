@@ -19,25 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ._checking import SOLUTIONS, _solution, solve
+
 __all__ = ["SOLUTIONS", "solve", "inspect_parameters"]
-
-#: exercise id -> a function returning the check's arguments.
-SOLUTIONS: dict[str, Callable[..., tuple[Any, ...]]] = {}
-
-
-def _solution(id: str) -> Callable[[Callable[..., tuple[Any, ...]]],
-                                   Callable[..., tuple[Any, ...]]]:
-    def register(function: Callable[..., tuple[Any, ...]]) -> Callable[..., tuple[Any, ...]]:
-        SOLUTIONS[id] = function
-        return function
-
-    return register
-
-
-def solve(id: str, *context: Any) -> tuple[Any, ...]:
-    """The arguments that answer exercise ``id`` (given what the student made, if any)."""
-    return SOLUTIONS[id](*context)
-
 
 # -- 00 ----------------------------------------------------------------------------------------
 @_solution("00.1")
