@@ -92,6 +92,7 @@ from .checks import (  # noqa: F401 - the framework, re-exported as audit.<name>
 from .dn import normalize
 from .entry import MASK, Entry, is_secret
 from .errors import LdapnbError, SchemaError
+from .sources.base import ReadsSecurityDescriptors
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -445,10 +446,10 @@ def _load(source: Any, attributes: Iterable[str] | None = ATTRIBUTES) -> list[En
 
     if isinstance(source, Directory):
         out = list(source.entries(attributes=list(attributes) if attributes else None))
-        read_sds = getattr(source.source, "security_descriptors", None)
-        if read_sds is not None and (not attributes or "nTSecurityDescriptor" in attributes):
+        if isinstance(source.source, ReadsSecurityDescriptors) and (
+                not attributes or "nTSecurityDescriptor" in attributes):
             # AD gives nTSecurityDescriptor to a non-admin only with the SD flags control
-            descriptors = {normalize(dn): raw for dn, raw in read_sds()}
+            descriptors = {normalize(dn): raw for dn, raw in source.source.security_descriptors()}
             for e in out:
                 raw = descriptors.get(normalize(e.dn))
                 if raw is not None and not e.get("nTSecurityDescriptor"):

@@ -386,7 +386,7 @@ class Directory:
     def skipped(self) -> list[tuple[int | None, str, str]]:
         """Records a lenient load skipped because a server refuses them, as ``ldapadd -c``
         does: ``(line, dn, reason)``."""
-        return list(getattr(self.source, "skipped", []))
+        return list(self.source.skipped) if isinstance(self.source, Writable) else []
 
     def __len__(self) -> int:
         return len(self.source)
@@ -592,9 +592,9 @@ class Directory:
 
         records = ldif.read_records(path)  # a missing file: SourceNotFound, now
         target = self._writable("apply_ldif")
-        before = len(getattr(target, "warnings", ()))
+        before = len(self.source.warnings)
         count = target.load(records, source=str(path))
-        warn_load(getattr(target, "warnings", [])[before:], str(path))
+        warn_load(self.source.warnings[before:], str(path))
         return count
 
     def bind(self, dn: str, password: str) -> bool:

@@ -75,6 +75,8 @@ class MemSource:
 class WritableMemSource(MemSource):
     """MemSource plus the Writable protocol (no schema checks: a test double)."""
 
+    skipped: list = []
+
     def add(self, entry, *, new_root=True):
         self.store[dnlib.normalize(entry.dn)] = entry
 

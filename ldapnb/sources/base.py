@@ -33,9 +33,9 @@ if TYPE_CHECKING:
 
     from ..filters import Trace
 
-__all__ = ["Source", "Writable", "Bindable", "Servable", "Page", "ColumnPage", "pages_from_entries",
-           "SCOPES", "SCOPE_NAMES", "SCOPE_PROTOCOL_NAMES", "scope_name", "scope_number",
-           "DEFAULT_PAGE_SIZE"]
+__all__ = ["Source", "Writable", "Bindable", "Servable", "ReadsSecurityDescriptors", "Page",
+           "ColumnPage", "pages_from_entries", "SCOPES", "SCOPE_NAMES", "SCOPE_PROTOCOL_NAMES",
+           "scope_name", "scope_number", "DEFAULT_PAGE_SIZE"]
 
 #: Search scopes by the names ldapnb accepts, to their RFC 4511 numbers (the one scope table).
 SCOPES = {"base": 0, "one": 1, "onelevel": 1, "level": 1, "sub": 2, "subtree": 2}
@@ -298,12 +298,28 @@ class Writable(Protocol):
 
     def load(self, records: Iterable[object], *, source: str = "<entries>") -> int: ...
 
+    @property
+    def skipped(self) -> list[tuple[int | None, str, str]]:
+        """Records a lenient :meth:`load` skipped because a server refuses them, as
+        ``ldapadd -c`` does: ``(line, dn, reason)`` (empty for a source that never skips)."""
+        ...
+
 
 @runtime_checkable
 class Bindable(Protocol):
     """A source that can check a simple bind: the bound DN, or ``BindError``."""
 
     def bind(self, dn: str, password: str | bytes) -> str: ...
+
+
+@runtime_checkable
+class ReadsSecurityDescriptors(Protocol):
+    """A source that reads ``nTSecurityDescriptor`` with the SD flags control (AD gives the
+    descriptor to a non-administrator only that way): the live source."""
+
+    def security_descriptors(self, base: str | None = None, filter: str = "(objectClass=*)",
+                             scope: str | int = "sub", *, sd_flags: int = 7,
+                             page_size: int = 500) -> Iterator[tuple[str, bytes]]: ...
 
 
 class Servable(Source, Writable, Bindable, Protocol):

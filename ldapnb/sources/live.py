@@ -1352,6 +1352,11 @@ class LiveSource:
         parent = new_superior if new_superior is not None else (parent_of(dn) or "")
         return f"{new_rdn},{parent}" if parent else new_rdn
 
+    @property
+    def skipped(self) -> list[tuple[int | None, str, str]]:
+        """Always empty: a live load stops at the first record the server refuses."""
+        return []
+
     def load(self, records: Iterable[object], *, source: str = "<entries>") -> int:
         """Apply entries or LDIF records in order (adds, and change records); returns how many.
         Unlike the embedded directory, records are sent as they come (parents first is

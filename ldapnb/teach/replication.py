@@ -531,6 +531,10 @@ class _Side:
         return self.inner.warnings
 
     @property
+    def skipped(self) -> list[tuple[int | None, str, str]]:
+        return self.inner.skipped
+
+    @property
     def urls(self) -> dict[str, str]:
         return {}
 
