@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 from test_ad_semantics import cases
 
-from ldapnb import Directory, ad, ldif, synthetic
+from ldapnb import Directory, ad, graph, ldif, synthetic
 from ldapnb.directory import fixture_path
 from ldapnb.dn import normalize
 from ldapnb.entry import Entry
@@ -145,6 +145,7 @@ def big_sides(samba_template: Any) -> Iterator[tuple[Directory, Side, list[Entry
     from ldapnb.sources.samba import SambaDC
 
     entries = list(synthetic.generate(3000, style="ad", seed=13))
+    entries.append(_all_staff(entries))
     dc = SambaDC(entries=entries, passwords="none")
     dc.start()
     try:
@@ -156,6 +157,25 @@ def big_sides(samba_template: Any) -> Iterator[tuple[Directory, Side, list[Entry
         yield Directory.from_entries(entries), samba, entries, both
     finally:
         dc.stop()
+
+
+#: a group of every generated user: more than AD's MaxValRange (1,500), so Windows would
+#: answer its member values in ranges
+ALL_STAFF = "CN=All Staff,OU=Groups,DC=example,DC=com"
+
+
+def _all_staff(entries: list[Entry]) -> Entry:
+    """A global security group (modelled on a generated one: same classes and types, its own
+    RID and GUID) whose members are all the users."""
+    model = next(e for e in entries if "group" in e.get("objectClass", []))
+    sid = ad.sid_to_str(model["objectSid"][0])
+    users = [e.dn for e in entries if "user" in e.get("objectClass", [])]
+    assert len(users) > 1500
+    attrs = {k: list(v) for k, v in model.items() if k not in ("cn", "member")}
+    attrs.update(cn=["All Staff"], sAMAccountName=["all-staff"], member=users,
+                 objectSid=[ad.sid_to_bytes(f"{ad.domain_sid(sid)}-99001")],
+                 objectGUID=[bytes(range(16))])
+    return Entry(ALL_STAFF, attrs)
 
 
 def big_filters(entries: list[Entry]) -> list[str]:
@@ -200,3 +220,28 @@ def test_generated_ad_agrees_with_samba(big_sides: tuple[Directory, Side, list[E
         if got_e != got_s:
             wrong.append((f, len(got_s), len(got_e), sorted(got_s ^ got_e)[:3]))
     assert not wrong, wrong
+
+
+@pytest.mark.slow
+def test_a_group_over_max_val_range_comes_back_whole(big_sides: tuple[Directory, Side,
+                                                                      list[Entry], set[str]]
+                                                     ) -> None:
+    """3,000 members: all of them from Samba (which returns every value unranged) through the
+    live path, in explicit ranges as asked, and in the membership graph; the same as
+    embedded."""
+    emb, samba, entries, _ = big_sides
+    users = {normalize(e.dn) for e in entries if "user" in e.get("objectClass", [])}
+    whole = samba.d.search("(objectClass=*)", base=ALL_STAFF, scope="base",
+                           attributes=["member"])
+    assert {normalize(m) for m in whole["member"][0]} == users
+    first = samba.d.search("(objectClass=*)", base=ALL_STAFF, scope="base",
+                           attributes=["member;range=0-1499"])
+    rest = samba.d.search("(objectClass=*)", base=ALL_STAFF, scope="base",
+                          attributes=["member;range=1500-*"])
+    assert len(first["member;range=0-1499"][0]) == 1500
+    assert {normalize(m) for m in [*first["member;range=0-1499"][0],
+                                   *rest["member;range=1500-*"][0]]} == users
+    def direct(G: Any) -> set[str]:
+        return {normalize(m) for m in G.predecessors(graph.lookup(G, ALL_STAFF))}
+
+    assert direct(samba.d.graph()) == direct(emb.graph()) == users
