@@ -35,6 +35,9 @@ What a fixture loses on the way in (listed in :attr:`SambaDC.report`): attribute
 fixture's SIDs to them; whenCreated is the load time; pwdLastSet is the load time for accounts
 given a password, as Samba allows only 0 or -1), OpenLDAP's ``extensibleObject`` class, a
 duplicate sAMAccountName (refused, as Windows refuses it) and member values naming no entry.
+A primaryGroupID other than Samba's default (contoso's hidden admin has 512) is set the way a
+client sets it on Windows: membership first, then primaryGroupID, then the explicit link to
+the old primary group removed unless the fixture has it (``report.primary_groups``).
 
 Where Samba 4.17 differs from Windows (seen here; ldapnb follows Windows where it can):
 
@@ -219,6 +222,8 @@ class LoadReport:
     attribute_refused: list[tuple[str, str, str]] = field(default_factory=list)
     members_missing: list[tuple[str, str]] = field(default_factory=list)
     withheld: list[tuple[str, str, str]] = field(default_factory=list)
+    primary_groups: int = 0
+    primary_refused: list[tuple[str, str, str]] = field(default_factory=list)
     dropped: dict[str, int] = field(default_factory=dict)
     sids: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
@@ -226,7 +231,8 @@ class LoadReport:
     def summary(self) -> str:
         """One paragraph: counts, then every refusal."""
         lines = [f"added {self.added} entries, changed {self.changed} existing ones, "
-                 f"{self.members_added} member links, {self.passwords} passwords "
+                 f"{self.members_added} member links, {self.primary_groups} primary groups, "
+                 f"{self.passwords} passwords "
                  f"in {self.seconds:.1f} s"]
         if self.dropped:
             lines.append("not loaded (Samba owns them): " + ", ".join(
@@ -237,6 +243,8 @@ class LoadReport:
         lines += [f"member {m!r} of {g!r} not loaded (no such entry)"
                   for g, m in self.members_missing]
         lines += [f"member {m!r} of {g!r} withheld: {why}" for g, m, why in self.withheld]
+        lines += [f"primary group {g!r} of {dn!r} not set: {why}"
+                  for dn, g, why in self.primary_refused]
         return "\n".join(lines)
 
 
@@ -247,6 +255,39 @@ def _sid_text(raw: Any) -> str | None:
     authority = int.from_bytes(raw[2:8], "big")
     subs = [int.from_bytes(raw[8 + 4 * i: 12 + 4 * i], "little") for i in range(count)]
     return "S-1-" + "-".join(str(x) for x in [authority, *subs])
+
+
+#: The primaryGroupID Samba gives a new account: Domain Users, Domain Computers, Domain
+#: Controllers (userAccountControl SERVER_TRUST_ACCOUNT, 0x2000), as Windows does.
+_DEFAULT_PRIMARY = {"user": "513", "computer": "515", "dc": "516"}
+
+
+def _primary_groups(entries: list[Entry]) -> list[dict[str, Any]]:
+    """The accounts whose primaryGroupID is not the one Samba gives them: each with the
+    fixture's group of that RID (found by the fixture's own objectSid) and whether the
+    fixture lists the account in its default primary group (``keep_old``)."""
+    by_rid: dict[str, Entry] = {}
+    for e in entries:
+        sid = _sid_text(e.first("objectSid"))
+        if sid and "group" in [str(c).lower() for c in e.get("objectClass", [])]:
+            by_rid[sid.rsplit("-", 1)[1]] = e
+    out = []
+    for e in entries:
+        classes = [str(c).lower() for c in e.get("objectClass", [])]
+        wanted = str(e.first("primaryGroupID", ""))
+        if "user" not in classes or not wanted:
+            continue
+        uac = str(e.first("userAccountControl", "0"))
+        kind = ("dc" if uac.isdigit() and int(uac) & 0x2000 else
+                "computer" if "computer" in classes else "user")
+        default = _DEFAULT_PRIMARY[kind]
+        if wanted == default or wanted not in by_rid:
+            continue
+        old = by_rid.get(default)
+        keep_old = old is not None and _norm(e.dn) in {_norm(str(m))
+                                                       for m in old.get("member", [])}
+        out.append({"dn": e.dn, "group": by_rid[wanted].dn, "keep_old": keep_old})
+    return out
 
 
 def _fixture_entries(source: Any) -> tuple[list[Entry], str]:
@@ -551,6 +592,7 @@ class SambaDC:
         digest = hashlib.sha256()
         for part in (self._realm, self._domain, repr(self.passwords), self.strong_auth,
                      Path(__file__).with_name("_samba_loader.py").read_bytes(),
+                     Path(__file__).read_bytes(),  # the plan is made here
                      subprocess.run([find_samba() or "samba", "--version"], capture_output=True,
                                     text=True).stdout):
             digest.update(repr(part).encode() + b"\0")
@@ -685,6 +727,7 @@ class SambaDC:
         builtin = {_norm(f"CN={c},{self.base_dn}") for c in
                    ("Users", "Builtin", "Computers", "System")} | {
                        _norm(f"OU=Domain Controllers,{self.base_dn}"), base}
+        primary = _primary_groups(entries)
         for entry in entries:
             attrs: dict[str, list[dict[str, str]]] = {}
             classes = [str(v).lower() for v in entry.get("objectClass", [])]
@@ -739,7 +782,7 @@ class SambaDC:
                 f"ldap/{host}/ForestDnsZones.{dns}"]
         # Kerberos to LDAP needs ldap/dc1.<realm> from the first second: samba's own
         # samba_spnupdate adds these only some seconds after the start.
-        return {"entries": plan_entries, "members": members,
+        return {"entries": plan_entries, "members": members, "primary": primary,
                 "spns": {"dn": f"CN={netbios},OU=Domain Controllers,{self.base_dn}",
                          "values": spns}}, report
 
@@ -772,6 +815,8 @@ class SambaDC:
         report.refused = [tuple(x) for x in got["refused"]]
         report.attribute_refused = [tuple(x) for x in got["attribute_refused"]]
         report.members_missing = [tuple(x) for x in got["members_missing"]]
+        report.primary_groups = got["primary_groups"]
+        report.primary_refused = [tuple(x) for x in got["primary_refused"]]
         refused = {_norm(dn) for dn, _ in report.refused}
         report.passwords = sum(1 for e in plan["entries"] if e.get("password")
                                and _norm(e["dn"]) not in refused)
