@@ -13,6 +13,12 @@ setting) and replayed by the lesson when no Samba can run:
   :func:`decode_netlogon`);
 - the same search on 389 and on the Global Catalog 3268 (partial attribute set).
 
+:func:`dc_answers` is what the lessons call: it starts a private Samba AD DC (from a template
+cache: about a second) and records these exchanges from it just now wherever Samba can start,
+and replays the shipped recording otherwise, printing which one the student is looking at and
+why.  ``LDAPNB_LIVE_SAMBA=0`` asks for the recording; ``LDAPNB_LIVE_SAMBA=1`` or ``CI=true``
+require the live DC (a DC that cannot start is then an error, never a silent fallback).
+
 :func:`record` makes the recording (``python -m ldapnb.teach.adlab record DIR IP``, as root,
 with a Samba started by the project's ``samba-ad-dc.sh`` recipe); :func:`recording` reads the
 one shipped in ``ldapnb/teach/data/``.  :func:`srv_step` is a doctor step (an
@@ -21,23 +27,27 @@ one shipped in ``ldapnb/teach/data/``.  :func:`srv_step` is a doctor step (an
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
+import shutil
 import socket
 import struct
 import subprocess
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import DirectoryUnavailable
 
-__all__ = ["DATA", "recording", "hardening_frame", "events_frame", "managed_ldap_frame",
-           "auditor_frame", "cldap_request", "cldap_ping", "decode_netlogon",
-           "NETLOGON_FLAGS", "srv_step", "DnsReplay", "record", "record_dc"]
+__all__ = ["DATA", "recording", "dc_answers", "live_choice", "LiveChoice", "LIVE_ENV",
+           "hardening_frame", "events_frame", "managed_ldap_frame", "auditor_frame",
+           "cldap_request", "cldap_ping", "decode_netlogon", "NETLOGON_FLAGS", "srv_step",
+           "DnsReplay", "record", "record_dc"]
 
 DATA = Path(__file__).with_name("data") / "samba-ad-hardening.json"
 
@@ -60,6 +70,170 @@ def recording() -> dict[str, Any]:
     """
     data: dict[str, Any] = json.loads(DATA.read_text(encoding="utf-8"))
     return data
+
+
+# -- live where Samba can start, the recording otherwise ----------------------------------------
+#: The environment variable that chooses: ``0`` the recording, ``1`` the live DC or an error,
+#: unset: live where Samba can start.
+LIVE_ENV = "LDAPNB_LIVE_SAMBA"
+#: The programs the live path runs (Debian package in brackets).
+LIVE_PROGRAMS = {"samba": "samba", "samba-tool": "samba", "unshare": "util-linux",
+                 "kinit": "krb5-user", "ldapsearch": "ldap-utils", "dig": "bind9-dnsutils"}
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class LiveChoice:
+    """What :func:`dc_answers` will show: ``live`` (a private Samba DC started now) or not,
+    whether the live DC is ``required`` (``CI=true`` or ``LDAPNB_LIVE_SAMBA=1``: failing to
+    start it is an error), and ``reason``: why it is the recording ("" when live)."""
+
+    live: bool
+    required: bool
+    reason: str
+
+
+def _which(name: str) -> str | None:
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin:/sbin")
+
+
+def live_choice(environ: dict[str, str] | None = None) -> LiveChoice:
+    """Decide live vs recording from the environment and this machine, without starting
+    anything (:func:`dc_answers` may still fall back if the DC then fails to start).
+
+    >>> live_choice({"LDAPNB_LIVE_SAMBA": "0"})
+    LiveChoice(live=False, required=False, reason='LDAPNB_LIVE_SAMBA=0 asks for the recording')
+    """
+    env = dict(os.environ if environ is None else environ)
+    wanted = env.get(LIVE_ENV, "").strip().lower()
+    if wanted in _FALSE:
+        return LiveChoice(False, False, f"{LIVE_ENV}={env[LIVE_ENV]} asks for the recording")
+    if wanted and wanted not in _TRUE:
+        raise ValueError(f"{LIVE_ENV}={env[LIVE_ENV]!r}: use 1 (the live Samba DC, or an "
+                         "error) or 0 (the recording); unset: live where Samba can start")
+    required = wanted in _TRUE or env.get("CI", "").strip().lower() in _TRUE
+    missing = [f"{name} ({package})" for name, package in LIVE_PROGRAMS.items()
+               if _which(name) is None]
+    if "samba (samba)" in missing:
+        from ..sources.samba import INSTALL_HINT
+
+        return LiveChoice(False, required, f"Samba is not installed ({INSTALL_HINT})")
+    if missing:
+        return LiveChoice(False, required, "the live DC needs programs that are not "
+                                           "installed: " + ", ".join(missing))
+    if os.geteuid() != 0:
+        return LiveChoice(False, required, "not root: cannot make the private mount namespace "
+                                           "(unshare --mount) where Samba and its Kerberos "
+                                           "clients find dc1.<realm> without touching /etc")
+    return LiveChoice(True, required, "")
+
+
+def _cache_folder() -> Path:
+    """Where the lessons' Samba template is kept: ``LDAPNB_SAMBA_CACHE``, else the user's
+    cache folder (``$XDG_CACHE_HOME/ldapnb/samba``): provisioned once, copied per lesson."""
+    given = os.environ.get("LDAPNB_SAMBA_CACHE")
+    if given:
+        return Path(given)
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:
+            import tempfile
+
+            base = str(Path(tempfile.gettempdir()) / f"ldapnb-{os.getuid()}")
+    return Path(base) / "ldapnb" / "samba"
+
+
+def _live(realm: str) -> dict[str, Any]:
+    """Start a private Samba DC (empty domain ``realm``) from the template cache, record the
+    lesson's exchanges from it, stop it; the recording's shape plus ``timings``."""
+    from ..sources.samba import SambaDC
+
+    cache = _cache_folder()
+    began, wall = time.perf_counter(), time.time()
+    dc = SambaDC(None, realm=realm, cache=cache)
+    cache.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # several lessons may start at once: one provisions the template, the others wait for it
+    with open(cache / ".adlab.lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            folder = dc.cached_template()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    template = time.perf_counter() - began
+    fresh = (folder / "template.json").stat().st_mtime >= wall - 1
+    with dc:
+        started = dc.started_in
+        began = time.perf_counter()
+        data = record_dc(dc, out=None)
+        recorded = time.perf_counter() - began
+    version = data["how"].split("(", 1)[1].split(",", 1)[0] if "(" in data["how"] else "Samba"
+    data["timings"] = {"template": round(template, 2), "start": round(started, 2),
+                       "record": round(recorded, 2), "provisioned": fresh}
+    how = (f"a private Samba AD DC ({version}, realm {data['realm']}) started for this lesson "
+           f"on {data['ip']} in {started:.1f} s")
+    how += (f" (its template provisioned first, once, in {template:.1f} s; kept in {cache})"
+            if fresh else f" from the template cached in {cache}")
+    data["how"] = (f"Recorded just now from {how}; {recorded:.1f} s of exchanges with ldap3 and "
+                   "OpenLDAP's tools, then the DC was stopped.")
+    return data
+
+
+def dc_answers(*, show: bool = True, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """What a domain controller answers to the AD lessons' exchanges: from a private Samba AD
+    DC started now wherever Samba can start, from the shipped recording otherwise.
+
+    The same keys as :func:`recording` (``how``, ``exchanges``, ``global_catalog``, ``dig``,
+    ``dns``, ``cldap`` ...), plus ``live`` (True: recorded just now from a running DC),
+    ``source`` (one line for the student: which one and why) and ``why`` (the reason for the
+    recording, "" when live); a live run adds ``timings`` (seconds: template, start, record).
+
+    Parameters
+    ----------
+    show
+        Print ``source`` (the lessons do: the student must see which one they look at).
+    environ
+        The environment to decide from (default ``os.environ``; see :func:`live_choice`).
+
+    Raises
+    ------
+    DirectoryUnavailable
+        The live DC is required (``CI=true`` or ``LDAPNB_LIVE_SAMBA=1``) and cannot start.
+    """
+    shipped = recording()
+    choice = live_choice(environ)
+    why = choice.reason
+    data: dict[str, Any] | None = None
+    if choice.live:
+        try:
+            data = _live(shipped["realm"])
+        except Exception as exc:  # noqa: BLE001 - said to the student, or raised when required
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            why = f"the private Samba DC did not start or answer ({type(exc).__name__}: " \
+                  f"{first[:300]})"
+            if choice.required:
+                raise DirectoryUnavailable(f"the live Samba AD DC is required "
+                                           f"({_required_by(environ)}) but {why}") from exc
+    elif choice.required and not why.startswith(LIVE_ENV):
+        raise DirectoryUnavailable(f"the live Samba AD DC is required ({_required_by(environ)}) "
+                                   f"but it cannot run here: {why}")
+    if data is not None:
+        data.update(live=True, why="", source="LIVE: " + data["how"])
+    else:
+        data = dict(shipped)
+        data.update(live=False, why=why,
+                    source=f"RECORDING, because {why}. {shipped['how']} "
+                           f"({LIVE_ENV}=1 requires the live DC.)")
+    if show:
+        print(data["source"])
+    return data
+
+
+def _required_by(environ: dict[str, str] | None) -> str:
+    env = os.environ if environ is None else environ
+    return f"{LIVE_ENV}={env[LIVE_ENV]}" if env.get(LIVE_ENV) else f"CI={env.get('CI', '')}"
 
 
 # -- what Microsoft documents (not runnable on Samba) ------------------------------------------
@@ -521,7 +695,8 @@ def record(folder: str | os.PathLike[str], ip: str, *, password: str = "Passw0rd
                     "output": done.stdout.strip()})
 
     cldap = cldap_ping(ip, domain)
-    version = subprocess.run(["samba", "--version"], capture_output=True, text=True).stdout
+    version = subprocess.run([_which("samba") or "samba", "--version"], capture_output=True,
+                             text=True).stdout
     strong = ""
     for line in (folder / "etc" / "smb.conf").read_text().splitlines():
         if "strong auth" in line:
