@@ -118,3 +118,14 @@ def test_live_answers_have_the_recordings_shape_and_facts(
     again = adlab.dc_answers(show=False)
     assert again["timings"]["provisioned"] is False and again["timings"]["start"] < 10
     assert again["ip"] != "" and again["exchanges"][0]["result"] == 8
+
+
+def test_the_template_cache_is_the_one_ldapnb_samba_uses(monkeypatch: pytest.MonkeyPatch,
+                                                           tmp_path: Path) -> None:
+    from ldapnb.sources.samba import default_cache
+
+    monkeypatch.delenv("LDAPNB_SAMBA_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_cache() == tmp_path / "ldapnb" / "samba"
+    monkeypatch.setenv("LDAPNB_SAMBA_CACHE", str(tmp_path / "mine"))
+    assert default_cache() == tmp_path / "mine"

@@ -129,29 +129,12 @@ def live_choice(environ: dict[str, str] | None = None) -> LiveChoice:
     return LiveChoice(True, required, "")
 
 
-def _cache_folder() -> Path:
-    """Where the lessons' Samba template is kept: ``LDAPNB_SAMBA_CACHE``, else the user's
-    cache folder (``$XDG_CACHE_HOME/ldapnb/samba``): provisioned once, copied per lesson."""
-    given = os.environ.get("LDAPNB_SAMBA_CACHE")
-    if given:
-        return Path(given)
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
-        try:
-            base = str(Path.home() / ".cache")
-        except RuntimeError:
-            import tempfile
-
-            base = str(Path(tempfile.gettempdir()) / f"ldapnb-{os.getuid()}")
-    return Path(base) / "ldapnb" / "samba"
-
-
 def _live(realm: str) -> dict[str, Any]:
     """Start a private Samba DC (empty domain ``realm``) from the template cache, record the
     lesson's exchanges from it, stop it; the recording's shape plus ``timings``."""
-    from ..sources.samba import SambaDC
+    from ..sources.samba import SambaDC, default_cache
 
-    cache = _cache_folder()
+    cache = default_cache()
     began, wall = time.perf_counter(), time.time()
     dc = SambaDC(None, realm=realm, cache=cache)
     cache.mkdir(parents=True, exist_ok=True, mode=0o700)
