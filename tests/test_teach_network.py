@@ -208,6 +208,10 @@ def test_recording_holds_real_answers() -> None:
     netlogon = adlab.decode_netlogon(bytes.fromhex(rec["cldap"]["answer"]))
     assert netlogon["dc host"] == "dc1.contoso.test" and "LDAP" in netlogon["flag names"]
     assert netlogon["opcode"] == 23
+    second = rec["ad_rules"]["duplicate_sam"][1]       # JSmith when jsmith exists
+    assert (second["result"], second["description"]) == (68, "entryAlreadyExists")
+    assert rec["ad_rules"]["primary_group"]["in_chain"] == 0
+    assert rec["ad_rules"]["primary_group"]["primary_group"] > 0
 
 
 def test_cldap_request_is_a_base_search_for_netlogon() -> None:

@@ -12,6 +12,9 @@ setting) and replayed by the lesson when no Samba can run:
 - the CLDAP "LDAP ping" on **UDP** 389 and its Netlogon answer (:func:`cldap_ping`,
   :func:`decode_netlogon`);
 - the same search on 389 and on the Global Catalog 3268 (partial attribute set).
+- what a DC enforces that a loader of LDIF does not (lesson 10): a second sAMAccountName that
+  differs only in case is refused (``entryAlreadyExists``, 68), and the in-chain rule does not
+  see primary-group membership (``primaryGroupID`` 513).
 
 :func:`dc_answers` is what the lessons call: it starts a private Samba AD DC (from a template
 cache: about a second) and records these exchanges from it just now wherever Samba can start,
@@ -19,8 +22,9 @@ and replays the shipped recording otherwise, printing which one the student is l
 why.  ``LDAPNB_LIVE_SAMBA=0`` asks for the recording; ``LDAPNB_LIVE_SAMBA=1`` or ``CI=true``
 require the live DC (a DC that cannot start is then an error, never a silent fallback).
 
-:func:`record` makes the recording (``python -m ldapnb.teach.adlab record DIR IP``, as root,
-with a Samba started by the project's ``samba-ad-dc.sh`` recipe); :func:`recording` reads the
+:func:`record` makes the recording (``python -m ldapnb.teach.adlab record-dc`` as root, from
+ldapnb's own private Samba DC; or ``record DIR IP`` with a Samba started by the project's
+``samba-ad-dc.sh`` recipe); :func:`recording` reads the
 one shipped in ``ldapnb/teach/data/``.  :func:`srv_step` is a doctor step (an
 :class:`ldapnb.diagnose.Step`) that asks a given DNS server for the DC locator's SRV records.
 """
@@ -568,17 +572,23 @@ def _attribute_names(ldif: str) -> list[str]:
 def record_dc(dc: Any, *, out: Path | None = None) -> dict[str, Any]:
     """Record the lesson's exchanges from a running :class:`ldapnb.sources.samba.SambaDC`
     (its folder, address, realm and Administrator's password); see :func:`record`."""
-    return record(dc.folder, dc.ip, password=dc.admin_password, realm=dc.realm, out=out)
+    return record(dc.folder, dc.ip, password=dc.admin_password, realm=dc.realm, out=out,
+                  by="ldapnb's SambaDC (an empty domain), by "
+                     "`python -m ldapnb.teach.adlab record-dc`")
 
 
 def record(folder: str | os.PathLike[str], ip: str, *, password: str = "Passw0rd!Samba2024",
-           realm: str = "CONTOSO.TEST", out: Path | None = DATA) -> dict[str, Any]:
+           realm: str = "CONTOSO.TEST", out: Path | None = DATA,
+           by: str = "the project's samba-ad-dc.sh recipe, by "
+                     "`python -m ldapnb.teach.adlab record DIR IP`") -> dict[str, Any]:
     """Record the lesson's exchanges from a running private Samba AD DC (root: Kerberos
     clients run in a private mount namespace).
 
     ``folder`` is laid out as the ``samba-ad-dc.sh`` recipe and :class:`SambaDC` lay it out
     (``etc/smb.conf``, ``tls/ca.pem``, ``krb5.conf``, ``ns/hosts``); the DC is ``dc1.<realm>``
-    at ``ip``.  Writes ``out`` (unless None) and returns the recording.
+    at ``ip``.  Writes ``out`` (unless None) and returns the recording; ``by`` says how the
+    DC was started (in ``how``).  The DC must be a private one: the AD rules part adds a user
+    ``jsmith`` (and tries ``JSmith``), then deletes it.
     """
     import ssl
 
@@ -678,6 +688,7 @@ def record(folder: str | os.PathLike[str], ip: str, *, password: str = "Passw0rd
                     "output": done.stdout.strip()})
 
     cldap = cldap_ping(ip, domain)
+    rules = _record_ad_rules(ip, ca, admin, password, base)
     version = subprocess.run([_which("samba") or "samba", "--version"], capture_output=True,
                              text=True).stdout
     strong = ""
@@ -686,11 +697,11 @@ def record(folder: str | os.PathLike[str], ip: str, *, password: str = "Passw0rd
             strong = line.strip()
     data = {
         "how": (f"Recorded {time.strftime('%Y-%m-%d')} from a private Samba AD DC "
-                f"({version.strip()}, realm {realm}) on {ip}, started with the project's "
-                "samba-ad-dc.sh recipe, by `python -m ldapnb.teach.adlab record DIR IP`."),
+                f"({version.strip()}, realm {realm}) on {ip}, started with {by}."),
         "setting": strong, "ip": ip, "realm": realm, "domain": domain,
         "exchanges": exchanges, "global_catalog": gc, "dig": dig, "dns": dns_answers,
         "cldap": {"request": cldap_request(domain).hex(), "answer": cldap.hex()},
+        "ad_rules": rules,
     }
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -698,11 +709,57 @@ def record(folder: str | os.PathLike[str], ip: str, *, password: str = "Passw0rd
     return data
 
 
+def _record_ad_rules(ip: str, ca: str, admin: str, password: str, base: str
+                     ) -> dict[str, Any]:
+    """What a DC enforces that a loader of LDIF does not (lesson 10), over verified LDAPS as
+    Administrator: a second account whose sAMAccountName differs only in case is refused; the
+    in-chain rule does not see primary-group membership (primaryGroupID 513)."""
+    import ssl
+
+    import ldap3
+
+    from ..sources._ldap3 import context_tls
+
+    tls = context_tls(ssl.create_default_context(cafile=ca), ip)
+    server = ldap3.Server(ip, port=636, use_ssl=True, tls=tls, get_info=ldap3.NONE)
+    conn = ldap3.Connection(server, user=admin, password=password, auto_bind=True)
+    classes = ["top", "person", "organizationalPerson", "user"]
+    adds = []
+    try:
+        for cn, sam in (("jsmith", "jsmith"), ("JSmith 2", "JSmith")):
+            dn = f"CN={cn},CN=Users,{base}"
+            conn.add(dn, classes, {"sAMAccountName": sam})
+            adds.append({"command": f"add {dn!r} sAMAccountName={sam!r}",
+                         "result": conn.result.get("result"),
+                         "description": conn.result.get("description"),
+                         "message": conn.result.get("message")})
+
+        def count(query: str) -> int:
+            conn.search(base, query, attributes=["sAMAccountName"])
+            return sum(1 for r in conn.response or [] if r.get("type") == "searchResEntry")
+
+        users = f"CN=Domain Users,CN=Users,{base}"
+        in_chain = f"(memberOf:1.2.840.113556.1.4.1941:={users})"
+        primary = "(&(objectClass=user)(primaryGroupID=513))"
+        group = {"group": users, "in_chain_filter": in_chain, "in_chain": count(in_chain),
+                 "primary_group_filter": primary, "primary_group": count(primary)}
+    finally:
+        conn.delete(f"CN=jsmith,CN=Users,{base}")   # leave the DC as it was found
+        conn.unbind()
+    return {"duplicate_sam": adds, "primary_group": group}
+
+
 if __name__ == "__main__":
     import sys
 
     if len(sys.argv) == 4 and sys.argv[1] == "record":
         print(json.dumps(record(sys.argv[2], sys.argv[3]), indent=1)[:3000])
+    elif sys.argv[1:] == ["record-dc"]:
+        from ..sources.samba import SambaDC
+
+        with SambaDC(None, realm=recording()["realm"], cache="") as dc:   # a fresh domain
+            print(json.dumps(record_dc(dc, out=DATA), indent=1)[:3000])
     else:
-        print("usage: python -m ldapnb.teach.adlab record SAMBA_DIR IP", file=sys.stderr)
+        print("usage: python -m ldapnb.teach.adlab record SAMBA_DIR IP | record-dc",
+              file=sys.stderr)
         raise SystemExit(2)
