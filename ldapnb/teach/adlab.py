@@ -140,7 +140,7 @@ def _live(realm: str) -> dict[str, Any]:
 
     cache = default_cache()
     began, wall = time.perf_counter(), time.time()
-    dc = SambaDC(None, realm=realm, cache=cache)
+    dc = SambaDC(None, realm=realm, cache=cache, timeout=30)   # a hung start: say so in 30 s
     cache.mkdir(parents=True, exist_ok=True, mode=0o700)
     # several lessons may start at once: one provisions the template, the others wait for it
     with open(cache / ".adlab.lock", "w", encoding="utf-8") as lock:
