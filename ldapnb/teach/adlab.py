@@ -203,16 +203,17 @@ def dc_answers(*, show: bool = True, environ: dict[str, str] | None = None) -> d
             if choice.required:
                 raise DirectoryUnavailable(f"the live Samba AD DC is required "
                                            f"({_required_by(environ)}) but {why}") from exc
-    elif choice.required and not why.startswith(LIVE_ENV):
+    elif choice.required:
         raise DirectoryUnavailable(f"the live Samba AD DC is required ({_required_by(environ)}) "
                                    f"but it cannot run here: {why}")
     if data is not None:
         data.update(live=True, why="", source="LIVE: " + data["how"])
     else:
         data = dict(shipped)
-        data.update(live=False, why=why,
-                    source=f"RECORDING, because {why}. {shipped['how']} "
-                           f"({LIVE_ENV}=1 requires the live DC.)")
+        hint = (f" (unset {LIVE_ENV} to start a private Samba DC where it can run)"
+                if why.startswith(LIVE_ENV) else "")
+        data.update(live=False, why=why, source=f"RECORDING, because {why}. {shipped['how']}"
+                                                f"{hint}")
     if show:
         print(data["source"])
     return data
