@@ -458,13 +458,11 @@ def _serve(server: Any, name: str, secret_name: str, secret: Callable[[], str],
 
 
 def _samba(args: argparse.Namespace) -> int:
-    from .sources.samba import SambaDC
+    from .sources.samba import SambaDC, default_cache
 
     name, path, label = _server_data(args.data)
     data: str | Path = name or path  # SambaDC caches a loaded template per fixture name
-    cache = None if args.no_cache else (
-        os.environ.get("LDAPNB_SAMBA_CACHE")
-        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ldapnb" / "samba")
+    cache = None if args.no_cache else default_cache()
     print(f"starting a Samba AD DC for {label} (a first run provisions and loads it: "
           "15-60 s) ...", flush=True)
     server = SambaDC(data, keep=args.keep, passwords="none" if args.no_passwords else "all",

@@ -82,7 +82,8 @@ from typing import Any
 from ..entry import Entry
 from ..errors import DirectoryUnavailable, DnError
 
-__all__ = ["SambaDC", "LoadReport", "DEMO_PASSWORD", "OWNED_ATTRIBUTES", "INSTALL_HINT"]
+__all__ = ["SambaDC", "LoadReport", "default_cache", "DEMO_PASSWORD", "OWNED_ATTRIBUTES",
+           "INSTALL_HINT"]
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,22 @@ _KEEP_EXISTING = ("objectclass", "cn", "samaccountname", "useraccountcontrol",
 
 _STOP_TIMEOUT = 10.0
 _LOCK_DIR = Path(tempfile.gettempdir()) / "ldapnb-samba-locks"
+
+
+def default_cache() -> Path:
+    """Where prepared templates are kept unless told otherwise (``ldapnb samba``, the AD
+    lessons): ``$LDAPNB_SAMBA_CACHE``, else ``$XDG_CACHE_HOME/ldapnb/samba`` (by default
+    ``~/.cache/ldapnb/samba``)."""
+    given = os.environ.get("LDAPNB_SAMBA_CACHE")
+    if given:
+        return Path(given)
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home directory (no HOME, no passwd entry)
+            base = str(Path(tempfile.gettempdir()) / f"ldapnb-{os.getuid()}")
+    return Path(base) / "ldapnb" / "samba"
 
 
 def find_samba() -> str | None:

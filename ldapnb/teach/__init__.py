@@ -10,7 +10,8 @@
   an embedded simulation), writes, replication delays, cutting and restoring the link.
 - :mod:`ldapnb.teach.lessons`: small helpers the lessons share (is slapd here, who sees what).
 - :mod:`ldapnb.teach.firewall`, :mod:`ldapnb.teach.tools`, :mod:`ldapnb.teach.adlab`: the
-  network lessons' labs (firewall rules, the standard tools, a recorded Samba AD DC), with
+  network lessons' labs (firewall rules, the standard tools, a private Samba AD DC started
+  for the lesson where it can run, its recording otherwise), with
   their exercises in :mod:`ldapnb.teach.net_exercises`.
 
 Importing this package inside an IPython kernel turns on :func:`friendly_errors` (a lesson's

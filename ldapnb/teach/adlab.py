@@ -12,32 +12,46 @@ setting) and replayed by the lesson when no Samba can run:
 - the CLDAP "LDAP ping" on **UDP** 389 and its Netlogon answer (:func:`cldap_ping`,
   :func:`decode_netlogon`);
 - the same search on 389 and on the Global Catalog 3268 (partial attribute set).
+- what a DC enforces that a loader of LDIF does not (lesson 10): a second sAMAccountName that
+  differs only in case is refused (``entryAlreadyExists``, 68), and the in-chain rule does not
+  see primary-group membership (``primaryGroupID`` 513).
 
-:func:`record` makes the recording (``python -m ldapnb.teach.adlab record DIR IP``, as root,
-with a Samba started by the project's ``samba-ad-dc.sh`` recipe); :func:`recording` reads the
+:func:`dc_answers` is what the lessons call: it starts a private Samba AD DC (from a template
+cache: about a second) and records these exchanges from it just now wherever Samba can start,
+and replays the shipped recording otherwise, printing which one the student is looking at and
+why.  ``LDAPNB_LIVE_SAMBA=0`` asks for the recording; ``LDAPNB_LIVE_SAMBA=1`` or ``CI=true``
+require the live DC (a DC that cannot start is then an error, never a silent fallback).
+
+:func:`record` makes the recording (``python -m ldapnb.teach.adlab record-dc`` as root, from
+ldapnb's own private Samba DC; or ``record DIR IP`` with a Samba started by the project's
+``samba-ad-dc.sh`` recipe); :func:`recording` reads the
 one shipped in ``ldapnb/teach/data/``.  :func:`srv_step` is a doctor step (an
 :class:`ldapnb.diagnose.Step`) that asks a given DNS server for the DC locator's SRV records.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
+import shutil
 import socket
 import struct
 import subprocess
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import DirectoryUnavailable
 
-__all__ = ["DATA", "recording", "hardening_frame", "events_frame", "managed_ldap_frame",
-           "auditor_frame", "cldap_request", "cldap_ping", "decode_netlogon",
-           "NETLOGON_FLAGS", "srv_step", "DnsReplay", "record", "record_dc"]
+__all__ = ["DATA", "recording", "dc_answers", "live_choice", "LiveChoice", "LIVE_ENV",
+           "hardening_frame", "events_frame", "managed_ldap_frame", "auditor_frame",
+           "cldap_request", "cldap_ping", "decode_netlogon", "NETLOGON_FLAGS", "srv_step",
+           "DnsReplay", "record", "record_dc"]
 
 DATA = Path(__file__).with_name("data") / "samba-ad-hardening.json"
 
@@ -60,6 +74,154 @@ def recording() -> dict[str, Any]:
     """
     data: dict[str, Any] = json.loads(DATA.read_text(encoding="utf-8"))
     return data
+
+
+# -- live where Samba can start, the recording otherwise ----------------------------------------
+#: The environment variable that chooses: ``0`` the recording, ``1`` the live DC or an error,
+#: unset: live where Samba can start.
+LIVE_ENV = "LDAPNB_LIVE_SAMBA"
+#: The programs the live path runs (Debian package in brackets).
+LIVE_PROGRAMS = {"samba": "samba", "samba-tool": "samba", "unshare": "util-linux",
+                 "kinit": "krb5-user", "ldapsearch": "ldap-utils", "dig": "bind9-dnsutils"}
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class LiveChoice:
+    """What :func:`dc_answers` will show: ``live`` (a private Samba DC started now) or not,
+    whether the live DC is ``required`` (``CI=true`` or ``LDAPNB_LIVE_SAMBA=1``: failing to
+    start it is an error), and ``reason``: why it is the recording ("" when live)."""
+
+    live: bool
+    required: bool
+    reason: str
+
+
+def _which(name: str) -> str | None:
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin:/sbin")
+
+
+def live_choice(environ: dict[str, str] | None = None) -> LiveChoice:
+    """Decide live vs recording from the environment and this machine, without starting
+    anything (:func:`dc_answers` may still fall back if the DC then fails to start).
+
+    >>> live_choice({"LDAPNB_LIVE_SAMBA": "0"})
+    LiveChoice(live=False, required=False, reason='LDAPNB_LIVE_SAMBA=0 asks for the recording')
+    """
+    env = dict(os.environ if environ is None else environ)
+    wanted = env.get(LIVE_ENV, "").strip().lower()
+    if wanted in _FALSE:
+        return LiveChoice(False, False, f"{LIVE_ENV}={env[LIVE_ENV]} asks for the recording")
+    if wanted and wanted not in _TRUE:
+        raise ValueError(f"{LIVE_ENV}={env[LIVE_ENV]!r}: use 1 (the live Samba DC, or an "
+                         "error) or 0 (the recording); unset: live where Samba can start")
+    required = wanted in _TRUE or env.get("CI", "").strip().lower() in _TRUE
+    missing = [f"{name} ({package})" for name, package in LIVE_PROGRAMS.items()
+               if _which(name) is None]
+    if "samba (samba)" in missing:
+        from ..sources.samba import INSTALL_HINT
+
+        return LiveChoice(False, required, f"Samba is not installed ({INSTALL_HINT})")
+    if missing:
+        return LiveChoice(False, required, "the live DC needs programs that are not "
+                                           "installed: " + ", ".join(missing))
+    if os.geteuid() != 0:
+        return LiveChoice(False, required, "not root: cannot make the private mount namespace "
+                                           "(unshare --mount) where Samba and its Kerberos "
+                                           "clients find dc1.<realm> without touching /etc")
+    return LiveChoice(True, required, "")
+
+
+def _live(realm: str) -> dict[str, Any]:
+    """Start a private Samba DC (empty domain ``realm``) from the template cache, record the
+    lesson's exchanges from it, stop it; the recording's shape plus ``timings``."""
+    from ..sources.samba import SambaDC, default_cache
+
+    cache = default_cache()
+    began, wall = time.perf_counter(), time.time()
+    dc = SambaDC(None, realm=realm, cache=cache, timeout=30)   # a hung start: say so in 30 s
+    cache.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # several lessons may start at once: one provisions the template, the others wait for it
+    with open(cache / ".adlab.lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            folder = dc.cached_template()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    template = time.perf_counter() - began
+    fresh = (folder / "template.json").stat().st_mtime >= wall - 1
+    with dc:
+        started = dc.started_in
+        began = time.perf_counter()
+        data = record_dc(dc, out=None)
+        recorded = time.perf_counter() - began
+    version = data["how"].split("(", 1)[1].split(",", 1)[0] if "(" in data["how"] else "Samba"
+    data["timings"] = {"template": round(template, 2), "start": round(started, 2),
+                       "record": round(recorded, 2), "provisioned": fresh}
+    how = (f"a private Samba AD DC ({version}, realm {data['realm']}) started for this lesson "
+           f"on {data['ip']} in {started:.1f} s")
+    how += (f" (its template provisioned first, once, in {template:.1f} s; kept in {cache})"
+            if fresh else f" from the template cached in {cache}")
+    data["how"] = (f"Recorded just now from {how}; {recorded:.1f} s of exchanges with ldap3 and "
+                   "OpenLDAP's tools, then the DC was stopped.")
+    return data
+
+
+def dc_answers(*, show: bool = True, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """What a domain controller answers to the AD lessons' exchanges: from a private Samba AD
+    DC started now wherever Samba can start, from the shipped recording otherwise.
+
+    The same keys as :func:`recording` (``how``, ``exchanges``, ``global_catalog``, ``dig``,
+    ``dns``, ``cldap`` ...), plus ``live`` (True: recorded just now from a running DC),
+    ``source`` (one line for the student: which one and why) and ``why`` (the reason for the
+    recording, "" when live); a live run adds ``timings`` (seconds: template, start, record).
+
+    Parameters
+    ----------
+    show
+        Print ``source`` (the lessons do: the student must see which one they look at).
+    environ
+        The environment to decide from (default ``os.environ``; see :func:`live_choice`).
+
+    Raises
+    ------
+    DirectoryUnavailable
+        The live DC is required (``CI=true`` or ``LDAPNB_LIVE_SAMBA=1``) and cannot start.
+    """
+    shipped = recording()
+    choice = live_choice(environ)
+    why = choice.reason
+    data: dict[str, Any] | None = None
+    if choice.live:
+        try:
+            data = _live(shipped["realm"])
+        except Exception as exc:  # noqa: BLE001 - said to the student, or raised when required
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            why = f"the private Samba DC did not start or answer ({type(exc).__name__}: " \
+                  f"{first[:300]})"
+            if choice.required:
+                raise DirectoryUnavailable(f"the live Samba AD DC is required "
+                                           f"({_required_by(environ)}) but {why}") from exc
+    elif choice.required:
+        raise DirectoryUnavailable(f"the live Samba AD DC is required ({_required_by(environ)}) "
+                                   f"but it cannot run here: {why}")
+    if data is not None:
+        data.update(live=True, why="", source="LIVE: " + data["how"])
+    else:
+        data = dict(shipped)
+        hint = (f" (unset {LIVE_ENV} to start a private Samba DC where it can run)"
+                if why.startswith(LIVE_ENV) else "")
+        data.update(live=False, why=why, source=f"RECORDING, because {why}. {shipped['how']}"
+                                                f"{hint}")
+    if show:
+        print(data["source"])
+    return data
+
+
+def _required_by(environ: dict[str, str] | None) -> str:
+    env = os.environ if environ is None else environ
+    return f"{LIVE_ENV}={env[LIVE_ENV]}" if env.get(LIVE_ENV) else f"CI={env.get('CI', '')}"
 
 
 # -- what Microsoft documents (not runnable on Samba) ------------------------------------------
@@ -411,17 +573,23 @@ def _attribute_names(ldif: str) -> list[str]:
 def record_dc(dc: Any, *, out: Path | None = None) -> dict[str, Any]:
     """Record the lesson's exchanges from a running :class:`ldapnb.sources.samba.SambaDC`
     (its folder, address, realm and Administrator's password); see :func:`record`."""
-    return record(dc.folder, dc.ip, password=dc.admin_password, realm=dc.realm, out=out)
+    return record(dc.folder, dc.ip, password=dc.admin_password, realm=dc.realm, out=out,
+                  by="ldapnb's SambaDC (an empty domain), by "
+                     "`python -m ldapnb.teach.adlab record-dc`")
 
 
 def record(folder: str | os.PathLike[str], ip: str, *, password: str = "Passw0rd!Samba2024",
-           realm: str = "CONTOSO.TEST", out: Path | None = DATA) -> dict[str, Any]:
+           realm: str = "CONTOSO.TEST", out: Path | None = DATA,
+           by: str = "the project's samba-ad-dc.sh recipe, by "
+                     "`python -m ldapnb.teach.adlab record DIR IP`") -> dict[str, Any]:
     """Record the lesson's exchanges from a running private Samba AD DC (root: Kerberos
     clients run in a private mount namespace).
 
     ``folder`` is laid out as the ``samba-ad-dc.sh`` recipe and :class:`SambaDC` lay it out
     (``etc/smb.conf``, ``tls/ca.pem``, ``krb5.conf``, ``ns/hosts``); the DC is ``dc1.<realm>``
-    at ``ip``.  Writes ``out`` (unless None) and returns the recording.
+    at ``ip``.  Writes ``out`` (unless None) and returns the recording; ``by`` says how the
+    DC was started (in ``how``).  The DC must be a private one: the AD rules part adds a user
+    ``jsmith`` (and tries ``JSmith``), then deletes it.
     """
     import ssl
 
@@ -521,18 +689,20 @@ def record(folder: str | os.PathLike[str], ip: str, *, password: str = "Passw0rd
                     "output": done.stdout.strip()})
 
     cldap = cldap_ping(ip, domain)
-    version = subprocess.run(["samba", "--version"], capture_output=True, text=True).stdout
+    rules = _record_ad_rules(ip, ca, admin, password, base)
+    version = subprocess.run([_which("samba") or "samba", "--version"], capture_output=True,
+                             text=True).stdout
     strong = ""
     for line in (folder / "etc" / "smb.conf").read_text().splitlines():
         if "strong auth" in line:
             strong = line.strip()
     data = {
         "how": (f"Recorded {time.strftime('%Y-%m-%d')} from a private Samba AD DC "
-                f"({version.strip()}, realm {realm}) on {ip}, started with the project's "
-                "samba-ad-dc.sh recipe, by `python -m ldapnb.teach.adlab record DIR IP`."),
+                f"({version.strip()}, realm {realm}) on {ip}, started with {by}."),
         "setting": strong, "ip": ip, "realm": realm, "domain": domain,
         "exchanges": exchanges, "global_catalog": gc, "dig": dig, "dns": dns_answers,
         "cldap": {"request": cldap_request(domain).hex(), "answer": cldap.hex()},
+        "ad_rules": rules,
     }
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -540,11 +710,57 @@ def record(folder: str | os.PathLike[str], ip: str, *, password: str = "Passw0rd
     return data
 
 
+def _record_ad_rules(ip: str, ca: str, admin: str, password: str, base: str
+                     ) -> dict[str, Any]:
+    """What a DC enforces that a loader of LDIF does not (lesson 10), over verified LDAPS as
+    Administrator: a second account whose sAMAccountName differs only in case is refused; the
+    in-chain rule does not see primary-group membership (primaryGroupID 513)."""
+    import ssl
+
+    import ldap3
+
+    from ..sources._ldap3 import context_tls
+
+    tls = context_tls(ssl.create_default_context(cafile=ca), ip)
+    server = ldap3.Server(ip, port=636, use_ssl=True, tls=tls, get_info=ldap3.NONE)
+    conn = ldap3.Connection(server, user=admin, password=password, auto_bind=True)
+    classes = ["top", "person", "organizationalPerson", "user"]
+    adds = []
+    try:
+        for cn, sam in (("jsmith", "jsmith"), ("JSmith 2", "JSmith")):
+            dn = f"CN={cn},CN=Users,{base}"
+            conn.add(dn, classes, {"sAMAccountName": sam})
+            adds.append({"command": f"add {dn!r} sAMAccountName={sam!r}",
+                         "result": conn.result.get("result"),
+                         "description": conn.result.get("description"),
+                         "message": conn.result.get("message")})
+
+        def count(query: str) -> int:
+            conn.search(base, query, attributes=["sAMAccountName"])
+            return sum(1 for r in conn.response or [] if r.get("type") == "searchResEntry")
+
+        users = f"CN=Domain Users,CN=Users,{base}"
+        in_chain = f"(memberOf:1.2.840.113556.1.4.1941:={users})"
+        primary = "(&(objectClass=user)(primaryGroupID=513))"
+        group = {"group": users, "in_chain_filter": in_chain, "in_chain": count(in_chain),
+                 "primary_group_filter": primary, "primary_group": count(primary)}
+    finally:
+        conn.delete(f"CN=jsmith,CN=Users,{base}")   # leave the DC as it was found
+        conn.unbind()
+    return {"duplicate_sam": adds, "primary_group": group}
+
+
 if __name__ == "__main__":
     import sys
 
     if len(sys.argv) == 4 and sys.argv[1] == "record":
         print(json.dumps(record(sys.argv[2], sys.argv[3]), indent=1)[:3000])
+    elif sys.argv[1:] == ["record-dc"]:
+        from ..sources.samba import SambaDC
+
+        with SambaDC(None, realm=recording()["realm"], cache="") as dc:   # a fresh domain
+            print(json.dumps(record_dc(dc, out=DATA), indent=1)[:3000])
     else:
-        print("usage: python -m ldapnb.teach.adlab record SAMBA_DIR IP", file=sys.stderr)
+        print("usage: python -m ldapnb.teach.adlab record SAMBA_DIR IP | record-dc",
+              file=sys.stderr)
         raise SystemExit(2)

@@ -366,10 +366,11 @@ def _ports(value: Any) -> set[int]:
 
 @_exercise("12.3", "Name an attribute the DC returned for Administrator on 389 that a Windows "
                    "Global Catalog (3268) would leave out.", "recall")
-def check_gc_only(recording: dict[str, Any], answer: Any) -> Verdict:
-    """An attribute returned on 389 that is not in the partial attribute set."""
+def check_gc_only(lab: dict[str, Any], answer: Any) -> Verdict:
+    """An attribute returned on 389 that is not in the partial attribute set (``lab``: what
+    :func:`ldapnb.teach.adlab.dc_answers` returned, live or the recording)."""
     id = "12.3"
-    gc = recording["global_catalog"]
+    gc = lab["global_catalog"]
     pas = {a.lower() for a in gc["partial attribute set"]}
     on_389 = {a.lower(): a for a in gc["389"]["attributes"]}
     name = _text(answer).lower()
@@ -378,7 +379,7 @@ def check_gc_only(recording: dict[str, Any], answer: Any) -> Verdict:
                         "(isMemberOfPartialAttributeSet is not TRUE in its schema entry).")
     if name in pas:
         return _no(id, f"{answer!r} is in the partial attribute set: the GC has it.",
-                   "compare the 389 attributes with recording['global_catalog']"
+                   "compare the 389 attributes with lab['global_catalog']"
                    "['partial attribute set'].")
     return _no(id, f"{answer!r} was not returned on 389.",
-               "pick one of recording['global_catalog']['389']['attributes'].")
+               "pick one of lab['global_catalog']['389']['attributes'].")
