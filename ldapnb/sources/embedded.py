@@ -96,9 +96,6 @@ class _Pending:
     def __init__(self) -> None:
         self.depths: dict[int, tuple[list[Entry | None], array[int]]] = {}
 
-    def __bool__(self) -> bool:
-        return bool(self.depths)
-
     def add(self, level: int, entry: Entry, line: int | None) -> None:
         lists = self.depths.get(level)
         if lists is None:
