@@ -136,8 +136,9 @@ def _getter(indices: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
 
 
 def _quick_normalizer(rule: matching.MatchingRule) -> Callable[[str], object]:
-    """``rule``'s normalizer for str values, quicker for the common rules; it may raise
-    ValueError/TypeError/OverflowError where the rule's own returns None."""
+    """A stand-in for ``rule``'s normalizer on str values, for telling valid from invalid
+    (None, or ValueError/TypeError/OverflowError where the rule's own returns None), quicker
+    for the common rules; its keys need not be the rule's."""
     if rule.name == "distinguishedNameMatch":
         return dnlib.normalize  # DnError (a ValueError) for an invalid DN
     if rule.name == "integerMatch":
@@ -149,6 +150,16 @@ def _quick_normalizer(rule: matching.MatchingRule) -> Callable[[str], object]:
                 return int(v)
             return slow(v)
         return integer
+    if rule.name in ("caseIgnoreIA5Match", "caseExactIA5Match"):
+        slow = rule._normalize
+
+        def ia5(v: str) -> object:
+            # printable ASCII: matching.prepare keeps it (lower-cased or not), so it is valid
+            # (the key itself is not needed here, only whether there is one)
+            if v.isascii() and v.isprintable():
+                return v
+            return slow(v)
+        return ia5
     return rule._normalize
 
 
@@ -321,10 +332,12 @@ class Checker:
 
     def value_problems(self, a: AttrInfo, values: list[Value]) -> Iterator[Problem]:
         """R3 valid syntax, R4 UTF-8 text, R5 SINGLE-VALUE, R6 no value twice."""
+        keys: list[object] | None = None  # the values' keys by the equality rule (R3, R6)
         if a.syntax_checked:
             normalize = a.rule.normalize  # type: ignore[union-attr]
-            for v in values:
-                if v != "" and normalize(v) is None:
+            keys = [normalize(v) for v in values]
+            for v, key in zip(values, keys, strict=True):
+                if key is None and v != "":
                     shown = _shown(a.name, v)
                     yield ("syntax", f"{shown} is not a valid value for {a.name!r} "
                            f"({a.rule.name}) (invalidAttributeSyntax)",  # type: ignore[union-attr]
@@ -343,7 +356,8 @@ class Checker:
             if a.single_value:
                 text = f"attribute {a.name!r} is single-valued but has {len(values)} values"
                 yield ("schema", text, text)
-            keys = [a.rule.normalize(v) for v in values] if a.rule else list(values)
+            if keys is None:
+                keys = [a.rule.normalize(v) for v in values] if a.rule else list(values)
             if len(set(keys)) != len(keys):
                 yield ("duplicate", f"attribute {a.name!r} has the same value twice "
                        "(attributeOrValueExists)", f"duplicate values in {a.name!r}")
