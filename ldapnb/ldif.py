@@ -508,37 +508,63 @@ class _Pools:
     """What the entries of one compact read (``read_records(compact=True)``) share: one
     spelling map per distinct list of attribute names (a :class:`SharedNames`, which an entry
     copies before changing it), and one value list per distinct short list of values of an
-    attribute, up to :data:`_POOL_CAP` of them.  A shared list is never changed in place:
-    :class:`Entry` builds a new list on every change."""
+    attribute, up to :data:`_POOL_CAP` of them.  An attribute whose first :data:`_POOL_CAP`
+    lists came in as many entries (nearly all different: uid, mail) is no longer looked up.
+    A shared list is never changed in place: :class:`Entry` builds a new list on every
+    change."""
 
-    __slots__ = ("names", "values")
+    __slots__ = ("kinds", "values", "born", "retired", "count")
 
     def __init__(self) -> None:
-        self.names: dict[tuple[str, ...], tuple[SharedNames, int]] = {}
-        self.values: dict[str, dict[object, list[Value]]] = {}
+        # attribute spellings, in order -> (their SharedNames, how many have options, the
+        # keys whose values are pooled)
+        self.kinds: dict[tuple[str, ...], tuple[SharedNames, int, tuple[str, ...]]] = {}
+        self.values: dict[str, dict[object, list[Value]]] = {}  # key -> its pool
+        self.born: dict[str, int] = {}  # key -> how many entries came before its pool
+        self.retired: set[str] = set()  # keys no longer pooled
+        self.count = 0  # entries read
 
     def entry(self, dn: str, attrs: dict[str, list[Value]], spell: dict[str, str]) -> Entry:
+        self.count += 1
         spellings = tuple(spell.values())
-        shared = self.names.get(spellings)
-        if shared is None:
-            shared = self.names[spellings] = (SharedNames(spell), sum(";" in k for k in spell))
+        kind = self.kinds.get(spellings)
+        if kind is None:
+            kind = self._kind(spellings, spell)
         pools = self.values
-        for key, vals in attrs.items():  # (replacing a key's value keeps the dict's size)
-            pool = pools.get(key)
-            if pool is None:
-                pool = pools[key] = {}
-            if len(vals) == 1:
+        for key in kind[2]:  # (replacing a key's value keeps the dict's size)
+            vals = attrs[key]
+            n = len(vals)
+            if n == 1:
                 probe: object = vals[0]
-            elif len(vals) <= _POOL_LONGEST:
+            elif n <= _POOL_LONGEST:
                 probe = tuple(vals)
             else:
                 continue
+            pool = pools[key]
             same = pool.get(probe)
             if same is not None:
                 attrs[key] = same
             elif len(pool) < _POOL_CAP:
                 pool[probe] = vals
-        return Entry.from_lists(dn, attrs, shared[0], shared[1])
+                if len(pool) == _POOL_CAP and self.count - self.born[key] < 2 * _POOL_CAP:
+                    self._retire(key)
+        return Entry.from_lists(dn, attrs, kind[0], kind[1])
+
+    def _kind(self, spellings: tuple[str, ...],
+              spell: dict[str, str]) -> tuple[SharedNames, int, tuple[str, ...]]:
+        for key in spell:
+            if key not in self.values:
+                self.values[key] = {}
+                self.born[key] = self.count - 1
+        kind = (SharedNames(spell), sum(";" in k for k in spell),
+                tuple(k for k in spell if k not in self.retired))
+        self.kinds[spellings] = kind
+        return kind
+
+    def _retire(self, key: str) -> None:
+        self.retired.add(key)
+        self.kinds = {s: (names, options, tuple(k for k in keys if k != key))
+                      for s, (names, options, keys) in self.kinds.items()}
 
 
 def _modifications(
