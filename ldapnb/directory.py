@@ -301,13 +301,15 @@ class Directory:
         """
         from . import ldif
 
-        records = ldif.read_records(path)  # a missing file: SourceNotFound, now
+        # compact: entries of one kind share their spellings and repeated value lists; the
+        # records are this load's own, so their lists are stored without a copy (owned)
+        records = ldif.read_records(path, compact=True)  # a missing file: SourceNotFound, now
         if schema is None and _looks_like_ad(path):
             from .schema import ad_schema
 
             schema = ad_schema()
         source = EmbeddedDirectory(schema, lenient=not strict)
-        source.load(records, source=str(path))
+        source.load(records, source=str(path), owned=True)
         warn_load(source.warnings, str(path))
         return cls(source, name=f"LDIF {Path(path).name!r}")
 

@@ -6,6 +6,11 @@ were first given.  An attribute description with options (``cn;lang-en``,
 
 Values are ``str`` for text and ``bytes`` for binary data (values that are not UTF-8, or
 attributes whose syntax is binary such as ``objectSid`` or ``jpegPhoto``).
+
+Entries read in bulk share value lists (``ldif.read_records(compact=True)``, the embedded
+directory's store: one ``objectClass`` list for a hundred thousand users).  So an entry never
+changes a value list in place: :meth:`Entry.add`, :meth:`Entry.set` and :meth:`Entry.remove`
+put a new list (or none) in its place, and a list read from an entry is for reading.
 """
 
 from __future__ import annotations
@@ -127,18 +132,23 @@ class Entry(Mapping[str, list[Value]]):
 
     # -- changing ----------------------------------------------------------------------------
     def add(self, name: str, values: Iterable[Value]) -> None:
-        """Append ``values`` to attribute ``name`` (created if absent)."""
+        """Append ``values`` to attribute ``name`` (created if absent).
+
+        The attribute gets a new list: value lists may be shared between entries (a compact
+        LDIF read, the embedded directory's store), so no list is changed in place."""
         key = name.lower()
-        if key not in self._attrs:
+        if isinstance(values, (str, bytes)):
+            values = [values]
+        old = self._attrs.get(key)
+        if old is None:
             if self._names.__class__ is not dict:
                 self._names = dict(self._names)
-            self._attrs[key] = []
             self._names[key] = name
             if ";" in key:
                 self._options += 1
-        if isinstance(values, (str, bytes)):
-            values = [values]
-        self._attrs[key].extend(values)
+            self._attrs[key] = list(values)
+        else:
+            self._attrs[key] = [*old, *values]
 
     def set(self, name: str, values: Iterable[Value]) -> None:
         """Replace attribute ``name``'s values; an empty list removes the attribute."""

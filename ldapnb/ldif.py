@@ -51,7 +51,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from .entry import Entry, Value
+from .entry import Entry, SharedNames, Value
 from .errors import ArgumentError, LdifError, SourceNotFound
 
 __all__ = [
@@ -206,9 +206,10 @@ def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
 # ------------------------------------------------------------------------------------------
 
 
-def _records(batches: Iterable[list[str]], src: str) -> Iterator[Record]:
+def _records(batches: Iterable[list[str]], src: str, compact: bool = False) -> Iterator[Record]:
     """Join folded lines, drop comments, cut records at blank lines, parse each record."""
     names: dict[str, str] = {}  # attribute description as written -> lower-case key
+    pools = _Pools() if compact else None
     rec: list[str] = []
     nos: list[int] = []
     cur: str | None = None  # the logical line being built
@@ -233,7 +234,7 @@ def _records(batches: Iterable[list[str]], src: str) -> Iterator[Record]:
                             del rec[0], nos[0]
                             if not rec:
                                 continue
-                    yield _parse_record(rec, nos, src, names)
+                    yield _parse_record(rec, nos, src, names, pools)
                     rec = []
                     nos = []
                 continue
@@ -267,7 +268,7 @@ def _records(batches: Iterable[list[str]], src: str) -> Iterator[Record]:
             _check_version(rec[0], src, nos[0])
             del rec[0], nos[0]
         if rec:
-            yield _parse_record(rec, nos, src, names)
+            yield _parse_record(rec, nos, src, names, pools)
 
 
 def _is_version(line: str) -> bool:
@@ -355,7 +356,8 @@ def _text_value(name: str, rest: str, src: str, no: int) -> str:
     return value
 
 
-def _parse_record(lines: list[str], nos: list[int], src: str, names: dict[str, str]) -> Record:
+def _parse_record(lines: list[str], nos: list[int], src: str, names: dict[str, str],
+                  pools: _Pools | None = None) -> Record:
     first = lines[0]
     no = nos[0]
     name, sep, rest = first.partition(":")
@@ -427,7 +429,7 @@ def _parse_record(lines: list[str], nos: list[int], src: str, names: dict[str, s
                 spell[key] = name
             else:
                 vals.append(value)
-        entry = _entry(dn, attrs, spell)
+        entry = _entry(dn, attrs, spell) if pools is None else pools.entry(dn, attrs, spell)
         return Record(dn, no, changetype, entry, [], controls=controls)
 
     if changetype == "delete":
@@ -492,6 +494,77 @@ def _parse_record(lines: list[str], nos: list[int], src: str, names: dict[str, s
 def _entry(dn: str, attrs: dict[str, list[Value]], spell: dict[str, str]) -> Entry:
     """An Entry from lower-case keyed value lists, without re-adding value by value."""
     return Entry.from_lists(dn, attrs, spell)  # the keys agree: both made in _parse_record
+
+
+#: At most this many distinct value lists of one attribute are pooled by a compact read: enough
+#: for the values entries repeat (objectClass, loginShell, departmentNumber ...), while an
+#: attribute whose values are all different (uid, mail) stops growing its pool there.
+_POOL_CAP = 512
+#: Value lists longer than this are never pooled (a big group's members are its own).
+_POOL_LONGEST = 16
+
+
+class _Pools:
+    """What the entries of one compact read (``read_records(compact=True)``) share: one
+    spelling map per distinct list of attribute names (a :class:`SharedNames`, which an entry
+    copies before changing it), and one value list per distinct short list of values of an
+    attribute, up to :data:`_POOL_CAP` of them.  An attribute whose first :data:`_POOL_CAP`
+    lists came in as many entries (nearly all different: uid, mail) is no longer looked up.
+    A shared list is never changed in place: :class:`Entry` builds a new list on every
+    change."""
+
+    __slots__ = ("kinds", "values", "born", "retired", "count")
+
+    def __init__(self) -> None:
+        # attribute spellings, in order -> (their SharedNames, how many have options, the
+        # keys whose values are pooled)
+        self.kinds: dict[tuple[str, ...], tuple[SharedNames, int, tuple[str, ...]]] = {}
+        self.values: dict[str, dict[object, list[Value]]] = {}  # key -> its pool
+        self.born: dict[str, int] = {}  # key -> how many entries came before its pool
+        self.retired: set[str] = set()  # keys no longer pooled
+        self.count = 0  # entries read
+
+    def entry(self, dn: str, attrs: dict[str, list[Value]], spell: dict[str, str]) -> Entry:
+        self.count += 1
+        spellings = tuple(spell.values())
+        kind = self.kinds.get(spellings)
+        if kind is None:
+            kind = self._kind(spellings, spell)
+        pools = self.values
+        for key in kind[2]:  # (replacing a key's value keeps the dict's size)
+            vals = attrs[key]
+            n = len(vals)
+            if n == 1:
+                probe: object = vals[0]
+            elif n <= _POOL_LONGEST:
+                probe = tuple(vals)
+            else:
+                continue
+            pool = pools[key]
+            same = pool.get(probe)
+            if same is not None:
+                attrs[key] = same
+            elif len(pool) < _POOL_CAP:
+                pool[probe] = vals
+                if len(pool) == _POOL_CAP and self.count - self.born[key] < 2 * _POOL_CAP:
+                    self._retire(key)
+        return Entry.from_lists(dn, attrs, kind[0], kind[1])
+
+    def _kind(self, spellings: tuple[str, ...],
+              spell: dict[str, str]) -> tuple[SharedNames, int, tuple[str, ...]]:
+        for key in spell:
+            if key not in self.values:
+                self.values[key] = {}
+                self.born[key] = self.count - 1
+        kind = (SharedNames(spell), sum(";" in k for k in spell),
+                tuple(k for k in spell if k not in self.retired))
+        self.kinds[spellings] = kind
+        return kind
+
+    def _retire(self, key: str) -> None:
+        self.retired.add(key)
+        self.kinds = {s: (names, options, tuple(k for k in keys if k != key))
+                      for s, (names, options, keys) in self.kinds.items()}
 
 
 def _modifications(
@@ -570,7 +643,8 @@ def _control(text: str, src: str, no: int) -> tuple[str, bool, bytes | None]:
 # ------------------------------------------------------------------------------------------
 
 
-def read_records(source: Any, *, name: str | None = None) -> Iterator[Record]:
+def read_records(source: Any, *, name: str | None = None,
+                 compact: bool = False) -> Iterator[Record]:
     """Read every record of an LDIF file, streaming.
 
     Parameters
@@ -579,6 +653,12 @@ def read_records(source: Any, *, name: str | None = None) -> Iterator[Record]:
         A path, or a file open in text or binary mode (binary is read as UTF-8).
     name : str, optional
         The name used in error messages; defaults to the path (or the file's name).
+    compact : bool
+        Entries with the same attribute names share one spelling map, and entries with the
+        same short list of values for an attribute (``objectClass: top, person ...``,
+        ``loginShell: /bin/bash``) share that list, for a bulk load's memory.  The entries
+        compare and read as without it; change them through :class:`Entry`'s methods (which
+        never change a list in place), not by changing a value list you were given.
 
     Returns
     -------
@@ -607,16 +687,16 @@ def read_records(source: Any, *, name: str | None = None) -> Iterator[Record]:
             raise SourceNotFound(path, "LDIF file")
         if os.path.isdir(path):
             raise LdifError("is a folder, not an LDIF file", source=src)
-        return _read_path(path, src)
+        return _read_path(path, src, compact)
     if not hasattr(source, "read"):
         raise ArgumentError("read_records' source", "a path or an open file", source,
                             show=False)
     fname = getattr(source, "name", None)
     src = name if name is not None else (fname if isinstance(fname, str) else "<stream>")
-    return _records(_text_batches(_file_chunks(source, src), src), src)
+    return _records(_text_batches(_file_chunks(source, src), src), src, compact)
 
 
-def _read_path(path: str, src: str) -> Iterator[Record]:
+def _read_path(path: str, src: str, compact: bool = False) -> Iterator[Record]:
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed below, after the last record
     except FileNotFoundError:
@@ -624,7 +704,7 @@ def _read_path(path: str, src: str) -> Iterator[Record]:
     except OSError as exc:
         raise LdifError(f"cannot be read: {exc.strerror or exc}", source=src) from exc
     with f:
-        yield from _records(_text_batches(_file_chunks(f, src), src), src)
+        yield from _records(_text_batches(_file_chunks(f, src), src), src, compact)
 
 
 def loads_records(text: str | bytes, *, name: str = "<string>") -> Iterator[Record]:

@@ -136,8 +136,9 @@ def _getter(indices: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
 
 
 def _quick_normalizer(rule: matching.MatchingRule) -> Callable[[str], object]:
-    """``rule``'s normalizer for str values, quicker for the common rules; it may raise
-    ValueError/TypeError/OverflowError where the rule's own returns None."""
+    """A stand-in for ``rule``'s normalizer on str values, for telling valid from invalid
+    (None, or ValueError/TypeError/OverflowError where the rule's own returns None), quicker
+    for the common rules; its keys need not be the rule's."""
     if rule.name == "distinguishedNameMatch":
         return dnlib.normalize  # DnError (a ValueError) for an invalid DN
     if rule.name == "integerMatch":
@@ -149,6 +150,16 @@ def _quick_normalizer(rule: matching.MatchingRule) -> Callable[[str], object]:
                 return int(v)
             return slow(v)
         return integer
+    if rule.name in ("caseIgnoreIA5Match", "caseExactIA5Match"):
+        slow = rule._normalize
+
+        def ia5(v: str) -> object:
+            # printable ASCII: matching.prepare keeps it (lower-cased or not), so it is valid
+            # (the key itself is not needed here, only whether there is one)
+            if v.isascii() and v.isprintable():
+                return v
+            return slow(v)
+        return ia5
     return rule._normalize
 
 
@@ -321,10 +332,12 @@ class Checker:
 
     def value_problems(self, a: AttrInfo, values: list[Value]) -> Iterator[Problem]:
         """R3 valid syntax, R4 UTF-8 text, R5 SINGLE-VALUE, R6 no value twice."""
+        keys: list[object] | None = None  # the values' keys by the equality rule (R3, R6)
         if a.syntax_checked:
             normalize = a.rule.normalize  # type: ignore[union-attr]
-            for v in values:
-                if v != "" and normalize(v) is None:
+            keys = [normalize(v) for v in values]
+            for v, key in zip(values, keys, strict=True):
+                if key is None and v != "":
                     shown = _shown(a.name, v)
                     yield ("syntax", f"{shown} is not a valid value for {a.name!r} "
                            f"({a.rule.name}) (invalidAttributeSyntax)",  # type: ignore[union-attr]
@@ -343,7 +356,8 @@ class Checker:
             if a.single_value:
                 text = f"attribute {a.name!r} is single-valued but has {len(values)} values"
                 yield ("schema", text, text)
-            keys = [a.rule.normalize(v) for v in values] if a.rule else list(values)
+            if keys is None:
+                keys = [a.rule.normalize(v) for v in values] if a.rule else list(values)
             if len(set(keys)) != len(keys):
                 yield ("duplicate", f"attribute {a.name!r} has the same value twice "
                        "(attributeOrValueExists)", f"duplicate values in {a.name!r}")
@@ -386,14 +400,16 @@ class Checker:
                                      result="constraintViolation", code=19)
 
     # -- checking ----------------------------------------------------------------------------
-    def check(self, entry: Entry, ndn: str, *, where: str) -> Entry:
+    def check(self, entry: Entry, ndn: str, *, where: str, owned: bool = False) -> Entry:
         """A copy of ``entry`` with canonical attribute names and typed values, after checking
         it against the rules (or, lenient, noting what is wrong).  This is the bulk-load hot
         path: an entry the fast path passes is done; any other goes through
-        :meth:`full_check`, which finds and words every problem."""
+        :meth:`full_check`, which finds and words every problem.  ``owned``: nobody else holds
+        ``entry`` (a bulk load's own reader made it), so the copy may take its value lists
+        as they are rather than copies of them."""
         plan = self.fast_plan(entry)
         if plan is not None:
-            out = self.quick_check(entry, ndn, plan)
+            out = self.quick_check(entry, ndn, plan, owned)
             if out is not None:
                 return out
         return self.full_check(entry, ndn, where=where)
@@ -412,11 +428,16 @@ class Checker:
             self._fast_plans[names] = plan
         return plan  # type: ignore[return-value]
 
-    def fast_values(self, entry: Entry, plan: FastPlan) -> dict[str, list[Value]] | None:
-        """Canonical key -> a copy of the value list, binary values as bytes; None when a
-        text attribute has a value that is not a str (R4: the full path words it)."""
+    def fast_values(self, entry: Entry, plan: FastPlan,
+                    owned: bool = False) -> dict[str, list[Value]] | None:
+        """Canonical key -> a copy of the value list (``owned``: the list itself), binary
+        values as bytes; None when a text attribute has a value that is not a str (R4: the
+        full path words it)."""
         src = entry.attribute_lists()
-        if plan.same:
+        if owned:  # never changed in place (see ldapnb.entry): the lists can move as they are
+            attrs = dict(zip(plan.keys, src.values() if plan.same else plan.sources(src),
+                             strict=False))
+        elif plan.same:
             attrs = {k: v.copy() for k, v in zip(plan.keys, src.values(), strict=False)}
         else:
             attrs = dict(zip(plan.keys, map(list.copy, plan.sources(src)), strict=False))
@@ -431,13 +452,14 @@ class Checker:
             return None
         return attrs
 
-    def quick_check(self, entry: Entry, ndn: str, plan: FastPlan) -> Entry | None:
+    def quick_check(self, entry: Entry, ndn: str, plan: FastPlan,
+                    owned: bool = False) -> Entry | None:
         """The checked copy of ``entry`` when the rules plainly pass (see the module
         docstring), else None.  What depends only on the attribute names and the objectClass
         values is judged once per plan, by the rule functions themselves."""
         if not plan.oc:
             return None  # no objectClass: R1, which the full check words
-        typed = self.fast_values(entry, plan)
+        typed = self.fast_values(entry, plan, owned)
         if typed is None:
             return None
         attrs: dict[str, list[Any]] = typed  # all str, but for binary attributes
@@ -449,9 +471,9 @@ class Checker:
                 fine = plan.by_classes[oc_key] = self._classes_fine(plan, oc_key)
             if not fine:
                 return None
-            plan.classes = classes.copy()
-        else:  # the same values: the entry keeps the plan's strings (one copy per kind)
-            attrs["objectclass"] = plan.classes.copy()
+            plan.classes = classes
+        else:  # the same values: the entries of one kind share one list (never changed in
+            attrs["objectclass"] = plan.classes  # place, see ldapnb.entry)
         lists = attrs.values()
         for vals in lists:  # an empty value: R3 for Directory Strings, worded by full_check
             if "" in vals:
@@ -573,7 +595,8 @@ class Checker:
         return out
 
     # -- converting --------------------------------------------------------------------------
-    def convert(self, entry: Entry, where: str, *, trusted: bool = True) -> Entry:
+    def convert(self, entry: Entry, where: str, *, trusted: bool = True,
+                owned: bool = False) -> Entry:
         """``entry`` with canonical attribute names and values typed (bytes for binary
         syntaxes), without the rules: the trusted bulk-load path, kept tight.  Entries of one
         kind share their attribute names, so the per-name work is planned once for each
@@ -581,7 +604,7 @@ class Checker:
         if trusted:
             fast = self.fast_plan(entry)
             if fast is not None:
-                typed = self.fast_values(entry, fast)
+                typed = self.fast_values(entry, fast, owned)
                 if typed is not None:
                     return Entry.from_lists(entry.dn, typed, fast.names, fast.options)
         src = entry.attribute_lists()

@@ -36,8 +36,8 @@ subschema), writes with the server's rules, and bulk loads.
 from __future__ import annotations
 
 import gc
-import operator
 import uuid
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -84,8 +84,38 @@ _OPERATIONAL_LOWER = {n.lower(): n for n in _OPERATIONAL}
 #: what an AD domain controller computes, returned when asked for by name (not with "+")
 _AD_COMPUTED = {"tokengroups": "tokenGroups", "distinguishedname": "distinguishedName"}
 _UUID_NS = uuid.UUID("6ba7b812-9dad-11d1-80b4-00c04fd430c8")  # RFC 4122 X.500 namespace
-_DEPTH = operator.itemgetter(0)
-_DONE: tuple[int, int, Entry, int | None] = (0, 0, Entry(""), None)  # a stored slot
+
+
+class _Pending:
+    """The content records of one run of a load, waiting to be added: by depth (a bulk load
+    adds shallowest DN first), in file order within a depth.  Each depth keeps its entries
+    and their lines (0: none) in two flat arrays, not a tuple per entry."""
+
+    __slots__ = ("depths",)
+
+    def __init__(self) -> None:
+        self.depths: dict[int, tuple[list[Entry | None], array[int]]] = {}
+
+    def add(self, level: int, entry: Entry, line: int | None) -> None:
+        lists = self.depths.get(level)
+        if lists is None:
+            lists = self.depths[level] = ([], array("q"))
+        lists[0].append(entry)
+        lists[1].append(line or 0)
+
+    def drain(self) -> Iterator[tuple[Entry, int | None]]:
+        """Every entry and its line, shallowest first; each is let go once taken, so the
+        reader's entry is freed as soon as its checked copy is stored."""
+        for level in sorted(self.depths):
+            entries, lines = self.depths[level]
+            for i, line in enumerate(lines):
+                entry = entries[i]
+                entries[i] = None
+                yield entry, line or None  # type: ignore[misc]
+            del self.depths[level]
+
+    def clear(self) -> None:
+        self.depths.clear()
 
 
 @dataclass
@@ -577,22 +607,24 @@ class EmbeddedDirectory:
     # loading
     # =========================================================================================
     def load(self, records: Iterable[object], *, source: str = "<entries>",
-             trusted: bool = False) -> int:
+             trusted: bool = False, owned: bool = False) -> int:
         """Add entries or LDIF content records, and apply LDIF change records, in order.
 
         Exports are not always written parents first (OpenLDAP's own test.ldif is not): each
         run of content records is added shallowest DN first, as a bulk loader must, before the
-        next change record is applied.
+        next change record is applied.  ``owned``: nobody else holds the records' entries (an
+        LDIF reader made them for this load, e.g. ``ldif.read_records(path, compact=True)``),
+        so their value lists are stored as they are, not copied.
         """
         from ..ldif import Record
 
-        pending: list[tuple[int, int, Entry, int | None]] = []
+        pending = _Pending()
         paused = gc.isenabled()
         gc.disable()  # a bulk load makes millions of objects that live on: no cyclic garbage
         self._store.begin_load()
         start = self._applied
         try:
-            return self._load(records, source, pending, Record, trusted)
+            return self._load(records, source, pending, Record, trusted, owned)
         except LdifError as exc:
             done = self._applied - start
             if not done:
@@ -605,17 +637,15 @@ class EmbeddedDirectory:
             if paused:
                 gc.enable()
 
-    def _load(self, records: Iterable[object], source: str,
-              pending: list[tuple[int, int, Entry, int | None]], Record: type[LdifRecord],
-              trusted: bool) -> int:
+    def _load(self, records: Iterable[object], source: str, pending: _Pending,
+              Record: type[LdifRecord], trusted: bool, owned: bool) -> int:
         count = 0
 
         def flush() -> None:
-            pending.sort(key=_DEPTH)  # stable: same depth, file order
             if type(self).add is EmbeddedDirectory.add:
-                self._add_all(pending, source, trusted)
+                self._add_all(pending, source, trusted, owned)
             else:  # a subclass's add sees every entry
-                for _depth, _seq, entry, line in pending:
+                for entry, line in pending.drain():
                     try:
                         self.add(entry, line=line, trusted=trusted)
                     except (SchemaError, NoSuchEntry, EntryAlreadyExists,
@@ -629,12 +659,12 @@ class EmbeddedDirectory:
             count += 1
             if isinstance(rec, Entry):
                 dn = rec.dn  # depth(dn), its usual case written out
-                pending.append((dn.count(",") + dn.count(";") + 1
-                                if dn.strip() and "\\" not in dn and '"' not in dn
-                                else depth(dn), count, rec, None))
+                pending.add(dn.count(",") + dn.count(";") + 1
+                            if dn.strip() and "\\" not in dn and '"' not in dn
+                            else depth(dn), rec, None)
             elif isinstance(rec, Record):
                 if rec.changetype is None and rec.entry is not None:
-                    pending.append((depth(rec.dn), count, rec.entry, rec.line))
+                    pending.add(depth(rec.dn), rec.entry, rec.line)
                 else:
                     flush()
                     try:
@@ -651,8 +681,7 @@ class EmbeddedDirectory:
         flush()
         return count
 
-    def _add_all(self, pending: list[tuple[int, int, Entry, int | None]], source: str,
-                 trusted: bool) -> None:
+    def _add_all(self, pending: _Pending, source: str, trusted: bool, owned: bool) -> None:
         """:meth:`add` for each pending entry in turn: the same steps, written out here
         because a bulk load spends a good share of its time on calls."""
         store, indexes, overlays = self._store, self._indexes, self._overlays
@@ -665,8 +694,10 @@ class EmbeddedDirectory:
         # checked, the DNs in member values were normalised (and cached) before: the cache
         # answers for most entries; trusted, nothing has been, so the cache would only cost
         normalize = dnlib.normalize if not trusted else dnlib.normalize.__wrapped__
-        for i, (_depth, _seq, entry, line) in enumerate(pending):
-            pending[i] = _DONE  # the reader's entry is freed once its checked copy is stored
+        # parent ndn -> (one string for it, its children map): each child's parent link is
+        # that one string, not a string of its own
+        family: dict[str, tuple[str, dict[str, None]]] = {}
+        for entry, line in pending.drain():
             try:
                 ndn = normalize(entry.dn)
                 if ndn in entries:
@@ -676,19 +707,22 @@ class EmbeddedDirectory:
                     self._check_new_root(entry, ndn, True)
                     parent = None
                 where = f" (line {line})" if line else ""
-                stored = convert(entry, where) if trusted else check(entry, ndn, where=where)
+                stored = convert(entry, where, owned=owned) if trusted else \
+                    check(entry, ndn, where=where, owned=owned)
                 # self._put(ndn, stored, parent), written out
                 entries[ndn] = stored
                 seqs[ndn] = next(counter)
                 if not in_load:
                     stamp_new(ndn)
                 if parent:
-                    parents[ndn] = parent
-                    kids = children.get(parent)
-                    if kids is None:
-                        children[parent] = {ndn: None}
-                    else:
-                        kids[ndn] = None
+                    kin = family.get(parent)
+                    if kin is None:
+                        kids = children.get(parent)
+                        if kids is None:
+                            kids = children[parent] = {}
+                        kin = family[parent] = (parent, kids)
+                    parents[ndn] = kin[0]
+                    kin[1][ndn] = None
                 else:
                     roots[ndn] = None
                 if indexed:
