@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping
 from itertools import chain, repeat
 from operator import itemgetter
@@ -52,7 +53,14 @@ from . import ad
 from ._nogc import no_gc
 from .dn import escape_value, normalize
 from .entry import Entry
-from .errors import DnError, LdapnbError, LimitExceeded, NoSuchEntry, SchemaError
+from .errors import (
+    DnError,
+    GraphWarning,
+    LdapnbError,
+    LimitExceeded,
+    NoSuchEntry,
+    SchemaError,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import os
@@ -367,6 +375,14 @@ class _Builder:
         }
         return text
 
+    def node_for_sid(self, sid: str, *, as_group: bool) -> str | None:
+        """The node of the entry whose objectSid is ``sid``, made a node when the entry was
+        not one yet (a foreignSecurityPrincipal, the domain object); None: no such entry."""
+        dn = self.sids.get(sid)
+        if dn is None or dn in self.nodes:
+            return dn
+        return self.node_for_key(self.key(dn, "an entry's DN"), dn, as_group=as_group)
+
     def edge(self, member: str, group: str, attribute: str) -> None:
         edges = self.edges
         have = edges.get((member, group))
@@ -430,7 +446,7 @@ class _Builder:
                 except LdapnbError as exc:
                     raise type(exc)(f"{member}: {exc}") from exc
             group_sid = head + "-" + str(int(value))
-            known = self.sids.get(group_sid)
+            known = self.node_for_sid(group_sid, as_group=True)
             if known is not None:
                 group = known
             else:
@@ -451,9 +467,11 @@ class _Builder:
             self.edge(member, group, "primaryGroupID")
 
     def mark_privileged(self, privileged: Iterable[str]) -> None:
+        missing = []
         for name in privileged:
             if isinstance(name, str) and name[:4].upper() == "S-1-":
-                node = self.sids.get(ad.sid_to_str(name))
+                node = self.node_for_sid(ad.sid_to_str(name, attribute="privileged="),
+                                         as_group=True)
             else:
                 key = self.key(name, "privileged=")
                 node = self.index.get(key)
@@ -461,17 +479,27 @@ class _Builder:
                     node = self.node_for_key(key, name, as_group=True)
             if node is None:
                 self.unresolved.append((name, "privileged", name))
+                missing.append(name)
                 continue
             attrs = self.nodes[node]
             if not attrs["privileged"]:
                 attrs.update(privileged=True, privileged_by="given")
+        if missing:
+            shown = ", ".join(repr(n) for n in missing[:10])
+            more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+            warnings.warn(
+                f"privileged=: {len(missing)} name(s) in none of the graph's entries, so "
+                f"marked nowhere: {shown}{more} (listed in G.graph['unresolved']); check the "
+                "spelling, and that the entries read (the search base) hold them",
+                GraphWarning, stacklevel=4)
 
     def graph(self) -> nx.DiGraph:
         G = nx.DiGraph()
         G.add_nodes_from(self.nodes.items())
         G.add_edges_from((m, g, {"via": v}) for (m, g), v in self.edges.items())
         G.graph["index"] = self.index
-        G.graph["sids"] = self.sids
+        nodes = self.nodes  # the SIDs of entries that are nodes (not of OUs, the domain ...)
+        G.graph["sids"] = {sid: n for sid, n in self.sids.items() if n in nodes}
         G.graph["unresolved"] = self.unresolved
         return G
 
