@@ -26,6 +26,9 @@ OLD_ATTRIBUTES = ["objectClass", "cn", "uid", "member", "uniqueMember", "memberU
 
 
 def same(new: nx.DiGraph, old: nx.DiGraph) -> None:
+    # predecessors agree with successors (the builder fills networkx's dicts itself)
+    assert {(u, v) for v in new for u in new.pred[v]} == set(new.edges)
+    assert list(new.pred) == list(new.succ) == list(new.nodes)
     assert dict(new.nodes(data=True)) == dict(old.nodes(data=True))
     assert {(u, v): d for u, v, d in new.edges(data=True)} == \
         {(u, v): d for u, v, d in old.edges(data=True)}
