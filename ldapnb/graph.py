@@ -136,13 +136,12 @@ def _text(value: Any, dn: str, attribute: str) -> str:
 
 def _texts(raw: Iterable[Any], dn: str, attribute: str) -> list[str]:
     """The non-empty text values, stripped."""
-    out = []
-    for value in raw:
-        if not isinstance(value, str):
-            value = _text(value, dn, attribute)
-        value = value.strip()
-        if value:
-            out.append(value)
+    try:
+        out = list(map(str.strip, raw))  # all text (in-memory pages): one C loop
+    except TypeError:  # bytes (pages from a server) or other values
+        out = [(v if isinstance(v, str) else _text(v, dn, attribute)).strip() for v in raw]
+    if "" in out:
+        out = [v for v in out if v]
     return out
 
 

@@ -120,9 +120,14 @@ class Overlays:
 
     def member_of_ndn(self, ndn: str) -> list[str]:
         """:meth:`member_of` of the entry whose normalised DN is ``ndn``."""
+        return self.member_of_ndns((ndn,))[0]
+
+    def member_of_ndns(self, ndns: Iterable[str]) -> list[list[str]]:
+        """:meth:`member_of_ndn` of each of ``ndns``, in one pass."""
         entries = self.store.entries
-        groups = self._group_index().get(ndn, {})
-        return [entries[g].dn for g in groups if g in entries]
+        index = self._group_index()
+        none: dict[str, None] = {}
+        return [[entries[g].dn for g in index.get(ndn, none) if g in entries] for ndn in ndns]
 
     def groups_of(self, ndn: str) -> Iterable[str]:
         """Normalised DNs of the groups listing the entry at ``ndn`` (normalised) as a member."""

@@ -40,7 +40,7 @@ import operator
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import dn as dnlib
 from .. import filters as flt
@@ -959,14 +959,14 @@ class EmbeddedDirectory:
         named, none = select[2], select[3]
         every, operational, ad = self._shown(select)
         canon = self._checker.canon
-        computed = {n.lower(): (n, False) for n in operational}
-        computed.update({n.lower(): (n, True) for n in ad if n.lower() not in computed})
+        computed: dict[str, tuple[str | None, bool]] = {} if none else {
+            n.lower(): (n, False) for n in operational}
+        if not none:
+            computed.update({n.lower(): (n, True) for n in ad if n.lower() not in computed})
         # per column: (key, shows the stored values?, computed name or None, only if none stored?)
         plan = [(key, not none and (every or canon(key) in named),
-                 *(computed.get(key, (None, False)) if not none else (None, False)))
-                for key in columns]
+                 *computed.get(key, (None, False))) for key in columns]
         stored = self._store.entries
-        value_of = self.operational
         for start in range(0, len(matches), size or max(1, len(matches))):
             ndns = matches[start:start + size] if size else matches
             rows = [stored.get(n) for n in ndns]
@@ -985,23 +985,32 @@ class EmbeddedDirectory:
                                          for a in lists]
                 else:
                     col: list[Any] = []
-                    for n, e, a in zip(ndns, rows, lists, strict=True):
+                    extras = self.operational_column(ndns, rows, name)  # type: ignore[arg-type]
+                    for a, extra in zip(lists, extras, strict=True):
                         v = a.get(key) if shows else None
                         values = v.copy() if v is not None else None
-                        if not (unless_stored and v is not None):
-                            extra = value_of(n, e, name)  # type: ignore[arg-type]
-                            if extra:
-                                values = list(extra) if values is None else values + extra
+                        if extra and not (unless_stored and v is not None):
+                            values = list(extra) if values is None else values + extra
                         col.append(values if values is not None else ())
                     out[columns[key]] = col
             yield ColumnPage([e.dn for e in rows], out)  # type: ignore[union-attr]
+
+    def operational_column(self, ndns: Sequence[str], entries: Sequence[Entry],
+                           name: str) -> list[list[Value]]:
+        """:meth:`operational` of each entry (``ndns[i]``, ``entries[i]``), memberOf of
+        stored entries in one pass over the back-links."""
+        stored = self._store.entries
+        if name.lower() == "memberof" and all(
+                stored.get(n) is e for n, e in zip(ndns, entries, strict=True)):
+            return cast("list[list[Value]]", self._overlays.member_of_ndns(ndns))
+        return [self.operational(n, e, name) for n, e in zip(ndns, entries, strict=True)]
 
     def operational(self, ndn: str, entry: Entry, name: str) -> list[Value]:
         """The values of an operational attribute the directory computes for ``entry``."""
         low = name.lower()
         if low == "memberof":
             if self._store.entries.get(ndn) is entry:  # a stored entry: ndn is its key
-                return list[Value](self._overlays.member_of_ndn(ndn))
+                return list[Value](self._overlays.member_of_ndns((ndn,))[0])
             return list(self.member_of(entry.dn))
         if low == "tokengroups":
             return self._ad.token_groups(ndn, entry)
