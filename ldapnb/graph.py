@@ -14,7 +14,8 @@ Nodes
     The DN as first seen (the entry's own spelling when the entry is in the data).  Any
     spelling of a DN finds its node: ``G.graph["index"]`` maps the normalised DN
     (:func:`ldapnb.dn.normalize`) to the node, ``G.graph["sids"]`` maps SID strings to
-    nodes, and :func:`lookup` uses both.  Node attributes:
+    the DNs of the entries holding them (nodes, and entries that are none, such as the domain
+    object), and :func:`lookup` uses both.  Node attributes:
 
     ===========  ==========================================================================
     kind         ``"user"``, ``"group"``, ``"computer"`` or ``"unknown"``
@@ -519,8 +520,7 @@ class _Builder:
         for (m, g), via in self.edges.items():
             succ[m][g] = pred[g][m] = {"via": via}
         G.graph["index"] = self.index
-        nodes = self.nodes  # the SIDs of entries that are nodes (not of OUs, the domain ...)
-        G.graph["sids"] = {sid: n for sid, n in self.sids.items() if n in nodes}
+        G.graph["sids"] = self.sids
         G.graph["unresolved"] = self.unresolved
         return G
 
@@ -686,8 +686,12 @@ def lookup(G: nx.DiGraph, name: str) -> str:
         return name
     if name[:4].upper() == "S-1-":
         node = G.graph.get("sids", {}).get(name.upper())
-        if node is not None:
+        if node is not None and node in G:
             return node
+        if node is not None:  # the domain object, a foreignSecurityPrincipal nothing lists
+            raise NoSuchEntry(name, message=(
+                f"{name!r} is the SID of {node!r}, which is no node of this membership graph "
+                "(neither user, group nor computer, and no membership value names it)"))
     else:
         try:
             key = normalize(name)

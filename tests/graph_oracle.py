@@ -298,7 +298,7 @@ class _Builder:
         G.add_nodes_from(self.nodes.items())
         G.add_edges_from((m, g, {"via": frozenset(v)}) for (m, g), v in self.edges.items())
         G.graph["index"] = self.index
-        G.graph["sids"] = {sid: n for sid, n in self.sids.items() if n in self.nodes}  # the fix
+        G.graph["sids"] = self.sids
         G.graph["unresolved"] = self.unresolved
         return G
 

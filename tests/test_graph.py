@@ -186,9 +186,9 @@ def test_privileged_sid_of_an_entry_that_is_not_yet_a_node():
     entries = not_principals()
     G = graph.from_entries(entries)
     assert FSP not in G and "DC=c,DC=com" not in G
-    with pytest.raises(NoSuchEntry):  # a SID finds nodes only, never a name outside G
-        graph.lookup(G, FSP_SID)
-    assert all(node in G for node in G.graph["sids"].values())
+    with pytest.raises(NoSuchEntry, match="no node of this membership graph"):
+        graph.lookup(G, FSP_SID)  # a SID finds nodes only, never a name outside G
+    assert G.graph["sids"][FSP_SID] == FSP  # the SIDs of every entry read
     # by SID (any case) as by DN: the entry becomes a node, marked privileged (was KeyError)
     by_sid = graph.from_entries(entries, privileged=[FSP_SID.lower()])
     by_dn = graph.from_entries(entries, privileged=[FSP.upper()])
