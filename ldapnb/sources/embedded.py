@@ -975,25 +975,31 @@ class EmbeddedDirectory:
                     [self._present_entry(n, e, select) for n, e in zip(ndns, rows, strict=True)],
                     0, list(columns.values()))
                 continue
-            lists = [e.attribute_lists() for e in rows]  # type: ignore[union-attr]
+            # the stored lists of every shown column, read entry by entry (each entry's
+            # attributes are read while they are at hand), then turned into columns
+            found = cast("list[Entry]", rows)  # no None left
+            shown = [key for key, shows, _name, _unless in plan if shows]
+            fetched = dict(zip(shown, zip(*[list(map(e.attribute_lists().get, shown))
+                                            for e in found], strict=True), strict=True)
+                           ) if shown else {}
+            nothing = [None] * len(rows)
             out: dict[str, list[Any]] = {}
             for key, shows, name, unless_stored in plan:
                 if not shows and name is None:
                     out[columns[key]] = [()] * len(rows)
                 elif name is None:
-                    out[columns[key]] = [v.copy() if (v := a.get(key)) is not None else ()
-                                         for a in lists]
+                    out[columns[key]] = [v.copy() if v is not None else ()
+                                         for v in fetched[key]]
                 else:
                     col: list[Any] = []
-                    extras = self.operational_column(ndns, rows, name)  # type: ignore[arg-type]
-                    for a, extra in zip(lists, extras, strict=True):
-                        v = a.get(key) if shows else None
+                    extras = self.operational_column(ndns, found, name)
+                    for v, extra in zip(fetched[key] if shows else nothing, extras, strict=True):
                         values = v.copy() if v is not None else None
                         if extra and not (unless_stored and v is not None):
                             values = list(extra) if values is None else values + extra
                         col.append(values if values is not None else ())
                     out[columns[key]] = col
-            yield ColumnPage([e.dn for e in rows], out)  # type: ignore[union-attr]
+            yield ColumnPage([e.dn for e in found], out)
 
     def operational_column(self, ndns: Sequence[str], entries: Sequence[Entry],
                            name: str) -> list[list[Value]]:
