@@ -21,8 +21,10 @@
     ├── ReadOnlyError           a write on a connection opened read-only
     └── OperationError          any other LDAP result code, named
 
-Warnings: :class:`SchemaWarning` (a ``UserWarning``) says once per load that entries used
-object classes or attribute types the schema does not know, with counts and the fix.
+Warnings (both ``UserWarning``): :class:`SchemaWarning` says once per load that entries used
+object classes or attribute types the schema does not know, with counts and the fix;
+:class:`GraphWarning` names what a membership graph was asked for and could not find (a
+``privileged=`` DN or SID that is in none of its entries).
 
 Errors from ldap3 and pyasn1 are caught where ldapnb calls them and re-raised as one of
 these (``raise ... from exc``), so a student never has to read a traceback from inside them.
@@ -51,6 +53,7 @@ __all__ = [
     "ReadOnlyError",
     "OperationError",
     "SchemaWarning",
+    "GraphWarning",
 ]
 
 
@@ -354,3 +357,9 @@ class SchemaWarning(UserWarning):
     know (or broke its rules): they were kept, and searches on them may not answer as the
     server that exported them would.  Issued once per load, with counts and the fix; every
     problem is listed in ``Directory.warnings``."""
+
+
+class GraphWarning(UserWarning):
+    """A membership graph (:mod:`ldapnb.graph`) was asked for names it could not tie to any of
+    its entries (a ``privileged=`` DN or SID that is not in the data): the graph is built
+    without them, the warning names them, and ``G.graph["unresolved"]`` lists them."""

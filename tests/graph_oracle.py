@@ -1,6 +1,9 @@
 """The membership-graph builder as it was before it read column pages (ldapnb 0.x, Entry by
 Entry): the oracle that ``tests/test_graph_pages.py`` compares :func:`ldapnb.graph.from_pages`
-and ``Directory.graph()`` with.  Kept verbatim (only the imports changed); not used by ldapnb.
+and ``Directory.graph()`` with.  Kept verbatim (only the imports changed) but for one fix made in both: a SID (``privileged=``
+or a primaryGroupID's group) whose entry is not a node (a foreignSecurityPrincipal, the domain
+object) makes that entry a node, as a DN does, and ``sids`` lists nodes only (it was a
+KeyError, or an edge to a node without attributes); not used by ldapnb.
 """
 # ruff: noqa
 # mypy: ignore-errors
@@ -248,7 +251,7 @@ class _Builder:
                 except LdapnbError as exc:
                     raise type(exc)(f"{member}: {exc}") from exc
             group_sid = head + "-" + str(int(value))
-            known = self.sids.get(group_sid)
+            known = self.node_for_sid(group_sid)
             if known is not None:
                 group = known
             else:
@@ -268,10 +271,16 @@ class _Builder:
                     self.sids[group_sid] = group
             self.edge(member, group, "primaryGroupID")
 
+    def node_for_sid(self, sid):  # the fix
+        dn = self.sids.get(sid)
+        if dn is None or dn in self.nodes:
+            return dn
+        return self.node_for_key(_key(dn, where="an entry's DN"), dn, as_group=True)
+
     def mark_privileged(self, privileged: Iterable[str]) -> None:
         for name in privileged:
             if isinstance(name, str) and name[:4].upper() == "S-1-":
-                node = self.sids.get(ad.sid_to_str(name))
+                node = self.node_for_sid(ad.sid_to_str(name))
             else:
                 key = _key(name, where="privileged=")
                 node = self.index.get(key)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from ldapnb import ad, graph
 from ldapnb.dn import normalize
 from ldapnb.entry import Entry
-from ldapnb.errors import DnError, LimitExceeded, NoSuchEntry
+from ldapnb.errors import DnError, GraphWarning, LimitExceeded, NoSuchEntry
 from ldapnb.ldif import loads, read_entries
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "openldap"
@@ -140,7 +140,7 @@ def test_bad_member_dn_says_where():
 
 
 def test_privileged_by_sid_name_and_given():
-    G = graph.from_entries([
+    entries = [
         Entry("CN=Domain Admins,CN=Users,DC=c,DC=com", {
             "objectClass": ["group"], "objectSid": [ad.sid_to_bytes(f"{DOM}-512")],
             "member": ["CN=ann,CN=Users,DC=c,DC=com"]}),
@@ -152,7 +152,9 @@ def test_privileged_by_sid_name_and_given():
         Entry("CN=Domain Users,CN=Users,DC=c,DC=com", {
             "objectClass": ["group"], "objectSid": [ad.sid_to_bytes(f"{DOM}-513")]}),
         group("cn=ldap-writers,dc=x", "cn=u,dc=x"),
-    ], privileged=["CN=LDAP-Writers,DC=X", "cn=nowhere,dc=x"])
+    ]
+    with pytest.warns(GraphWarning, match="'cn=nowhere,dc=x'"):
+        G = graph.from_entries(entries, privileged=["CN=LDAP-Writers,DC=X", "cn=nowhere,dc=x"])
     assert graph.privileged_groups(G) == {
         "CN=Domain Admins,CN=Users,DC=c,DC=com", "CN=DnsAdmins,CN=Users,DC=c,DC=com",
         "CN=Administrators,CN=Builtin,DC=c,DC=com", "cn=ldap-writers,dc=x"}
@@ -160,6 +162,62 @@ def test_privileged_by_sid_name_and_given():
         "RID 512 (Domain Admins)")
     assert G.nodes["cn=ldap-writers,dc=x"]["privileged_by"] == "given"
     assert ("cn=nowhere,dc=x", "privileged", "cn=nowhere,dc=x") in G.graph["unresolved"]
+
+
+FSP_SID = "S-1-5-21-3623811015-3361044348-30300820-1013"
+FSP = f"CN={FSP_SID},CN=ForeignSecurityPrincipals,DC=c,DC=com"
+
+
+def not_principals() -> list[Entry]:
+    """Entries with an objectSid that are neither users, groups nor computers."""
+    return [
+        Entry("DC=c,DC=com", {"objectClass": ["top", "domain"],
+                              "objectSid": [ad.sid_to_bytes(DOM)]}),
+        Entry(FSP, {"objectClass": ["top", "foreignSecurityPrincipal"], "cn": [FSP_SID],
+                    "objectSid": [ad.sid_to_bytes(FSP_SID)]}),
+        Entry("CN=odd,DC=c,DC=com", {"objectClass": ["top"],
+                                     "objectSid": [ad.sid_to_bytes(f"{DOM}-1200")]}),
+        Entry("CN=ann,DC=c,DC=com", {"objectClass": ["user"], "primaryGroupID": ["1200"],
+                                     "objectSid": [ad.sid_to_bytes(f"{DOM}-1104")]}),
+    ]
+
+
+def test_privileged_sid_of_an_entry_that_is_not_yet_a_node():
+    entries = not_principals()
+    G = graph.from_entries(entries)
+    assert FSP not in G and "DC=c,DC=com" not in G
+    with pytest.raises(NoSuchEntry, match="no node of this membership graph"):
+        graph.lookup(G, FSP_SID)  # a SID finds nodes only, never a name outside G
+    assert G.graph["sids"][FSP_SID] == FSP  # the SIDs of every entry read
+    # by SID (any case) as by DN: the entry becomes a node, marked privileged (was KeyError)
+    by_sid = graph.from_entries(entries, privileged=[FSP_SID.lower()])
+    by_dn = graph.from_entries(entries, privileged=[FSP.upper()])
+    assert by_sid.nodes[FSP] == by_dn.nodes[FSP] == {
+        "kind": "group", "dangling": False, "label": FSP_SID, "sid": FSP_SID,
+        "privileged": True, "privileged_by": "given"}
+    assert graph.lookup(by_sid, FSP_SID) == FSP
+    assert by_sid.graph["unresolved"] == by_dn.graph["unresolved"] == []
+    assert graph.privileged_groups(by_sid) == {FSP}
+
+
+def test_primary_group_whose_entry_is_not_a_group_is_a_node_with_attributes():
+    G = graph.from_entries(not_principals())
+    assert ("CN=ann,DC=c,DC=com", "CN=odd,DC=c,DC=com") in G.edges
+    assert G.nodes["CN=odd,DC=c,DC=com"] == {
+        "kind": "group", "dangling": False, "label": "odd", "sid": f"{DOM}-1200",
+        "privileged": False, "privileged_by": ""}
+    assert graph.lookup(G, f"{DOM}-1200") == "CN=odd,DC=c,DC=com"
+
+
+def test_privileged_names_in_no_entry_are_named_in_a_warning():
+    entries = not_principals()
+    gone = f"{DOM}-9999"
+    with pytest.warns(GraphWarning, match=f"{gone}.*'cn=nowhere,dc=x'") as seen:
+        G = graph.from_entries(entries, privileged=[gone, "cn=nowhere,dc=x", FSP_SID])
+    assert len(seen) == 1
+    assert G.graph["unresolved"] == [(gone, "privileged", gone),
+                                     ("cn=nowhere,dc=x", "privileged", "cn=nowhere,dc=x")]
+    assert graph.privileged_groups(G) == {FSP}
 
 
 # ------------------------------------------------------------------------------------------
@@ -435,6 +493,20 @@ def test_memberof_out_matches_computed_direct_groups():
             assert computed == expected, e.dn
             compared += 1
     assert compared > 20
+
+
+def test_directory_graph_privileged_by_sid_of_a_foreign_principal():
+    from ldapnb import Directory
+
+    d = Directory.embedded("contoso")
+    sid = "S-1-5-21-3623811015-3361044348-30300820-1013"
+    fsp = f"CN={sid},CN=ForeignSecurityPrincipals,DC=contoso,DC=com"
+    G = d.graph(privileged=[sid])  # was a KeyError
+    assert G.nodes[fsp]["privileged_by"] == "given" and G.nodes[fsp]["sid"] == sid
+    assert graph.lookup(G, sid) == fsp
+    with pytest.warns(GraphWarning, match="S-1-5-21-1-2-3-512"):
+        G = d.graph(privileged=["S-1-5-21-1-2-3-512"])
+    assert ("S-1-5-21-1-2-3-512", "privileged", "S-1-5-21-1-2-3-512") in G.graph["unresolved"]
 
 
 # -- issue 12 §4 / issue 11: names, users-only results, rights edges ------------------------

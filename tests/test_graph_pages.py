@@ -4,17 +4,20 @@ nodes, edges, node and edge attributes, index, SIDs and unresolved list."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import networkx as nx
 import pytest
 from graph_oracle import from_entries as oracle
+from page_datasets import DIRECTORIES, IDS
 
-from ldapnb import Directory, graph, synthetic
+from ldapnb import Directory, ad, graph, synthetic
 from ldapnb.directory import fixtures
 from ldapnb.entry import Entry
-from ldapnb.errors import DnError, LdapnbError
-from ldapnb.sources.base import ColumnPage, pages_from_entries
+from ldapnb.errors import DnError, GraphWarning, LdapnbError
+from ldapnb.sources.base import DEFAULT_PAGE_SIZE, ColumnPage, pages_from_entries
+from ldapnb.sources.embedded import EmbeddedDirectory
 
 # what Directory.graph() read before it read pages
 OLD_ATTRIBUTES = ["objectClass", "cn", "uid", "member", "uniqueMember", "memberUid",
@@ -23,6 +26,9 @@ OLD_ATTRIBUTES = ["objectClass", "cn", "uid", "member", "uniqueMember", "memberU
 
 
 def same(new: nx.DiGraph, old: nx.DiGraph) -> None:
+    # predecessors agree with successors (the builder fills networkx's dicts itself)
+    assert {(u, v) for v in new for u in new.pred[v]} == set(new.edges)
+    assert list(new.pred) == list(new.succ) == list(new.nodes)
     assert dict(new.nodes(data=True)) == dict(old.nodes(data=True))
     assert {(u, v): d for u, v, d in new.edges(data=True)} == \
         {(u, v): d for u, v, d in old.edges(data=True)}
@@ -54,7 +60,9 @@ def test_directory_graph_is_the_old_graph(name: str, d: Directory) -> None:
     # privileged= by DN and by SID
     some = sorted(old.nodes)[:3] + ["cn=not there,dc=x"]
     sids = [s for s, n in old.graph["sids"].items() if n in old][:2]
-    same(d.graph(privileged=some + sids), oracle(everything, privileged=some + sids))
+    with pytest.warns(GraphWarning, match="'cn=not there,dc=x'"):
+        given = d.graph(privileged=some + sids)
+    same(given, oracle(everything, privileged=some + sids))
 
 
 def test_pages_with_bytes_options_and_spellings_are_read_like_entries() -> None:
@@ -92,3 +100,52 @@ def test_errors_say_where() -> None:
     page = ColumnPage(["cn=g,dc=x"], {"member": [[b"\xff"]]})
     with pytest.raises(LdapnbError, match="cn=g,dc=x: a member value is not UTF-8"):
         graph.from_pages([page])
+
+
+def built(make: Any) -> Any:
+    """A graph, or the error building it raised; and the warnings it gave."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        try:
+            out: Any = make()
+        except LdapnbError as exc:
+            out = (type(exc), str(exc))
+    return out, [(w.category, str(w.message)) for w in seen]
+
+
+@pytest.mark.parametrize("name,d", DIRECTORIES, ids=IDS)
+def test_fast_pages_make_the_general_paths_graph(name: str, d: Directory) -> None:
+    """``d.graph()`` reads the embedded directory's column pages (gathered from the stored
+    entries); the general path presents an Entry per match and pages them.  Same graph: nodes,
+    edges, attributes, index, SIDs, unresolved, warnings (and errors)."""
+    src = d.source
+    assert isinstance(src, EmbeddedDirectory)
+    attributes = graph.GRAPH_ATTRIBUTES
+
+    def general(**kw: Any) -> nx.DiGraph:
+        entries = src.search(d.base, "sub", "(objectClass=*)", attributes)
+        return graph.from_pages(pages_from_entries(entries, DEFAULT_PAGE_SIZE, attributes), **kw)
+
+    sids = sorted(src.search_dns(d.base, "sub", "(objectSid=*)"))[:3]
+    privileged = [src.get_normalized(n, ["objectSid"]).first("objectSid") for n in sids]
+    given = [ad.sid_to_str(v) for v in privileged if v is not None] + [
+        "S-1-5-21-1-2-3-4", "cn=not there,dc=x", *sorted(src.search_dns(d.base, "one",
+                                                                         "(objectClass=*)"))[:2]]
+    outcomes = []
+    for kw in ({}, {"privileged": given}, {"attributes": ["member", "memberOf"]}):
+        want, want_warned = built(lambda: general(**kw))  # noqa: B023
+        outcomes.append(want)
+        got, got_warned = built(lambda: d.graph(**kw))  # noqa: B023
+        assert got_warned == want_warned, name
+        if isinstance(want, tuple):
+            assert got == want, name
+            continue
+        same(got, want)
+        assert got.graph["unresolved"] == want.graph["unresolved"]
+        if kw.get("privileged"):
+            assert ("S-1-5-21-1-2-3-4", "privileged", "S-1-5-21-1-2-3-4") in got.graph[
+                "unresolved"] and got_warned
+    if name == "test-dn.ldif":
+        assert isinstance(outcomes[0], tuple) and outcomes[0][0] is DnError
+    else:
+        assert outcomes[0].number_of_edges() > 0, name

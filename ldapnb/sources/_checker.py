@@ -303,7 +303,8 @@ class Checker:
     def object_classes(self, entry: Entry) -> list[Value]:
         """objectClass values plus every superclass: slapd and AD match ``(objectClass=person)``
         for an inetOrgPerson entry (slapd's objectSubClassMatch)."""
-        return self.class_info(tuple(str(c) for c in entry.get("objectClass", []))).expanded
+        classes = entry.attribute_lists().get("objectclass", ())  # entry.get, without its try
+        return self.class_info(tuple(map(str, classes))).expanded
 
     def structural(self, entry: Entry) -> str | None:
         best, depth = None, -1

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from .. import matching
 from ..entry import Entry, Value
@@ -62,12 +62,18 @@ class Overlays:
     def _group_index(self) -> dict[str, dict[str, None]]:
         if self._groups_of is None:
             index: dict[str, dict[str, None]] = {}
+            # a member value spelt as its entry's DN is that entry's key (the store keys each
+            # entry by its normalised DN): found here without normalising it again
+            known = {entry.dn: ndn for ndn, entry in self.store.entries.items()}
             for gndn, entry in self.store.entries.items():
+                lists = entry.attribute_lists()
+                if "member" not in lists and "uniquemember" not in lists:
+                    continue  # lists nobody, whatever its classes (most entries: be quick)
                 for attr in self._member_attributes(entry):
                     rule = matching.rule("uniqueMemberMatch" if attr == "uniqueMember"
                                          else "distinguishedNameMatch")
                     for v in entry.get(attr, []):
-                        m = self.member_ndn(v, rule)
+                        m = self.member_ndn(v, rule, known)
                         if m is not None:
                             index.setdefault(m, {})[gndn] = None
             self._groups_of = index
@@ -82,14 +88,20 @@ class Overlays:
                 out.append(attr)
         return out
 
-    def member_ndn(self, value: Value, rule: matching.MatchingRule | None) -> str | None:
+    def member_ndn(self, value: Value, rule: matching.MatchingRule | None,
+                   known: Mapping[str, str] | None = None) -> str | None:
         """The normalised DN a member value names (uniqueMember's ``#'...'B`` dropped), or
-        None for a value that names nobody."""
+        None for a value that names nobody.  ``known``: DNs as spelt -> their normalised
+        form, looked up before normalising."""
         text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
         if not text:
             return None
         if "#'" in text and text.endswith("'B"):  # uniqueMember's optional UID suffix
             text = text[: text.rindex("#'")]
+        if known is not None:
+            ndn = known.get(text)
+            if ndn is not None:
+                return ndn
         try:
             return self._ndn(text)
         except Exception:  # noqa: BLE001 - a malformed member value names nobody
@@ -108,9 +120,14 @@ class Overlays:
 
     def member_of_ndn(self, ndn: str) -> list[str]:
         """:meth:`member_of` of the entry whose normalised DN is ``ndn``."""
+        return self.member_of_ndns((ndn,))[0]
+
+    def member_of_ndns(self, ndns: Iterable[str]) -> list[list[str]]:
+        """:meth:`member_of_ndn` of each of ``ndns``, in one pass."""
         entries = self.store.entries
-        groups = self._group_index().get(ndn, {})
-        return [entries[g].dn for g in groups if g in entries]
+        index = self._group_index()
+        none: dict[str, None] = {}
+        return [[entries[g].dn for g in index.get(ndn, none) if g in entries] for ndn in ndns]
 
     def groups_of(self, ndn: str) -> Iterable[str]:
         """Normalised DNs of the groups listing the entry at ``ndn`` (normalised) as a member."""

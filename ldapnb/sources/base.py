@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
 
 from ..entry import Entry
 from ..errors import ArgumentError
@@ -34,8 +34,9 @@ if TYPE_CHECKING:
     from ..filters import Trace
 
 __all__ = ["Source", "Writable", "Bindable", "Servable", "ReadsSecurityDescriptors", "Page",
-           "ColumnPage", "pages_from_entries", "SCOPES", "SCOPE_NAMES", "SCOPE_PROTOCOL_NAMES",
-           "scope_name", "scope_number", "DEFAULT_PAGE_SIZE"]
+           "ColumnPage", "pages_from_entries", "fixed_columns", "dense_columns", "SCOPES",
+           "SCOPE_NAMES", "SCOPE_PROTOCOL_NAMES", "scope_name", "scope_number",
+           "DEFAULT_PAGE_SIZE"]
 
 #: Search scopes by the names ldapnb accepts, to their RFC 4511 numbers (the one scope table).
 SCOPES = {"base": 0, "one": 1, "onelevel": 1, "level": 1, "sub": 2, "subtree": 2}
@@ -123,7 +124,7 @@ def pages_from_entries(entries: Iterable[Entry], page_size: int | None = DEFAULT
     {'SN': [()]}
     """
     size = page_size or 0
-    if attributes is not None and not any(a in ("*", "+") for a in attributes):
+    if fixed_columns(attributes):
         yield from _dense_pages(entries, size, attributes)
         return
     dns: list[str] = []
@@ -144,14 +145,31 @@ def pages_from_entries(entries: Iterable[Entry], page_size: int | None = DEFAULT
         yield _page(dns, seen)
 
 
-def _dense_pages(entries: Iterable[Entry], size: int,
-                 attributes: Sequence[str]) -> Iterator[ColumnPage]:
-    """:func:`pages_from_entries` for a fixed list of columns: one lookup per entry and
-    column."""
+def fixed_columns(attributes: Sequence[str] | None) -> TypeGuard[Sequence[str]]:
+    """Whether an attribute list makes pages with a fixed set of columns (no ``*``, no ``+``):
+    then every page has exactly the columns :func:`dense_columns` names."""
+    return attributes is not None and not any(a in ("*", "+") for a in attributes)
+
+
+def dense_columns(attributes: Sequence[str]) -> dict[str, str]:
+    """The columns of the pages of a fixed attribute list: lower-case name -> the first
+    spelling asked for (``1.1`` and ``dn`` make none).
+
+    >>> dense_columns(["cn", "CN", "memberOf", "1.1"])
+    {'cn': 'cn', 'memberof': 'memberOf'}
+    """
     wanted: dict[str, str] = {}
     for name in attributes:
         if name.lower() not in ("1.1", "dn"):
             wanted.setdefault(name.lower(), name)
+    return wanted
+
+
+def _dense_pages(entries: Iterable[Entry], size: int,
+                 attributes: Sequence[str]) -> Iterator[ColumnPage]:
+    """:func:`pages_from_entries` for a fixed list of columns: one lookup per entry and
+    column."""
+    wanted = dense_columns(attributes)
     keys = list(wanted)
     while True:
         dns: list[str] = []

@@ -40,7 +40,7 @@ import uuid
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import dn as dnlib
 from .. import filters as flt
@@ -63,7 +63,14 @@ from ._binds import SASL_MECHANISMS, ad_bind_dn, is_ad_name, sasl_plain, simple_
 from ._checker import Checker
 from ._overlays import GROUP_MEMBER_ATTRIBUTES, REFERENCE_ATTRIBUTES, Overlays
 from ._store import Indexes, Meta, Store, depth, parent_ndn
-from .base import DEFAULT_PAGE_SIZE, ColumnPage, pages_from_entries, scope_name
+from .base import (
+    DEFAULT_PAGE_SIZE,
+    ColumnPage,
+    dense_columns,
+    fixed_columns,
+    pages_from_entries,
+    scope_name,
+)
 
 if TYPE_CHECKING:
     import ldap3
@@ -255,12 +262,7 @@ class EmbeddedDirectory:
         when more than ``size_limit`` entries match.  The check for a missing base and the
         limit happen before the first entry is yielded: an answer is complete or an error.
         """
-        select = self._selector(attributes)
-        if "tokengroups" in select[2] and scope_name(scope) != "base" and self._ad.active():
-            raise OperationError(
-                "tokenGroups is computed only for a base-scope search (as on a domain "
-                "controller): search the one object with scope='base'",
-                result="operationsError", code=1)
+        select = self._selector(attributes, scope)
         matches = self.search_dns(base, scope, filter, size_limit=size_limit)
         return (self._present_entry(n, self._store.entries.get(n), select, types_only)
                 for n in matches)
@@ -278,10 +280,22 @@ class EmbeddedDirectory:
         """The answer of :meth:`search` as column pages of ``page_size`` entries (default
         :data:`~ldapnb.sources.base.DEFAULT_PAGE_SIZE`, 0: one page), the shape every
         source yields.  Errors (no such base, the size limit) are raised here, before any
-        page."""
-        entries = self.search(base, scope, filter, attributes, size_limit=size_limit)
-        return pages_from_entries(entries, DEFAULT_PAGE_SIZE if page_size is None
-                                  else page_size, attributes)
+        page.
+
+        With a fixed attribute list (no ``*`` or ``+``: what ``Directory.graph()`` and most
+        frames ask for) the pages are gathered column by column from the stored entries,
+        without presenting an :class:`Entry` per match: the same matches (:meth:`search_dns`),
+        the same selection (:meth:`_selector`, :meth:`_shown`) and the same computed values
+        (:meth:`operational`) as :meth:`_present_entry`, so the same pages as
+        :func:`~ldapnb.sources.base.pages_from_entries` makes of :meth:`search`'s entries
+        (``tests/test_embedded_pages.py`` compares the two)."""
+        size = DEFAULT_PAGE_SIZE if page_size is None else page_size
+        if not fixed_columns(attributes):
+            entries = self.search(base, scope, filter, attributes, size_limit=size_limit)
+            return pages_from_entries(entries, size, attributes)
+        select = self._selector(attributes, scope)
+        matches = self.search_dns(base, scope, filter, size_limit=size_limit)
+        return self._column_pages(matches, select, dense_columns(attributes), size)
 
     def search_dns(
         self, base: str, scope: str | int, filter: str | flt.Filter, *, size_limit: int = 0
@@ -902,15 +916,34 @@ class EmbeddedDirectory:
     # =========================================================================================
     # internals: presenting entries
     # =========================================================================================
-    def _selector(self, attributes: Sequence[str] | None) -> tuple[bool, bool, set[str], bool]:
-        """(all user attributes?, all operational?, named, no attributes '1.1')"""
+    def _selector(self, attributes: Sequence[str] | None,
+                  scope: str | int = "base") -> tuple[bool, bool, set[str], bool]:
+        """(all user attributes?, all operational?, named, no attributes '1.1'); a DC refuses
+        tokenGroups beyond a base-scope search."""
         if not attributes:
             return True, False, set(), False
         names = {a.lower() for a in attributes}
         if names == {"1.1"}:
             return False, False, set(), True
         canon = {self._checker.canon(a) for a in names if a not in ("*", "+", "1.1")}
+        if "tokengroups" in canon and scope_name(scope) != "base" and self._ad.active():
+            raise OperationError(
+                "tokenGroups is computed only for a base-scope search (as on a domain "
+                "controller): search the one object with scope='base'",
+                result="operationsError", code=1)
         return "*" in names, "+" in names, canon, False
+
+    def _shown(self, select: tuple[bool, bool, set[str], bool]
+               ) -> tuple[bool, list[str], list[str]]:
+        """What a selection shows of a stored entry, besides nothing at all for ``1.1``:
+        (every stored attribute?, else those whose type is named; the operational attributes
+        computed for it; the attributes a DC computes when asked by name and not stored)."""
+        all_user, all_op, named, _none = select
+        operational = list(_OPERATIONAL) if all_op else [
+            _OPERATIONAL_LOWER[n] for n in named if n in _OPERATIONAL_LOWER]
+        ad = [_AD_COMPUTED[n] for n in named if n in _AD_COMPUTED]
+        return all_user or (not named and not all_op), operational, (
+            ad if ad and self._ad.active() else [])
 
     def _present_entry(self, ndn: str, entry: Entry | None,
                        select: tuple[bool, bool, set[str], bool],
@@ -929,11 +962,12 @@ class EmbeddedDirectory:
                         (all_user or not named) and not op):
                     out.add(name, [] if types_only else values)
             return out
-        all_user, all_op, named, none = select
+        named, none = select[2], select[3]
         if none:
             return Entry(entry.dn)
+        every, operational, ad = self._shown(select)
         src = entry.attribute_lists()
-        if all_user or (not named and not all_op):
+        if every:
             keys: Iterable[str] = src
         else:  # the stored keys are canonical: canon() of a key is its type's
             canon = self._checker.canon
@@ -941,22 +975,82 @@ class EmbeddedDirectory:
         out = Entry.from_lists(entry.dn,
                                {k: [] if types_only else src[k].copy() for k in keys},
                                {k: entry.name_of(k) for k in keys})
-        wanted_op = list(_OPERATIONAL) if all_op else [
-            _OPERATIONAL_LOWER[n] for n in named if n in _OPERATIONAL_LOWER]
-        wanted_op += [_AD_COMPUTED[n] for n in named
-                      if n in _AD_COMPUTED and n not in out and self._ad.active()]
-        for name in wanted_op:
+        for name in operational + [n for n in ad if n not in out]:
             values = self.operational(ndn, entry, name)
             if values:
                 out.add(name, [] if types_only else values)
         return out
+
+    def _column_pages(self, matches: list[str], select: tuple[bool, bool, set[str], bool],
+                      columns: dict[str, str], size: int) -> Iterator[ColumnPage]:
+        """The pages of ``columns`` (lower-case description -> spelling, see
+        :func:`~ldapnb.sources.base.dense_columns`) for ``matches``: per row, the value list
+        the entry :meth:`_present_entry` makes would hold under that description (``()`` for
+        none), computed column by column.  A description holds a stored attribute of that
+        very description when the selection shows its type, then (``out.add`` appends) the
+        values computed for an operational attribute of that name, or for a DC-computed one
+        when nothing is stored."""
+        named, none = select[2], select[3]
+        every, operational, ad = self._shown(select)
+        canon = self._checker.canon
+        computed: dict[str, tuple[str | None, bool]] = {} if none else {
+            n.lower(): (n, False) for n in operational}
+        if not none:
+            computed.update({n.lower(): (n, True) for n in ad if n.lower() not in computed})
+        # per column: (key, shows the stored values?, computed name or None, only if none stored?)
+        plan = [(key, not none and (every or canon(key) in named),
+                 *computed.get(key, (None, False))) for key in columns]
+        stored = self._store.entries
+        for start in range(0, len(matches), size or max(1, len(matches))):
+            ndns = matches[start:start + size] if size else matches
+            rows = [stored.get(n) for n in ndns]
+            if None in rows:  # the rootDSE or the subschema entry (a base search): as search()
+                yield from pages_from_entries(
+                    [self._present_entry(n, e, select) for n, e in zip(ndns, rows, strict=True)],
+                    0, list(columns.values()))
+                continue
+            # the stored lists of every shown column, read entry by entry (each entry's
+            # attributes are read while they are at hand), then turned into columns
+            found = cast("list[Entry]", rows)  # no None left
+            shown = [key for key, shows, _name, _unless in plan if shows]
+            fetched = dict(zip(shown, zip(*[list(map(e.attribute_lists().get, shown))
+                                            for e in found], strict=True), strict=True)
+                           ) if shown else {}
+            nothing = [None] * len(rows)
+            out: dict[str, list[Any]] = {}
+            for key, shows, name, unless_stored in plan:
+                if not shows and name is None:
+                    out[columns[key]] = [()] * len(rows)
+                elif name is None:
+                    out[columns[key]] = [v.copy() if v is not None else ()
+                                         for v in fetched[key]]
+                else:
+                    col: list[Any] = []
+                    extras = self.operational_column(ndns, found, name)
+                    for v, extra in zip(fetched[key] if shows else nothing, extras, strict=True):
+                        values = v.copy() if v is not None else None
+                        if extra and not (unless_stored and v is not None):
+                            values = list(extra) if values is None else values + extra
+                        col.append(values if values is not None else ())
+                    out[columns[key]] = col
+            yield ColumnPage([e.dn for e in found], out)
+
+    def operational_column(self, ndns: Sequence[str], entries: Sequence[Entry],
+                           name: str) -> list[list[Value]]:
+        """:meth:`operational` of each entry (``ndns[i]``, ``entries[i]``), memberOf of
+        stored entries in one pass over the back-links."""
+        stored = self._store.entries
+        if name.lower() == "memberof" and all(
+                stored.get(n) is e for n, e in zip(ndns, entries, strict=True)):
+            return cast("list[list[Value]]", self._overlays.member_of_ndns(ndns))
+        return [self.operational(n, e, name) for n, e in zip(ndns, entries, strict=True)]
 
     def operational(self, ndn: str, entry: Entry, name: str) -> list[Value]:
         """The values of an operational attribute the directory computes for ``entry``."""
         low = name.lower()
         if low == "memberof":
             if self._store.entries.get(ndn) is entry:  # a stored entry: ndn is its key
-                return list[Value](self._overlays.member_of_ndn(ndn))
+                return list[Value](self._overlays.member_of_ndns((ndn,))[0])
             return list(self.member_of(entry.dn))
         if low == "tokengroups":
             return self._ad.token_groups(ndn, entry)
