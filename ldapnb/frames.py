@@ -87,8 +87,10 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -104,6 +106,11 @@ from .schema import BINARY_ATTRIBUTES, SYNTAX, Schema
 
 if TYPE_CHECKING:
     from .sources.base import Page
+
+try:  # pandas >= 3: a frame from typed arrays without re-inspecting them
+    from pandas.api.internals import create_dataframe_from_blocks as _from_blocks
+except ImportError:  # pragma: no cover - pandas < 3
+    _from_blocks = None
 
 __all__ = ["to_frame", "frame_from_pages", "columns_from_pages", "frame_from_columns",
            "parse_generalized_time"]
@@ -490,12 +497,64 @@ def frame_from_columns(
         for name, col in merged.values():
             data[name], described[name] = _column(name, col, dns, schema, show_secrets,
                                                   warnings)
-        df = pd.DataFrame(data, copy=False)
-    if not n:
-        df.index = pd.RangeIndex(0)
+        df = _assemble(data, n)
     df.attrs["ldapnb"] = {"attributes": described}
     df.attrs["warnings"] = warnings
     return df
+
+
+def _assemble(data: dict[str, Any], n: int) -> pd.DataFrame:
+    """The frame of the typed columns ``data`` (``n`` rows): each array becomes a block as it
+    is, as ``pd.DataFrame(data, copy=False)`` would make it, without inspecting the arrays
+    again (that inspection was a tenth of a one-row search)."""
+    if _from_blocks is None:  # pragma: no cover - pandas < 3
+        df = pd.DataFrame(data, copy=False)
+        if not n:
+            df.index = pd.RangeIndex(0)
+        return df
+    blocks = []
+    for i, values in enumerate(data.values()):
+        if isinstance(values, pd.Series):  # an object column
+            values = values.to_numpy().reshape(1, -1)
+        blocks.append((values, np.array([i])))
+    return _from_blocks(blocks, pd.RangeIndex(n), pd.Index(list(data)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """What a column's name and the schema decide before any value is read: the one place
+    that types a column by its name (values then confirm or refuse the kind, see
+    :func:`_column`).  Cached per schema and name by :func:`_rule`."""
+
+    syntax: str | None
+    typed_by: str           # "schema" (the schema knows the attribute) or "inspection"
+    single: bool | None     # the schema's SINGLE-VALUE; None: decided by the values
+    kind: str | None        # integer, boolean, time or text by syntax; None: by inspection
+    secret: bool            # a password attribute (masked unless show_secrets)
+    binary: bool            # bytes by syntax, ``;binary`` or a well-known binary name
+    filetime: bool          # an AD FILETIME attribute
+    int_pattern: str        # what an integer of this column must match
+
+
+@functools.lru_cache(maxsize=8192)
+def _rule(name: str, schema: Schema | None) -> _Rule:
+    """The :class:`_Rule` of column ``name`` under ``schema`` (schemas do not change once
+    built, so the answer is kept)."""
+    at = schema.attribute_type(name) if schema is not None else None
+    base = name.split(";", 1)[0].lower()
+    if at is None:
+        single = kind = syntax = None
+    else:
+        syntax, single = at.syntax, at.single_value
+        kind = ("integer" if syntax in INTEGER_SYNTAXES else "boolean"
+                if syntax == BOOLEAN_SYNTAX else "time" if syntax == TIME_SYNTAX else "text")
+    return _Rule(
+        syntax=syntax, typed_by="schema" if at is not None else "inspection",
+        single=single, kind=kind, secret=is_secret(name),
+        binary=(schema.is_binary(name) if schema is not None else
+                ";binary" in name.lower() or base in BINARY_ATTRIBUTES),
+        filetime=base in FILETIME_ATTRIBUTES,
+        int_pattern=_INT_SCHEMA_RE if at is not None else _INT_CANONICAL_RE)
 
 
 def _column(
@@ -507,27 +566,23 @@ def _column(
     warnings: list[str],
 ) -> tuple[Any, dict[str, Any]]:
     """Type one column; returns (array or Series, description)."""
+    rule = _rule(name, schema)
     n = len(col)
-    at = schema.attribute_type(name) if schema is not None else None
-    syntax = at.syntax if at is not None else None
-    info: dict[str, Any] = {"kind": "text", "syntax": syntax, "single": True,
-                            "typed_by": "schema" if at is not None else "inspection",
-                            "masked": False}
-    masked = is_secret(name) and not show_secrets
-    binary = masked or (
-        schema.is_binary(name) if schema is not None else
-        ";binary" in name.lower() or name.split(";", 1)[0].lower() in BINARY_ATTRIBUTES)
+    info: dict[str, Any] = {"kind": "text", "syntax": rule.syntax, "single": True,
+                            "typed_by": rule.typed_by, "masked": False}
+    masked = rule.secret and not show_secrets
+    binary = masked or rule.binary
 
     # one C pass over the values: a list<string> array (validates UTF-8) or list<binary>
     lists = None
     if not binary:
         try:
-            lists = pa.array(col, type=_LIST_STR)
+            lists = _text_lists(col)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
-            if at is not None:
+            if rule.typed_by == "schema":
                 rows = col.to_pylist() if isinstance(col, (pa.Array, pa.ChunkedArray)) else col
                 row, value = _first_bad(rows, _not_utf8)
-                shown = MASK if is_secret(name) else repr(value)
+                shown = MASK if rule.secret else repr(value)
                 warnings.append(f"{name}: {shown} in {dns[row]!r} is not UTF-8 text; "
                                 "the column holds bytes")
             binary = True
@@ -540,10 +595,20 @@ def _column(
                 f"(or empty): {exc}") from exc
     if lists.null_count:  # None for "missing": make it an empty list
         lists = pa.array([v if v is not None else () for v in col], type=lists.type)
+
+    single = rule.single
+    if single is False and not masked and (binary or rule.kind == "text"):
+        # multi-valued by the schema and nothing to check: the lists are the column
+        info["single"] = False
+        if binary:
+            info["kind"] = "binary"
+        return _arrow(lists), info
+
     lens = pc.list_value_length(lists).to_numpy(zero_copy_only=False)
     most = int(lens.max()) if n else 0
-    single = at.single_value if at is not None else most <= 1
-    if single and most > 1:
+    if single is None:
+        single = most <= 1
+    elif single and most > 1:
         row = int(np.argmax(lens > 1))
         warnings.append(
             f"{name}: the schema says SINGLE-VALUE but {dns[row]!r} has {int(lens[row])} "
@@ -564,20 +629,17 @@ def _column(
         if not single:
             return _arrow(lists), info
         return _objects(_scatter(lists.flatten(), present).to_pylist()), info
+    if rule.kind == "text" and not single:
+        return _arrow(lists), info
 
     flat = lists.flatten()
     arr = _scatter(flat, present) if single else flat
-    if at is not None:
-        kind = ("integer" if syntax in INTEGER_SYNTAXES else "boolean"
-                if syntax == BOOLEAN_SYNTAX else "time" if syntax == TIME_SYNTAX else "text")
-    else:
-        kind = _inspect(arr)
+    kind = rule.kind if rule.kind is not None else _inspect(arr)
     row_lens = None if single else lens.tolist()
 
     if kind == "integer":
-        pattern = _INT_SCHEMA_RE if at is not None else _INT_CANONICAL_RE
-        bad = _bad_positions(arr, pc.match_substring_regex(arr, pattern))
-        if bad is None and single and name.split(";", 1)[0].lower() in FILETIME_ATTRIBUTES:
+        bad = _bad_positions(arr, pc.match_substring_regex(arr, rule.int_pattern))
+        if bad is None and single and rule.filetime:
             filetimes = _filetimes(arr)
             if filetimes is not None:
                 info.update(kind="time", typed_by="AD FILETIME")
@@ -597,12 +659,27 @@ def _column(
         if not bad_list:
             info["kind"] = "time"
             return _time_values(micros, arr, row_lens), info
-        if at is not None:
+        if rule.typed_by == "schema":
             _warn_bad(warnings, name, "a GeneralizedTime", arr, bad_list, row_lens, dns)
 
     if single:
         return pd.arrays.ArrowStringArray(arr), info
     return _arrow(lists), info
+
+
+def _text_lists(col: Any) -> pa.Array:
+    """``col`` as ``list<string>``; ArrowInvalid when a value is not UTF-8.  A page's
+    ``list<binary>`` array is reinterpreted in place and its UTF-8 checked (a tenth of a cast's
+    time); anything else, or a check that fails, goes through the conversion."""
+    if isinstance(col, pa.ListArray) and col.type == _LIST_BIN:
+        lists = col.view(_LIST_STR)
+        try:
+            lists.validate(full=True)
+        except pa.ArrowInvalid:  # perhaps only outside a slice: let the conversion decide
+            pass
+        else:
+            return lists
+    return pa.array(col, type=_LIST_STR)
 
 
 def _scatter(flat: pa.Array, present: np.ndarray) -> pa.Array:
@@ -702,6 +779,8 @@ def _integers(arr: pa.Array, lens: list[int] | None) -> Any:
         ints = pc.cast(arr, pa.int64())
     except (pa.ArrowInvalid, OverflowError):  # beyond int64: Python ints, never rounded
         return _objects([int(x) if x is not None else None for x in arr.to_pylist()])
+    if not arr.null_count:
+        return pd.arrays.IntegerArray(ints.to_numpy(), np.zeros(len(arr), dtype=bool))
     values = pc.fill_null(ints, 0).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     return _masked(arr, values, pd.arrays.IntegerArray)
 
