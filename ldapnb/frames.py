@@ -710,6 +710,9 @@ def _trues(flags: pa.Array) -> int:
 
 def _bad_positions(arr: pa.Array, ok: pa.Array) -> list[int] | None:
     """Positions of present values where ``ok`` is false; None when there are none."""
+    if not arr.null_count:  # every value present: read the flags once
+        good = ok.to_numpy(zero_copy_only=False)
+        return None if good.all() else np.flatnonzero(~good).tolist()
     if _trues(ok) == len(arr) - arr.null_count:
         return None
     flags = pc.fill_null(pc.invert(ok), False).to_numpy(zero_copy_only=False)
