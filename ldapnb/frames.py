@@ -67,6 +67,15 @@ way: the source yields column pages (:class:`ldapnb.sources.base.Page`, straight
 for a server) and :func:`frame_from_pages` gathers them (:func:`columns_from_pages`, the one
 page-gathering function) and types them with :func:`frame_from_columns`.
 
+A one-row search (an indexed equality) is all fixed cost, so that cost is kept small on the
+same path: what a column's name and the schema decide (syntax, SINGLE-VALUE, secret, binary,
+FILETIME) is worked out once per schema and name (``_rule``); a page's ``list<binary>`` array
+is viewed as ``list<string>`` after a UTF-8 check instead of being converted; a column the
+schema says is multi-valued text skips the length pass; compute options are made once; and
+the frame is assembled from its typed arrays without pandas inspecting them again.
+``tests/test_frames_fastpath.py`` holds these to the general way, and to a record of the
+frames made before them.
+
 Examples
 --------
 >>> from ldapnb.entry import Entry
@@ -604,7 +613,7 @@ def _column(
             info["kind"] = "binary"
         return _arrow(lists), info
 
-    lens = pc.list_value_length(lists).to_numpy(zero_copy_only=False)
+    lens = lists.value_lengths().to_numpy(zero_copy_only=False)
     most = int(lens.max()) if n else 0
     if single is None:
         single = most <= 1
@@ -638,7 +647,7 @@ def _column(
     row_lens = None if single else lens.tolist()
 
     if kind == "integer":
-        bad = _bad_positions(arr, pc.match_substring_regex(arr, rule.int_pattern))
+        bad = _bad_positions(arr, _matches(arr, rule.int_pattern))
         if bad is None and single and rule.filetime:
             filetimes = _filetimes(arr)
             if filetimes is not None:
@@ -649,7 +658,7 @@ def _column(
             return _integers(arr, row_lens), info
         _warn_bad(warnings, name, "an INTEGER", arr, bad, row_lens, dns)
     elif kind == "boolean":
-        bad = _bad_positions(arr, pc.is_in(arr, value_set=_TRUE_FALSE))
+        bad = _bad_positions(arr, _is_true_false(arr))
         if bad is None:
             info["kind"] = "boolean"
             return _booleans(arr, row_lens), info
@@ -694,13 +703,34 @@ def _inspect(arr: pa.Array) -> str:
     present = len(arr) - arr.null_count
     if not present:
         return "text"
-    if _trues(pc.match_substring_regex(arr, _INT_CANONICAL_RE)) == present:
+    if _trues(_matches(arr, _INT_CANONICAL_RE)) == present:
         return "integer"
-    if _trues(pc.is_in(arr, value_set=_TRUE_FALSE)) == present:
+    if _trues(_is_true_false(arr)) == present:
         return "boolean"
-    if _trues(pc.match_substring_regex(arr, r"^[0-9]{10}")) == present:
+    if _trues(_matches(arr, r"^[0-9]{10}")) == present:
         return "time"  # confirmed (or not) by the full parse
     return "text"
+
+
+_MATCH = pc.get_function("match_substring_regex")
+_IS_IN = pc.get_function("is_in")
+_TRUE_FALSE_SET = pc.SetLookupOptions(_TRUE_FALSE)
+
+
+@functools.cache
+def _regex(pattern: str) -> pc.MatchSubstringOptions:
+    return pc.MatchSubstringOptions(pattern)
+
+
+def _matches(arr: pa.Array, pattern: str) -> pa.Array:
+    """``pc.match_substring_regex(arr, pattern)``, its options made once per pattern (a
+    third of a one-row call went to making them)."""
+    return _MATCH.call([arr], _regex(pattern))
+
+
+def _is_true_false(arr: pa.Array) -> pa.Array:
+    """``pc.is_in(arr, value_set=["TRUE", "FALSE"])``, the set hashed once."""
+    return _IS_IN.call([arr], _TRUE_FALSE_SET)
 
 
 def _trues(flags: pa.Array) -> int:
@@ -798,7 +828,7 @@ def _booleans(arr: pa.Array, lens: list[int] | None) -> Any:
 
 def _times(arr: pa.Array) -> tuple[np.ndarray, list[int]]:
     """Microseconds since the epoch for every value (0 where missing), and bad positions."""
-    fast = pc.match_substring_regex(arr, _TIME_FAST_RE)
+    fast = _matches(arr, _TIME_FAST_RE)
     common = pc.if_else(fast, arr, pa.scalar(None, pa.string()))
     parsed = pc.strptime(common, format="%Y%m%d%H%M%SZ", unit="us", error_is_null=True)
     # strptime lets a day overflow into the next month (Feb 31 -> Mar 2): check the day
