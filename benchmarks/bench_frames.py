@@ -14,6 +14,14 @@ boolean, a binary value, a password), values as ``bytes`` (as they come off the 
 
 The naive baseline does no typing at all (every cell is a list of raw values), so a ratio
 below 1 means ldapnb is both faster and types the columns.
+
+``--part search`` (also run by default) times the one-row case users meet most: the public
+``d.search("(uid=X)")`` on ``Directory.from_ldif`` of ``--users`` generated users
+(:func:`ldapnb.synthetic.write_ldif`, seed 1), an indexed equality returning one entry (issue
+9's target: <= 1 ms).  Its baselines run interleaved with it, in the same process, one call of
+each per round: ``list(d.entries(...))`` (the same search as Entry objects, no frame) and
+``to_frame(list(d.entries(...)))`` (the frame built from entries).  It prints the medians and
+the ratio of ``d.search`` to each baseline, so a loaded machine shows in both.
 """
 
 from __future__ import annotations
@@ -110,11 +118,57 @@ def peak_bytes(fn: Callable[[], Any]) -> tuple[int, int]:
     return peak + max(arrow, 0), frame
 
 
+def search_latency(users: int, rounds: int) -> None:
+    """Median time of one-row ``d.search`` beside its baselines, interleaved (see above)."""
+    import statistics
+    import tempfile
+
+    from ldapnb import Directory
+    from ldapnb.synthetic import write_ldif
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "users.ldif"
+        write_ldif(path, users, seed=1)
+        d = Directory.from_ldif(path)
+    uids = [e.get("uid")[0] for e in d.entries("(objectClass=inetOrgPerson)", size_limit=0)
+            ][:: max(1, users // 97)]
+    filters = [f"(uid={u})" for u in uids]
+    assert all(len(d.search(f)) == 1 for f in filters)  # warm, and one row each
+    cases: list[tuple[str, Callable[[str], Any]]] = [
+        ("list(d.entries(f))  [baseline]", lambda f: list(d.entries(f))),
+        ("to_frame(d.entries(f))", lambda f: to_frame(list(d.entries(f)), schema=d.schema)),
+        ("d.search(f)", lambda f: d.search(f)),
+    ]
+    times: dict[str, list[float]] = {name: [] for name, _ in cases}
+    clock = time.perf_counter
+    for i in range(rounds):
+        f = filters[i % len(filters)]
+        for name, fn in cases:
+            start = clock()
+            fn(f)
+            times[name].append(clock() - start)
+    med = {name: statistics.median(ts) for name, ts in times.items()}
+    base, frame = med[cases[0][0]], med[cases[1][0]]
+    print(f"\none-row indexed equality search, {users} users, {rounds} rounds interleaved "
+          f"(medians; target: d.search <= 1 ms)")
+    for name, _ in cases:
+        print(f"  {name:32s} {med[name] * 1e3:7.3f} ms   x{med[name] / base:6.1f} entries"
+              f"   x{med[name] / frame:5.2f} to_frame")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--part", choices=["all", "bulk", "search"], default="all")
+    parser.add_argument("--users", type=int, default=20_000,
+                        help="users in the directory of --part search")
+    parser.add_argument("--rounds", type=int, default=1000)
     args = parser.parse_args()
+    if args.part in ("all", "search"):
+        search_latency(args.users, args.rounds)
+    if args.part == "search":
+        return
     n = args.entries
     schema = default_schema()
     schema.attribute_type("cn")  # warm the schema cache outside the timings

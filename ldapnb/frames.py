@@ -67,6 +67,15 @@ way: the source yields column pages (:class:`ldapnb.sources.base.Page`, straight
 for a server) and :func:`frame_from_pages` gathers them (:func:`columns_from_pages`, the one
 page-gathering function) and types them with :func:`frame_from_columns`.
 
+A one-row search (an indexed equality) is all fixed cost, so that cost is kept small on the
+same path: what a column's name and the schema decide (syntax, SINGLE-VALUE, secret, binary,
+FILETIME) is worked out once per schema and name (``_rule``); a page's ``list<binary>`` array
+is viewed as ``list<string>`` after a UTF-8 check instead of being converted; a column the
+schema says is multi-valued text skips the length pass; compute options are made once; and
+the frame is assembled from its typed arrays without pandas inspecting them again.
+``tests/test_frames_fastpath.py`` holds these to the general way, and to a record of the
+frames made before them.
+
 Examples
 --------
 >>> from ldapnb.entry import Entry
@@ -87,8 +96,10 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -104,6 +115,11 @@ from .schema import BINARY_ATTRIBUTES, SYNTAX, Schema
 
 if TYPE_CHECKING:
     from .sources.base import Page
+
+try:  # pandas >= 3: a frame from typed arrays without re-inspecting them
+    from pandas.api.internals import create_dataframe_from_blocks as _from_blocks
+except ImportError:  # pragma: no cover - pandas < 3
+    _from_blocks = None
 
 __all__ = ["to_frame", "frame_from_pages", "columns_from_pages", "frame_from_columns",
            "parse_generalized_time"]
@@ -490,12 +506,64 @@ def frame_from_columns(
         for name, col in merged.values():
             data[name], described[name] = _column(name, col, dns, schema, show_secrets,
                                                   warnings)
-        df = pd.DataFrame(data, copy=False)
-    if not n:
-        df.index = pd.RangeIndex(0)
+        df = _assemble(data, n)
     df.attrs["ldapnb"] = {"attributes": described}
     df.attrs["warnings"] = warnings
     return df
+
+
+def _assemble(data: dict[str, Any], n: int) -> pd.DataFrame:
+    """The frame of the typed columns ``data`` (``n`` rows): each array becomes a block as it
+    is, as ``pd.DataFrame(data, copy=False)`` would make it, without inspecting the arrays
+    again (that inspection was a tenth of a one-row search)."""
+    if _from_blocks is None:  # pragma: no cover - pandas < 3
+        df = pd.DataFrame(data, copy=False)
+        if not n:
+            df.index = pd.RangeIndex(0)
+        return df
+    blocks = []
+    for i, values in enumerate(data.values()):
+        if isinstance(values, pd.Series):  # an object column
+            values = values.to_numpy().reshape(1, -1)
+        blocks.append((values, np.array([i])))
+    return _from_blocks(blocks, pd.RangeIndex(n), pd.Index(list(data)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """What a column's name and the schema decide before any value is read: the one place
+    that types a column by its name (values then confirm or refuse the kind, see
+    :func:`_column`).  Cached per schema and name by :func:`_rule`."""
+
+    syntax: str | None
+    typed_by: str           # "schema" (the schema knows the attribute) or "inspection"
+    single: bool | None     # the schema's SINGLE-VALUE; None: decided by the values
+    kind: str | None        # integer, boolean, time or text by syntax; None: by inspection
+    secret: bool            # a password attribute (masked unless show_secrets)
+    binary: bool            # bytes by syntax, ``;binary`` or a well-known binary name
+    filetime: bool          # an AD FILETIME attribute
+    int_pattern: str        # what an integer of this column must match
+
+
+@functools.lru_cache(maxsize=8192)
+def _rule(name: str, schema: Schema | None) -> _Rule:
+    """The :class:`_Rule` of column ``name`` under ``schema`` (schemas do not change once
+    built, so the answer is kept)."""
+    at = schema.attribute_type(name) if schema is not None else None
+    base = name.split(";", 1)[0].lower()
+    if at is None:
+        single = kind = syntax = None
+    else:
+        syntax, single = at.syntax, at.single_value
+        kind = ("integer" if syntax in INTEGER_SYNTAXES else "boolean"
+                if syntax == BOOLEAN_SYNTAX else "time" if syntax == TIME_SYNTAX else "text")
+    return _Rule(
+        syntax=syntax, typed_by="schema" if at is not None else "inspection",
+        single=single, kind=kind, secret=is_secret(name),
+        binary=(schema.is_binary(name) if schema is not None else
+                ";binary" in name.lower() or base in BINARY_ATTRIBUTES),
+        filetime=base in FILETIME_ATTRIBUTES,
+        int_pattern=_INT_SCHEMA_RE if at is not None else _INT_CANONICAL_RE)
 
 
 def _column(
@@ -507,27 +575,23 @@ def _column(
     warnings: list[str],
 ) -> tuple[Any, dict[str, Any]]:
     """Type one column; returns (array or Series, description)."""
+    rule = _rule(name, schema)
     n = len(col)
-    at = schema.attribute_type(name) if schema is not None else None
-    syntax = at.syntax if at is not None else None
-    info: dict[str, Any] = {"kind": "text", "syntax": syntax, "single": True,
-                            "typed_by": "schema" if at is not None else "inspection",
-                            "masked": False}
-    masked = is_secret(name) and not show_secrets
-    binary = masked or (
-        schema.is_binary(name) if schema is not None else
-        ";binary" in name.lower() or name.split(";", 1)[0].lower() in BINARY_ATTRIBUTES)
+    info: dict[str, Any] = {"kind": "text", "syntax": rule.syntax, "single": True,
+                            "typed_by": rule.typed_by, "masked": False}
+    masked = rule.secret and not show_secrets
+    binary = masked or rule.binary
 
     # one C pass over the values: a list<string> array (validates UTF-8) or list<binary>
     lists = None
     if not binary:
         try:
-            lists = pa.array(col, type=_LIST_STR)
+            lists = _text_lists(col)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
-            if at is not None:
+            if rule.typed_by == "schema":
                 rows = col.to_pylist() if isinstance(col, (pa.Array, pa.ChunkedArray)) else col
                 row, value = _first_bad(rows, _not_utf8)
-                shown = MASK if is_secret(name) else repr(value)
+                shown = MASK if rule.secret else repr(value)
                 warnings.append(f"{name}: {shown} in {dns[row]!r} is not UTF-8 text; "
                                 "the column holds bytes")
             binary = True
@@ -540,10 +604,20 @@ def _column(
                 f"(or empty): {exc}") from exc
     if lists.null_count:  # None for "missing": make it an empty list
         lists = pa.array([v if v is not None else () for v in col], type=lists.type)
-    lens = pc.list_value_length(lists).to_numpy(zero_copy_only=False)
+
+    single = rule.single
+    if single is False and not masked and (binary or rule.kind == "text"):
+        # multi-valued by the schema and nothing to check: the lists are the column
+        info["single"] = False
+        if binary:
+            info["kind"] = "binary"
+        return _arrow(lists), info
+
+    lens = lists.value_lengths().to_numpy(zero_copy_only=False)
     most = int(lens.max()) if n else 0
-    single = at.single_value if at is not None else most <= 1
-    if single and most > 1:
+    if single is None:
+        single = most <= 1
+    elif single and most > 1:
         row = int(np.argmax(lens > 1))
         warnings.append(
             f"{name}: the schema says SINGLE-VALUE but {dns[row]!r} has {int(lens[row])} "
@@ -564,20 +638,17 @@ def _column(
         if not single:
             return _arrow(lists), info
         return _objects(_scatter(lists.flatten(), present).to_pylist()), info
+    if rule.kind == "text" and not single:
+        return _arrow(lists), info
 
     flat = lists.flatten()
     arr = _scatter(flat, present) if single else flat
-    if at is not None:
-        kind = ("integer" if syntax in INTEGER_SYNTAXES else "boolean"
-                if syntax == BOOLEAN_SYNTAX else "time" if syntax == TIME_SYNTAX else "text")
-    else:
-        kind = _inspect(arr)
+    kind = rule.kind if rule.kind is not None else _inspect(arr)
     row_lens = None if single else lens.tolist()
 
     if kind == "integer":
-        pattern = _INT_SCHEMA_RE if at is not None else _INT_CANONICAL_RE
-        bad = _bad_positions(arr, pc.match_substring_regex(arr, pattern))
-        if bad is None and single and name.split(";", 1)[0].lower() in FILETIME_ATTRIBUTES:
+        bad = _bad_positions(arr, _matches(arr, rule.int_pattern))
+        if bad is None and single and rule.filetime:
             filetimes = _filetimes(arr)
             if filetimes is not None:
                 info.update(kind="time", typed_by="AD FILETIME")
@@ -587,7 +658,7 @@ def _column(
             return _integers(arr, row_lens), info
         _warn_bad(warnings, name, "an INTEGER", arr, bad, row_lens, dns)
     elif kind == "boolean":
-        bad = _bad_positions(arr, pc.is_in(arr, value_set=_TRUE_FALSE))
+        bad = _bad_positions(arr, _is_true_false(arr))
         if bad is None:
             info["kind"] = "boolean"
             return _booleans(arr, row_lens), info
@@ -597,12 +668,27 @@ def _column(
         if not bad_list:
             info["kind"] = "time"
             return _time_values(micros, arr, row_lens), info
-        if at is not None:
+        if rule.typed_by == "schema":
             _warn_bad(warnings, name, "a GeneralizedTime", arr, bad_list, row_lens, dns)
 
     if single:
         return pd.arrays.ArrowStringArray(arr), info
     return _arrow(lists), info
+
+
+def _text_lists(col: Any) -> pa.Array:
+    """``col`` as ``list<string>``; ArrowInvalid when a value is not UTF-8.  A page's
+    ``list<binary>`` array is reinterpreted in place and its UTF-8 checked (a tenth of a cast's
+    time); anything else, or a check that fails, goes through the conversion."""
+    if isinstance(col, pa.ListArray) and col.type == _LIST_BIN:
+        lists = col.view(_LIST_STR)
+        try:
+            lists.validate(full=True)
+        except pa.ArrowInvalid:  # perhaps only outside a slice: let the conversion decide
+            pass
+        else:
+            return lists
+    return pa.array(col, type=_LIST_STR)
 
 
 def _scatter(flat: pa.Array, present: np.ndarray) -> pa.Array:
@@ -617,13 +703,34 @@ def _inspect(arr: pa.Array) -> str:
     present = len(arr) - arr.null_count
     if not present:
         return "text"
-    if _trues(pc.match_substring_regex(arr, _INT_CANONICAL_RE)) == present:
+    if _trues(_matches(arr, _INT_CANONICAL_RE)) == present:
         return "integer"
-    if _trues(pc.is_in(arr, value_set=_TRUE_FALSE)) == present:
+    if _trues(_is_true_false(arr)) == present:
         return "boolean"
-    if _trues(pc.match_substring_regex(arr, r"^[0-9]{10}")) == present:
+    if _trues(_matches(arr, r"^[0-9]{10}")) == present:
         return "time"  # confirmed (or not) by the full parse
     return "text"
+
+
+_MATCH = pc.get_function("match_substring_regex")
+_IS_IN = pc.get_function("is_in")
+_TRUE_FALSE_SET = pc.SetLookupOptions(_TRUE_FALSE)
+
+
+@functools.cache
+def _regex(pattern: str) -> pc.MatchSubstringOptions:
+    return pc.MatchSubstringOptions(pattern)
+
+
+def _matches(arr: pa.Array, pattern: str) -> pa.Array:
+    """``pc.match_substring_regex(arr, pattern)``, its options made once per pattern (a
+    third of a one-row call went to making them)."""
+    return _MATCH.call([arr], _regex(pattern))
+
+
+def _is_true_false(arr: pa.Array) -> pa.Array:
+    """``pc.is_in(arr, value_set=["TRUE", "FALSE"])``, the set hashed once."""
+    return _IS_IN.call([arr], _TRUE_FALSE_SET)
 
 
 def _trues(flags: pa.Array) -> int:
@@ -633,6 +740,9 @@ def _trues(flags: pa.Array) -> int:
 
 def _bad_positions(arr: pa.Array, ok: pa.Array) -> list[int] | None:
     """Positions of present values where ``ok`` is false; None when there are none."""
+    if not arr.null_count:  # every value present: read the flags once
+        good = ok.to_numpy(zero_copy_only=False)
+        return None if good.all() else np.flatnonzero(~good).tolist()
     if _trues(ok) == len(arr) - arr.null_count:
         return None
     flags = pc.fill_null(pc.invert(ok), False).to_numpy(zero_copy_only=False)
@@ -702,6 +812,8 @@ def _integers(arr: pa.Array, lens: list[int] | None) -> Any:
         ints = pc.cast(arr, pa.int64())
     except (pa.ArrowInvalid, OverflowError):  # beyond int64: Python ints, never rounded
         return _objects([int(x) if x is not None else None for x in arr.to_pylist()])
+    if not arr.null_count:
+        return pd.arrays.IntegerArray(ints.to_numpy(), np.zeros(len(arr), dtype=bool))
     values = pc.fill_null(ints, 0).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     return _masked(arr, values, pd.arrays.IntegerArray)
 
@@ -716,7 +828,7 @@ def _booleans(arr: pa.Array, lens: list[int] | None) -> Any:
 
 def _times(arr: pa.Array) -> tuple[np.ndarray, list[int]]:
     """Microseconds since the epoch for every value (0 where missing), and bad positions."""
-    fast = pc.match_substring_regex(arr, _TIME_FAST_RE)
+    fast = _matches(arr, _TIME_FAST_RE)
     common = pc.if_else(fast, arr, pa.scalar(None, pa.string()))
     parsed = pc.strptime(common, format="%Y%m%d%H%M%SZ", unit="us", error_is_null=True)
     # strptime lets a day overflow into the next month (Feb 31 -> Mar 2): check the day
