@@ -10,6 +10,7 @@ classes (an independent BER decoder) reads from the same bytes.
 from __future__ import annotations
 
 import base64
+import os
 import random
 from typing import Any
 
@@ -30,6 +31,9 @@ from ldapnb.sources._fastsearch import (
     decode_search_answer,
     encode_filter,
 )
+
+#: one worker runs the whole module, in order: the last test counts the cases the others ran
+pytestmark = pytest.mark.xdist_group("ber_decoding")
 
 BASE = "dc=example,dc=org"
 PHOTO = bytes(range(256)) * 2  # not UTF-8, a 2-byte BER length
@@ -320,5 +324,8 @@ def test_random_bytes_end_in_the_typed_error_or_an_answer(junk: bytes,
 def test_the_property_tests_ran_at_least_20000_cases() -> None:
     ran = sum(CASES.values())
     if ran == 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail("no property case ran before this test: it must run after them, "
+                        "on their worker (xdist_group ber_decoding)")
         pytest.skip("run with the property tests above (not selected alone)")
     assert ran >= 20_000, CASES
