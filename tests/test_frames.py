@@ -19,7 +19,8 @@ from ldapnb.schema import SYNTAX, Schema, default_schema
 S = SYNTAX
 
 
-def tiny_schema() -> Schema:
+def tiny_schema(*more: str) -> Schema:
+    """A schema of one attribute per syntax the typing knows (plus ``more`` definitions)."""
     return Schema.from_definitions([
         f"( 9.1 NAME 'n' SYNTAX {S['integer']} SINGLE-VALUE )",
         f"( 9.2 NAME 'ns' SYNTAX {S['integer']} )",
@@ -33,6 +34,7 @@ def tiny_schema() -> Schema:
         f"( 9.10 NAME ( 'cn' 'commonName' ) SYNTAX {S['directorystring']} )",
         f"( 9.11 NAME 'userPassword' SYNTAX {S['octetstring']} )",
         f"( 9.12 NAME 'pin' SYNTAX {S['directorystring']} SINGLE-VALUE )",
+        *more,
     ])
 
 

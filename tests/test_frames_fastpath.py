@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pytest
+from test_frames import tiny_schema as frames_tiny_schema
 
 from ldapnb import frames
 from ldapnb.frames import frame_from_columns, frame_from_pages, to_frame
@@ -39,21 +40,8 @@ GOLDEN = Path(__file__).parent / "data" / "frames_golden.json"
 
 
 def tiny_schema() -> Schema:
-    return Schema.from_definitions([
-        f"( 9.1 NAME 'n' SYNTAX {S['integer']} SINGLE-VALUE )",
-        f"( 9.2 NAME 'ns' SYNTAX {S['integer']} )",
-        f"( 9.3 NAME 'flag' SYNTAX {S['boolean']} SINGLE-VALUE )",
-        f"( 9.4 NAME 'flags' SYNTAX {S['boolean']} )",
-        f"( 9.5 NAME 'when' SYNTAX {S['generalizedtime']} SINGLE-VALUE )",
-        f"( 9.6 NAME 'whens' SYNTAX {S['generalizedtime']} )",
-        f"( 9.7 NAME 'blob' SYNTAX {S['octetstring']} SINGLE-VALUE )",
-        f"( 9.8 NAME 'blobs' SYNTAX {S['octetstring']} )",
-        f"( 9.9 NAME 'title' SYNTAX {S['directorystring']} SINGLE-VALUE )",
-        f"( 9.10 NAME ( 'cn' 'commonName' ) SYNTAX {S['directorystring']} )",
-        f"( 9.11 NAME 'userPassword' SYNTAX {S['octetstring']} )",
-        f"( 9.12 NAME 'pin' SYNTAX {S['directorystring']} SINGLE-VALUE )",
-        f"( 9.13 NAME 'pwdLastSet' SYNTAX {S['integer']} SINGLE-VALUE )",
-    ])
+    """test_frames' schema, with a FILETIME attribute."""
+    return frames_tiny_schema(f"( 9.13 NAME 'pwdLastSet' SYNTAX {S['integer']} SINGLE-VALUE )")
 
 
 SCHEMAS = {"none": None, "tiny": tiny_schema(), "default": default_schema(), "ad": ad_schema()}
