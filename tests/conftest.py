@@ -39,6 +39,9 @@ def contoso():
 #: lane's tests go to one xdist worker (``make test`` runs ``--dist loadgroup``), so a session
 #: fixture starts once, not once per worker; and they are slow (``make test-fast`` leaves them).
 SHARED_SESSION_LANES = ("samba", "browser")
+#: The fixtures of conftest_samba: a test using one (directly or through another fixture)
+#: is in the samba lane even if not marked, so the session's DC is made on one worker only.
+SAMBA_FIXTURES = frozenset({"samba_template", "samba_copy", "samba_contoso"})
 #: A property test asking hypothesis for this many examples or more takes seconds: slow lane.
 SLOW_EXAMPLES = 500
 
@@ -50,6 +53,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if (getattr(wanted, "max_examples", 0) >= SLOW_EXAMPLES
                 and item.get_closest_marker("slow") is None):
             item.add_marker(pytest.mark.slow)
+        if (SAMBA_FIXTURES & set(getattr(item, "fixturenames", ()))
+                and item.get_closest_marker("samba") is None):
+            item.add_marker(pytest.mark.samba)
         for lane in SHARED_SESSION_LANES:
             if item.get_closest_marker(lane) is None:
                 continue

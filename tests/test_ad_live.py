@@ -18,6 +18,9 @@ import pytest
 
 from ldapnb import Directory, audit, security
 
+#: the session's Samba DC (unless LDAPNB_AD_URL names another): on the samba lane's worker
+pytestmark = pytest.mark.samba
+
 NOW = datetime(2026, 12, 4, tzinfo=UTC)
 
 
