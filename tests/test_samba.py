@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -472,3 +473,29 @@ def test_zz_no_dns_packet_left_loopback(dns_watch, samba_contoso):
     ours = [n for n in names if "contoso" in n.lower() or "example.com" in n.lower()
             or n.lower().endswith(".127.in-addr.arpa") or n.lower().startswith("dc1")]
     assert ours == [], f"DNS queries about the test domains left loopback: {ours}"
+
+
+# -- an export of the real DC loads as AD ------------------------------------------------------
+def test_exports_of_the_dc_load_without_schema_warnings(samba_contoso, tmp_path):
+    """The domain as ldapnb's snapshot writes it and as ``ldapsearch`` prints it (every user
+    attribute, binary values base64): both load with AD's schema and no warning at all."""
+    dc = samba_contoso
+    with admin(dc) as d:
+        meta = d.snapshot(tmp_path / "snapshot.ldif")
+    dumped = subprocess.run(
+        ["ldapsearch", "-LLL", "-x", "-H", dc.urls["ldaps"], "-D", dc.admin_user,
+         "-w", dc.admin_password, "-b", BASE, "-E", "pr=500/noprompt", "(objectClass=*)", "*"],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "LDAPTLS_CACERT": str(dc.ca_file), "LDAPTLS_REQCERT": "demand"})
+    assert dumped.returncode == 0, dumped.stderr
+    (tmp_path / "ldapsearch.ldif").write_text(dumped.stdout)
+    for name in ("snapshot.ldif", "ldapsearch.ldif"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a SchemaWarning fails the test
+            loaded = Directory.from_ldif(tmp_path / name)
+        assert loaded.source.warnings == [], (name, loaded.source.warnings[:5])
+        assert len(loaded) >= 500, (name, len(loaded))
+        users = loaded.search("(&(objectCategory=person)(objectClass=user))",
+                              attributes=["1.1"])
+        assert len(users) > 300, name
+    assert meta
