@@ -12,6 +12,12 @@ The plan (JSON) holds ``entries`` (``dn``, ``attrs``: name -> list of ``{"t": te
 ``group``, ``keep_old``: a primary group other than Samba's default) and the paths.  The report
 (JSON) says what was added, changed, refused (with Samba's reason) and the objectSid Samba gave
 every entry.
+
+Entries may carry the fixture's security descriptor (``sd``, base64) and their own fixture
+objectSid (``sid``); the plan names the fixture's domain SID (``domain_sid``).  After every add
+and member link, each descriptor is written back with its SIDs mapped to Samba's
+(:func:`_load_descriptors`): counted in ``descriptors``, refusals in ``sd_refused``, trustees
+naming no loaded object in ``sd_unmapped``.
 """
 
 from __future__ import annotations
@@ -75,6 +81,74 @@ def _set_primary_group(db: Any, item: dict[str, Any], report: dict[str, Any]) ->
                                           else type(exc).__name__])
 
 
+def _load_descriptors(db: Any, plan: dict[str, Any], sids: dict[str, str],
+                      report: dict[str, Any]) -> None:
+    """Write the fixture's descriptors with their SIDs mapped to Samba's: a fixture object's
+    own SID -> the SID Samba gave that object; another SID of the fixture's domain with a
+    well-known RID (< 1000: Administrator, Domain Admins, ...) -> the same RID in Samba's
+    domain; every other SID (BUILTIN, NT AUTHORITY, other domains) unchanged.  A domain SID of
+    the fixture naming no loaded object (its entry was refused) is kept as it is (as AD shows
+    the SID of a deleted account) and listed in ``sd_unmapped``.  Samba's descriptor module
+    recomputes the inherited ACEs from the parent, as AD does."""
+    import ldb
+    from samba.dcerpc import security
+    from samba.ndr import ndr_pack, ndr_unpack
+
+    old_domain = plan.get("domain_sid")
+    new_domain = str(db.get_domain_sid())
+    mapping: dict[str, str] = {}
+    for item in plan["entries"]:
+        if item.get("sid") and item["dn"] in sids:
+            mapping[item["sid"]] = sids[item["dn"]]
+    unmapped: set[str] = set()
+
+    def mapped(sid: Any) -> Any:
+        text = str(sid)
+        if text in mapping:
+            return security.dom_sid(mapping[text])
+        if old_domain and text.startswith(old_domain + "-"):
+            rid = text[len(old_domain) + 1:]
+            if rid.isdigit() and int(rid) < 1000:
+                return security.dom_sid(f"{new_domain}-{rid}")
+            unmapped.add(text)
+        return sid
+
+    def remap(acl: Any) -> None:
+        if acl is None:
+            return
+        aces = list(acl.aces)
+        for ace in aces:
+            ace.trustee = mapped(ace.trustee)
+        acl.aces = aces
+
+    for item in plan["entries"]:
+        raw = item.get("sd")
+        if not raw:
+            continue
+        dn = item["dn"]
+        try:
+            sd = ndr_unpack(security.descriptor, base64.b64decode(raw))
+            if sd.owner_sid is not None:
+                sd.owner_sid = mapped(sd.owner_sid)
+            if sd.group_sid is not None:
+                sd.group_sid = mapped(sd.group_sid)
+            remap(sd.dacl)
+            remap(sd.sacl)
+            msg = ldb.Message(ldb.Dn(db, dn))
+            msg["nTSecurityDescriptor"] = ldb.MessageElement(
+                [ndr_pack(sd)], ldb.FLAG_MOD_REPLACE, "nTSecurityDescriptor")
+            db.modify(msg)
+            report["descriptors"] += 1
+        except ldb.LdbError as exc:
+            if exc.args and exc.args[0] == ldb.ERR_NO_SUCH_OBJECT:
+                continue  # the entry itself was refused (listed in ``refused``)
+            report["sd_refused"].append([dn, str(exc.args[-1])])
+        except (RuntimeError, ValueError, TypeError) as exc:
+            report["sd_refused"].append([dn, str(exc.args[-1]) if exc.args
+                                         else type(exc).__name__])
+    report["sd_unmapped"] = sorted(unmapped)
+
+
 def main(plan_path: str, report_path: str) -> int:
     import ldb
     from samba.auth import system_session
@@ -90,7 +164,8 @@ def main(plan_path: str, report_path: str) -> int:
     db = SamDB(url=plan["sam_ldb"], session_info=system_session(), lp=lp)
     report: dict[str, Any] = {"added": 0, "changed": 0, "refused": [], "attribute_refused": [],
                               "members_added": 0, "members_missing": [], "sids": {},
-                              "primary_groups": 0, "primary_refused": []}
+                              "primary_groups": 0, "primary_refused": [],
+                              "descriptors": 0, "sd_refused": [], "sd_unmapped": []}
 
     def exists(dn: str) -> bool:
         try:
@@ -182,18 +257,19 @@ def main(plan_path: str, report_path: str) -> int:
                 msg["servicePrincipalName"] = ldb.MessageElement(
                     new, ldb.FLAG_MOD_ADD, "servicePrincipalName")
                 db.modify(msg)
+        for item in plan["entries"]:
+            try:
+                found = db.search(base=item["dn"], scope=ldb.SCOPE_BASE, attrs=["objectSid"])
+            except ldb.LdbError:
+                continue
+            if found and "objectSid" in found[0]:
+                sid = ndr_unpack(security.dom_sid, found[0]["objectSid"][0])
+                report["sids"][item["dn"]] = str(sid)
+        _load_descriptors(db, plan, report["sids"], report)
         db.transaction_commit()
     except BaseException:
         db.transaction_cancel()
         raise
-    for item in plan["entries"]:
-        try:
-            found = db.search(base=item["dn"], scope=ldb.SCOPE_BASE, attrs=["objectSid"])
-        except ldb.LdbError:
-            continue
-        if found and "objectSid" in found[0]:
-            sid = ndr_unpack(security.dom_sid, found[0]["objectSid"][0])
-            report["sids"][item["dn"]] = str(sid)
     with open(report_path, "w", encoding="utf-8") as out:
         json.dump(report, out)
     return 0

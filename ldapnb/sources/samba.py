@@ -35,6 +35,15 @@ What a fixture loses on the way in (listed in :attr:`SambaDC.report`): attribute
 fixture's SIDs to them; whenCreated is the load time; pwdLastSet is the load time for accounts
 given a password, as Samba allows only 0 or -1), OpenLDAP's ``extensibleObject`` class, a
 duplicate sAMAccountName (refused, as Windows refuses it) and member values naming no entry.
+The fixture's ``nTSecurityDescriptor`` is loaded, after every entry and member link, with its
+SIDs mapped to Samba's (owner, group and every ACE trustee of the DACL and SACL: a fixture
+object's SID -> the SID Samba gave that object, a well-known RID of the fixture's domain -> the
+same RID in Samba's, BUILTIN and NT AUTHORITY SIDs unchanged; ``report.descriptors``,
+``report.sd_refused``, ``report.sd_unmapped``), so the audit's ACL findings (DCSync rights,
+Tier-0 and AdminSDHolder ACEs, control paths) are the same live and embedded.  What changes on
+the way: Samba's descriptor module recomputes the inherited ACEs from the parent, as AD does,
+and a descriptor without a DACL (owner and group only, as most of contoso's) leaves the DACL
+Samba gave the object at creation (its class's default ACEs plus inherited ones).
 A primaryGroupID other than Samba's default (contoso's hidden admin has 512) is set the way a
 client sets it on Windows: membership first, then primaryGroupID, then the explicit link to
 the old primary group removed unless the fixture has it (``report.primary_groups``).
@@ -100,7 +109,7 @@ DEMO_PASSWORD = "Demo!Passw0rd-2026"
 #: Attributes Samba computes or owns: never copied from a fixture (listed in the load report).
 OWNED_ATTRIBUTES = frozenset(a.lower() for a in (
     "objectSid", "objectGUID", "whenCreated", "whenChanged", "uSNCreated", "uSNChanged",
-    "nTSecurityDescriptor", "sAMAccountType", "instanceType", "objectCategory", "pwdLastSet",
+    "sAMAccountType", "instanceType", "objectCategory", "pwdLastSet",
     "memberOf", "distinguishedName", "name", "primaryGroupID", "dSCorePropagationData",
     "unicodePwd", "userPassword", "tokenGroups", "isCriticalSystemObject", "badPwdCount",
     "logonCount", "lastLogon", "badPasswordTime", "systemFlags", "objectVersion",
@@ -228,7 +237,10 @@ class LoadReport:
     entries the provision had already made, ``members_missing`` (group, member: a member value
     naming no entry, which AD refuses), ``dropped`` (attribute -> how many values: attributes
     Samba owns, never copied), ``sids`` (fixture objectSid -> the objectSid Samba assigned, for
-    every entry that had one), and timings in seconds.
+    every entry that had one), ``descriptors`` (fixture nTSecurityDescriptors written, SIDs
+    mapped to Samba's), ``sd_refused`` (DN, Samba's reason: the entry keeps Samba's
+    descriptor), ``sd_unmapped`` (SIDs of the fixture's domain in a descriptor naming no loaded
+    object, kept as they are), and timings in seconds.
     """
 
     added: int = 0
@@ -241,6 +253,9 @@ class LoadReport:
     withheld: list[tuple[str, str, str]] = field(default_factory=list)
     primary_groups: int = 0
     primary_refused: list[tuple[str, str, str]] = field(default_factory=list)
+    descriptors: int = 0
+    sd_refused: list[tuple[str, str]] = field(default_factory=list)
+    sd_unmapped: list[str] = field(default_factory=list)
     dropped: dict[str, int] = field(default_factory=dict)
     sids: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
@@ -249,7 +264,7 @@ class LoadReport:
         """One paragraph: counts, then every refusal."""
         lines = [f"added {self.added} entries, changed {self.changed} existing ones, "
                  f"{self.members_added} member links, {self.primary_groups} primary groups, "
-                 f"{self.passwords} passwords "
+                 f"{self.passwords} passwords, {self.descriptors} security descriptors "
                  f"in {self.seconds:.1f} s"]
         if self.dropped:
             lines.append("not loaded (Samba owns them): " + ", ".join(
@@ -262,6 +277,11 @@ class LoadReport:
         lines += [f"member {m!r} of {g!r} withheld: {why}" for g, m, why in self.withheld]
         lines += [f"primary group {g!r} of {dn!r} not set: {why}"
                   for dn, g, why in self.primary_refused]
+        lines += [f"kept Samba's nTSecurityDescriptor on {dn!r}: {why}"
+                  for dn, why in self.sd_refused]
+        if self.sd_unmapped:
+            lines.append("SIDs in descriptors naming no loaded object, kept as they are: "
+                         + ", ".join(self.sd_unmapped))
         return "\n".join(lines)
 
 
@@ -748,9 +768,16 @@ class SambaDC:
         for entry in entries:
             attrs: dict[str, list[dict[str, str]]] = {}
             classes = [str(v).lower() for v in entry.get("objectClass", [])]
+            descriptor = None
             for name in entry:
                 lower = name.lower()
                 values = entry[name]
+                if lower == "ntsecuritydescriptor":
+                    # written after every add, its SIDs mapped to Samba's (the loader)
+                    raw = values[0] if values else None
+                    if isinstance(raw, bytes) and raw:
+                        descriptor = base64.b64encode(raw).decode("ascii")
+                    continue
                 if lower in OWNED_ATTRIBUTES:
                     report.dropped[name] = report.dropped.get(name, 0) + len(values)
                     continue
@@ -784,6 +811,9 @@ class SambaDC:
             existing = _norm(entry.dn) in builtin
             item: dict[str, Any] = {"dn": entry.dn, "attrs": attrs, "existing": existing,
                                     "keep_existing": list(_KEEP_EXISTING)}
+            if descriptor:
+                item["sd"] = descriptor
+                item["sid"] = _sid_text(entry.first("objectSid"))
             if password and not _norm(entry.dn).startswith("cn=administrator,cn=users,"):
                 item["password"] = password
                 uac = str(entry.first("userAccountControl", "512"))
@@ -799,7 +829,10 @@ class SambaDC:
                 f"ldap/{host}/ForestDnsZones.{dns}"]
         # Kerberos to LDAP needs ldap/dc1.<realm> from the first second: samba's own
         # samba_spnupdate adds these only some seconds after the start.
+        head = next((e for e in entries if _norm(e.dn) == base), None)
+        head_sid = _sid_text(head.first("objectSid")) if head is not None else None
         return {"entries": plan_entries, "members": members, "primary": primary,
+                "domain_sid": head_sid,
                 "spns": {"dn": f"CN={netbios},OU=Domain Controllers,{self.base_dn}",
                          "values": spns}}, report
 
@@ -834,6 +867,9 @@ class SambaDC:
         report.members_missing = [tuple(x) for x in got["members_missing"]]
         report.primary_groups = got["primary_groups"]
         report.primary_refused = [tuple(x) for x in got["primary_refused"]]
+        report.descriptors = got["descriptors"]
+        report.sd_refused = [tuple(x) for x in got["sd_refused"]]
+        report.sd_unmapped = list(got["sd_unmapped"])
         refused = {_norm(dn) for dn, _ in report.refused}
         report.passwords = sum(1 for e in plan["entries"] if e.get("password")
                                and _norm(e["dn"]) not in refused)
