@@ -70,9 +70,9 @@ def _set_primary_group(db: Any, item: dict[str, Any], report: dict[str, Any]) ->
                                                    "primaryGroupID")
         db.modify(msg)
         if not item["keep_old"]:
-            domain = sid_of(user).rsplit("-", 1)[0]
             old = db.search(base=db.domain_dn(), scope=ldb.SCOPE_SUBTREE,
-                            expression=f"(objectSid={domain}-{old_rid})", attrs=["1.1"])
+                            expression=f"(objectSid={db.get_domain_sid()}-{old_rid})",
+                            attrs=["1.1"])
             if len(old) == 1:
                 member(str(old[0].dn), ldb.FLAG_MOD_DELETE)
         report["primary_groups"] += 1

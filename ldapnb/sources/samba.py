@@ -138,13 +138,19 @@ def default_cache() -> Path:
     return Path(base) / "ldapnb" / "samba"
 
 
+def find_program(name: str) -> str | None:
+    """The path of a program on PATH or in the sbin folders (where Debian puts ``samba``,
+    which a normal user's PATH lacks), or None."""
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin:/sbin")
+
+
 def find_samba() -> str | None:
     """The path of ``samba`` (the AD DC daemon), or None when it is not installed."""
-    return shutil.which("samba") or shutil.which("samba", path="/usr/sbin:/usr/local/sbin")
+    return find_program("samba")
 
 
 def _require(name: str) -> str:
-    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin")
+    path = find_program(name)
     if path is None:
         raise DirectoryUnavailable(f"Samba's `{name}` is not installed: {INSTALL_HINT}")
     return path

@@ -35,7 +35,6 @@ import fcntl
 import json
 import os
 import re
-import shutil
 import socket
 import struct
 import subprocess
@@ -99,7 +98,9 @@ class LiveChoice:
 
 
 def _which(name: str) -> str | None:
-    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin:/sbin")
+    from ..sources.samba import find_program
+
+    return find_program(name)
 
 
 def live_choice(environ: dict[str, str] | None = None) -> LiveChoice:
