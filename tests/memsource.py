@@ -1,5 +1,7 @@
 """In-memory sources in a few lines (httpx's MockTransport idea): anything satisfying the
-protocols of :mod:`ldapnb.sources.base` works with every ``Directory`` method they cover."""
+protocols of :mod:`ldapnb.sources.base` works with every ``Directory`` method they cover.
+``MemSource`` is the whole ``Source`` protocol; the subclasses add ``Bindable`` and
+``Writable``."""
 
 from __future__ import annotations
 
@@ -12,17 +14,35 @@ from ldapnb.sources.base import pages_from_entries, scope_name
 
 
 class MemSource:
-    """Source and Bindable: entries in a dict, filters by ldapnb's evaluator."""
+    """Source: entries in a dict, filters by ldapnb's evaluator."""
 
-    is_live, default_base, ca_file, urls = False, None, None, {}
+    is_live, default_base, ca_file, urls, closed = False, None, None, {}, False
 
     def __init__(self, entries=()):
         self.store = {dnlib.normalize(e.dn): e for e in entries}
-        self.schema, self.warnings, self.closed = default_schema(), [], False
+        self.schema, self.warnings = default_schema(), []
 
     naming_contexts = property(lambda self: tuple(e.dn for n, e in self.store.items()
                                                   if dnlib.parent(n) not in self.store))
     root_dse = property(lambda self: Entry("", {"namingContexts": list(self.naming_contexts)}))
+    def __len__(self):
+        return len(self.store)
+
+    def __contains__(self, dn):
+        return isinstance(dn, str) and dnlib.normalize(dn) in self.store
+
+    def search_pages(self, *args, page_size=None, **kwargs):
+        return pages_from_entries(self.search(*args, **kwargs), page_size)
+
+    def get(self, dn, attributes=None):
+        return next(self.search(dn, "base", attributes=attributes))
+
+    def trace(self, filter, dn):
+        return flt.trace(flt.parse(filter), self.get(dn))
+
+    def member_of(self, dn):
+        return [e.dn for e in self.store.values()
+                if any(dnlib.equal(str(m), dn) for m in e.get("member", []))]
 
     def search(self, base, scope="sub", filter="(objectClass=*)", attributes=None, *,
                size_limit=0):
@@ -39,21 +59,15 @@ class MemSource:
                     Entry(e.dn, {k: v for k, v in e.items() if k.lower() in wanted})
                     for e in hits)
 
-    def search_pages(self, *args, page_size=None, **kwargs):
-        return pages_from_entries(self.search(*args, **kwargs), page_size)
-
-    def get(self, dn, attributes=None):
-        return next(self.search(dn, "base", "(objectClass=*)", attributes))
-
-    def member_of(self, dn):
-        return [e.dn for e in self.store.values()
-                if any(dnlib.equal(str(m), dn) for m in e.get("member", []))]
-
-    def trace(self, filter, dn):
-        return flt.trace(flt.parse(filter), self.get(dn))
-
     def connection(self, *args, **kwargs):
         raise OperationError("MemSource serves no ldap3 connection", result="unwillingToPerform")
+
+    def close(self):
+        self.closed = True
+
+
+class BindableMemSource(MemSource):
+    """MemSource plus the Bindable protocol: a simple bind checks ``userPassword``."""
 
     def bind(self, dn, password):
         stored = [v if isinstance(v, bytes) else v.encode() for v in
@@ -62,18 +76,9 @@ class MemSource:
             raise BindError(f"invalidCredentials for {dn!r}")
         return dn
 
-    def __len__(self):
-        return len(self.store)
 
-    def __contains__(self, dn):
-        return isinstance(dn, str) and dnlib.normalize(dn) in self.store
-
-    def close(self):
-        self.closed = True
-
-
-class WritableMemSource(MemSource):
-    """MemSource plus the Writable protocol (no schema checks: a test double)."""
+class WritableMemSource(BindableMemSource):
+    """BindableMemSource plus the Writable protocol (no schema checks: a test double)."""
 
     skipped: list = []
 

@@ -298,21 +298,24 @@ def test_public_names() -> None:
 
 # -- the seam: a source in a few lines works with every Directory method ------------------------
 def _mem(writable: bool = False) -> tuple[Directory, Directory]:
-    from memsource import MemSource, WritableMemSource
+    from memsource import BindableMemSource, WritableMemSource
 
     embedded = Directory.embedded("tiny")
-    cls = WritableMemSource if writable else MemSource
+    cls = WritableMemSource if writable else BindableMemSource
     return embedded, Directory(cls(embedded.entries()), name="mem")
 
 
 def test_memsource_satisfies_the_protocols() -> None:
-    from memsource import MemSource, WritableMemSource
+    from memsource import BindableMemSource, MemSource, WritableMemSource
 
     from ldapnb.sources.base import Bindable, Source, Writable
     from ldapnb.sources.embedded import EmbeddedDirectory
 
-    assert isinstance(MemSource(), Source) and isinstance(MemSource(), Bindable)
-    assert not isinstance(MemSource(), Writable)
+    assert isinstance(MemSource(), Source) and not isinstance(MemSource(), Bindable)
+    assert isinstance(BindableMemSource(), Source) and isinstance(BindableMemSource(), Bindable)
+    assert not isinstance(BindableMemSource(), Writable)
+    with pytest.raises(OperationError, match="cannot check binds"):
+        Directory(MemSource()).bind("cn=x", "pw")
     assert isinstance(WritableMemSource(), Writable)
     assert isinstance(EmbeddedDirectory(), Source) and isinstance(EmbeddedDirectory(), Writable)
 
