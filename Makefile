@@ -1,4 +1,5 @@
-# ldapnb: `make lab` opens the lessons in JupyterLab; `make test` runs the whole suite.
+# ldapnb: `make lab` opens the lessons in JupyterLab; `make test` runs the suite (under 3 minutes)
+# and `make test-slow` its slow lanes; CI (.ci/run) runs both.
 # Each target does its own set-up on a fresh machine (as root it also installs the Debian
 # packages the tests need: slapd, ldap-utils, chromium, tshark, Samba's AD DC and Kerberos).
 
@@ -8,7 +9,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: lab test test-fast fuzz bench lint system clean
+.PHONY: lab test test-slow test-fast fuzz bench lint system clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -71,23 +72,32 @@ $(LAB_STAMP): $(PY) pyproject.toml
 lab: $(LAB_STAMP)
 	$(VENV)/bin/ldapnb lab --lessons notebooks lab
 
-# `make test` is what CI runs (.ci/run): ruff and mypy (in the background, beside pytest: they
-# are single-process and pytest leaves a core idle while it waits on servers and kernels), and
-# every pytest lane in one run: the fast lane and the slow ones (markers `slow`, `browser`,
-# `samba`; see pyproject.toml).  `--dist loadgroup`: tests spread over both workers one by one;
-# only those sharing an expensive session (the headless lesson runs, JupyterLab and chromium)
-# are kept together with `xdist_group`.  pytest's exit 5 ("no tests collected", a lane
-# with nothing in it) is not a failure.
-# `make test-fast` is the developer's loop: ruff, then the fast lane (no slow/browser/samba).
-PYTEST := $(PY) -m pytest -n 2 --dist loadgroup
+# `make test` is the suite, in under 3 minutes on two cores: ruff and mypy (in the background,
+# beside pytest: they are single-process and pytest leaves a core idle while it waits on servers
+# and kernels), and every pytest test not marked `slow`: the unit and property tests, the real
+# slapd tests, the real Samba AD DC lane, and every lesson executed headless once, with the
+# assertions it makes.  `make test-slow` runs the tests marked `slow` (see pyproject.toml): the
+# browser lane (JupyterLab in chromium), the lessons again in Binder's fresh environment, the
+# 3,000-user generated domain loaded into Samba, property tests of 500 examples or more, the
+# wheel, `make lab`.  CI (.ci/run) runs both, so nothing is left out of CI.
+# `--dist loadgroup`: tests spread over the workers one by one; only those sharing an expensive
+# session (a Samba DC, the headless lesson runs, JupyterLab and chromium) are kept together
+# with `xdist_group`.  pytest's exit 5 ("no tests collected", a lane with nothing in it) is
+# not a failure.  `make test-fast` is the developer's loop: ruff, then the fast lane (no
+# slow/browser/samba, no lessons).
+WORKERS ?= 2
+PYTEST := $(PY) -m pytest -n $(WORKERS) --dist loadgroup
 LINT   := $(VENV)/bin/ruff check ldapnb tests benchmarks scripts && $(VENV)/bin/mypy
-FAST   := not slow and not browser and not samba
+FAST   := not slow and not browser and not samba and not lessons
 
 test: system $(STAMP)
 	@log=$$(mktemp); ( $(LINT) ) >$$log 2>&1 & lint=$$!; \
-	$(PYTEST); rc=$$?; [ $$rc -eq 5 ] && rc=0; \
+	$(PYTEST) -m "not slow"; rc=$$?; [ $$rc -eq 5 ] && rc=0; \
 	wait $$lint; lrc=$$?; echo "== make lint (ruff, mypy): exit $$lrc"; cat $$log; rm -f $$log; \
 	[ $$rc -eq 0 ] && [ $$lrc -eq 0 ]
+
+test-slow: system $(STAMP)
+	$(PYTEST) -m slow || [ $$? -eq 5 ]
 
 test-fast: $(STAMP)
 	$(VENV)/bin/ruff check ldapnb tests benchmarks scripts

@@ -36,9 +36,14 @@ def contoso():
 
 
 #: Lanes whose tests share one expensive session (a Samba DC; JupyterLab and chromium): each
-#: lane's tests go to one xdist worker (``make test`` runs ``--dist loadgroup``), so a session
-#: fixture starts once, not once per worker; and they are slow (``make test-fast`` leaves them).
+#: lane's tests go to one xdist worker (the Makefile runs ``--dist loadgroup``), so a session
+#: fixture starts once, not once per worker.  ``make test-fast`` leaves both out.
 SHARED_SESSION_LANES = ("samba", "browser")
+#: Of those, the lanes that are slow as a whole: ``make test`` leaves them to
+#: ``make test-slow`` (``.ci/run`` runs both).  The Samba lane is not one of them: its DC is
+#: made in about 20 s and its tests take a second or two each; its few long tests (the
+#: 3,000-user generated domain) are marked ``slow`` one by one.
+SLOW_LANES = ("browser",)
 #: The fixtures of conftest_samba: a test using one (directly or through another fixture)
 #: is in the samba lane even if not marked, so the session's DC is made on one worker only.
 SAMBA_FIXTURES = frozenset({"samba_template", "samba_copy", "samba_contoso"})
@@ -59,7 +64,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for lane in SHARED_SESSION_LANES:
             if item.get_closest_marker(lane) is None:
                 continue
-            if item.get_closest_marker("slow") is None:
+            if lane in SLOW_LANES and item.get_closest_marker("slow") is None:
                 item.add_marker(pytest.mark.slow)
             if item.get_closest_marker("xdist_group") is None:
                 item.add_marker(pytest.mark.xdist_group(lane))

@@ -321,6 +321,7 @@ def test_random_bytes_end_in_the_typed_error_or_an_answer(junk: bytes,
     CASES["junk"] += 2
 
 
+@pytest.mark.slow  # with the property tests it counts (>= 500 examples each: slow)
 def test_the_property_tests_ran_at_least_20000_cases() -> None:
     ran = sum(CASES.values())
     if ran == 0:

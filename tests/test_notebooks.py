@@ -36,8 +36,10 @@ BUDGET = 60.0
 #: Kernels run at once.
 PARALLEL = 3
 #: The tests reading :func:`runs`: one xdist worker executes the lessons once for all of them
-#: (``make test`` runs ``--dist loadgroup``), and they are the slow lane.
-ON_RUNS = (pytest.mark.slow, pytest.mark.xdist_group("lessons"))
+#: (the Makefile runs ``--dist loadgroup``).  Not ``slow``: ``make test`` runs every lesson
+#: once, headless, with the assertions each lesson makes (about 25 s); the slow lanes run them
+#: again in Binder's fresh environment and in a browser.
+ON_RUNS = (pytest.mark.lessons, pytest.mark.xdist_group("lessons"))
 
 
 def on_runs(test: Any) -> Any:

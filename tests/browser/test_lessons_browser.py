@@ -3,7 +3,7 @@
 Nothing is mocked: JupyterLab is started on loopback (serving a copy of ``notebooks/``),
 Debian's chromium is driven by Playwright.  Without ``/usr/bin/chromium`` or the
 ``playwright`` package these tests are skipped with the command that installs them, except
-under ``CI=true``, where they fail: CI must run them (``make test`` as root installs
+under ``CI=true``, where they fail: CI must run them (``make test-slow`` as root installs
 chromium).
 
 For each notebook in ``notebooks/``: open it in JupyterLab, run all cells
