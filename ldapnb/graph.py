@@ -106,6 +106,10 @@ _SPELLING = {a.lower(): a for a in MEMBERSHIP_ATTRIBUTES}
 GRAPH_ATTRIBUTES: tuple[str, ...] = ("objectClass", "cn", "sAMAccountName", "uid",
                                      "objectSid", *MEMBERSHIP_ATTRIBUTES)
 
+#: Every node's ``kind``: what the builder makes of an entry, and ``object`` for the entries
+#: :func:`with_rights` adds (a domain head, an OU, a foreignSecurityPrincipal holding a right).
+NODE_KINDS: tuple[str, ...] = ("user", "group", "computer", "unknown", "object")
+
 _GROUP_CLASSES = frozenset(
     {"group", "groupofnames", "groupofuniquenames", "posixgroup", "groupofurls",
      "groupofmembers", "groupofentries", "dynamicgroup", "nestedgroup"}
@@ -719,6 +723,13 @@ CONTROL_EDGES: frozenset[str] = frozenset({
 })
 
 
+def _object_node(dn: str, sid: str | None = None) -> dict[str, Any]:
+    """The attributes of a node :func:`with_rights` adds for an entry that was no node of the
+    membership graph: the keys every node has, with ``kind="object"``."""
+    return {"kind": "object", "dangling": False, "label": dn.split(",", 1)[0].split("=", 1)[-1],
+            "sid": sid, "privileged": False, "privileged_by": ""}
+
+
 def with_rights(G: nx.DiGraph, rights: Any) -> nx.DiGraph:
     """A copy of a membership graph with an edge ``trustee -> object`` for every right that
     lets the trustee take the object over (BloodHound's idea).
@@ -727,8 +738,9 @@ def with_rights(G: nx.DiGraph, rights: Any) -> nx.DiGraph:
     ``kind="member"``; rights edges have ``kind="right"``, ``rights`` (the edge names) and
     ``via`` = ``{"right:<name>", ...}``, so :func:`why` follows both kinds and
     ``why(..., via=["member"])`` only memberships.  ``GetChanges`` + ``GetChangesAll`` on
-    the same object become one ``DCSync`` edge.  Objects that are not nodes yet (the domain
-    head, an OU, AdminSDHolder) are added with ``kind="object"``.
+    the same object become one ``DCSync`` edge.  Objects and trustees that are not nodes yet
+    (the domain head, an OU, AdminSDHolder; a foreignSecurityPrincipal holding a right) are
+    added with ``kind="object"`` and the attributes every node has.
 
     Parameters
     ----------
@@ -776,6 +788,8 @@ def with_rights(G: nx.DiGraph, rights: Any) -> nx.DiGraph:
         source = sids.get(trustee.upper())
         if not names or source is None:
             continue
+        if source not in H:  # an entry with that SID that is no node (a foreignSecurityPrincipal)
+            H.add_node(source, **_object_node(source, sid=trustee.upper()))
         try:
             key = normalize(obj)
         except DnError:
@@ -783,7 +797,7 @@ def with_rights(G: nx.DiGraph, rights: Any) -> nx.DiGraph:
         target = index.get(key)
         if target is None:
             target = obj
-            H.add_node(target, kind="object", label=obj.split(",", 1)[0].split("=", 1)[-1])
+            H.add_node(target, **_object_node(obj))
             index[key] = target
         if source == target:
             continue
@@ -1476,7 +1490,7 @@ def membership_frame(
 
     ===========  ==============================================================================
     member       the member's node (DN)
-    member_kind  its kind (user, group, computer, unknown)
+    member_kind  its kind (one of :data:`NODE_KINDS`)
     group        a group it belongs to (never the member itself, even in a cycle)
     direct       True when ``group`` lists ``member`` itself
     depth        the length of the shortest chain, in edges (1 for direct membership)
@@ -1583,7 +1597,7 @@ def membership_frame(
     member_names = pd.Index(wanted, dtype=object)
     member_kinds = pd.Categorical(
         [kinds[n].get("kind") or "unknown" for n in wanted],
-        categories=["user", "group", "computer", "unknown"],
+        categories=list(NODE_KINDS),
     )
     chain_objects = np.empty(len(chains), dtype=object)
     chain_objects[:] = chains

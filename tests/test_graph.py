@@ -509,6 +509,30 @@ def test_directory_graph_privileged_by_sid_of_a_foreign_principal():
     assert ("S-1-5-21-1-2-3-512", "privileged", "S-1-5-21-1-2-3-512") in G.graph["unresolved"]
 
 
+def test_with_rights_gives_a_trustee_that_is_no_node_every_node_attribute():
+    """A right held by an entry that is not in the membership graph (a foreignSecurityPrincipal
+    in no group) makes it a node with the attributes every node has, not a bare one."""
+    from ldapnb.entry import Entry
+
+    fsp_sid = "S-1-5-21-9-9-9-1105"
+    fsp = f"CN={fsp_sid},CN=ForeignSecurityPrincipals,dc=x"
+    G = graph.from_entries([
+        Entry("cn=da,dc=x", {"objectClass": ["group"], "objectSid": ["S-1-5-21-1-2-3-512"]}),
+        Entry(fsp, {"objectClass": ["foreignSecurityPrincipal"], "objectSid": [fsp_sid]})])
+    assert fsp not in G
+    H = graph.with_rights(G, pd.DataFrame({"trustee": [fsp_sid, fsp_sid],
+                                           "object": ["cn=da,dc=x", "ou=tier0,dc=x"],
+                                           "edge": ["AddMember", "GenericAll"]}))
+    every = set(G.nodes["cn=da,dc=x"])
+    for node in (fsp, "ou=tier0,dc=x"):
+        assert set(H.nodes[node]) == every and H.nodes[node]["kind"] == "object"
+    assert H.nodes[fsp]["sid"] == fsp_sid and H.nodes[fsp]["label"] == fsp_sid
+    assert graph.why(H, fsp, "cn=da,dc=x") == [[fsp, "cn=da,dc=x"]]
+    frame = graph.membership_frame(H, [fsp])  # its kind is a category, not a NaN
+    assert frame["member_kind"].tolist() == ["object", "object"]
+    assert sorted(frame["group"]) == ["cn=da,dc=x", "ou=tier0,dc=x"]
+
+
 # -- issue 12 §4 / issue 11: names, users-only results, rights edges ------------------------
 
 
