@@ -65,6 +65,8 @@ class Overlays:
             # a member value spelt as its entry's DN is that entry's key (the store keys each
             # entry by its normalised DN): found here without normalising it again
             known = {entry.dn: ndn for ndn, entry in self.store.entries.items()}
+            get = known.get
+            member_ndn = self.member_ndn
             for gndn, entry in self.store.entries.items():
                 lists = entry.attribute_lists()
                 if "member" not in lists and "uniquemember" not in lists:
@@ -72,10 +74,19 @@ class Overlays:
                 for attr in self._member_attributes(entry):
                     rule = matching.rule("uniqueMemberMatch" if attr == "uniqueMember"
                                          else "distinguishedNameMatch")
-                    for v in entry.get(attr, []):
-                        m = self.member_ndn(v, rule, known)
+                    for v in lists.get(attr.lower(), ()):
+                        # most values are spelt as their entry's DN: member_ndn's answer
+                        # (known first), found without calling it; a value that may carry a
+                        # UID suffix, or is no entry's DN as spelt, goes through it
+                        m = get(v)  # type: ignore[arg-type]
+                        if m is None or "#'" in v:
+                            m = member_ndn(v, rule, known)
                         if m is not None:
-                            index.setdefault(m, {})[gndn] = None
+                            groups = index.get(m)
+                            if groups is None:
+                                index[m] = {gndn: None}
+                            else:
+                                groups[gndn] = None
             self._groups_of = index
         return self._groups_of
 
@@ -127,7 +138,19 @@ class Overlays:
         entries = self.store.entries
         index = self._group_index()
         none: dict[str, None] = {}
-        return [[entries[g].dn for g in index.get(ndn, none) if g in entries] for ndn in ndns]
+        # a group's entry looked up once per group (not twice per member of it)
+        found: dict[str, Entry | None] = {}
+        out = []
+        for ndn in ndns:
+            dns = []
+            for g in index.get(ndn, none):
+                e = found.get(g, found)
+                if e is found:
+                    e = found[g] = entries.get(g)
+                if e is not None:
+                    dns.append(e.dn)  # type: ignore[union-attr]
+            out.append(dns)
+        return out
 
     def groups_of(self, ndn: str) -> Iterable[str]:
         """Normalised DNs of the groups listing the entry at ``ndn`` (normalised) as a member."""

@@ -1033,7 +1033,7 @@ class EmbeddedDirectory:
                             values = list(extra) if values is None else values + extra
                         col.append(values if values is not None else ())
                     out[columns[key]] = col
-            yield ColumnPage([e.dn for e in found], out)
+            yield ColumnPage([e.dn for e in found], out, keys=ndns)  # the store's keys
 
     def operational_column(self, ndns: Sequence[str], entries: Sequence[Entry],
                            name: str) -> list[list[Value]]:
