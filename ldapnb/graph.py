@@ -286,6 +286,7 @@ class _Builder:
         index, nodes, others, sids = self.index, self.nodes, self.others, self.sids
         succ, pred = self.succ, self.pred
         kinds = self.kinds
+        add_ref, add_uid, add_primary = refs.append, self.uid_pairs.append, self.primary.append
         for i in range(n):
             dn = dns[i]
             key = given[i] if given is not None else (keys.get(dn)
@@ -303,24 +304,24 @@ class _Builder:
                 values = _texts(members[i], dn, "member")
                 if values:
                     has_members = True
-                    refs.append(("dn", key, values, "member"))
+                    add_ref(("dn", key, values, "member"))
             if uniques[i]:
                 values = [_UID_SUFFIX.sub("", v) for v in _texts(uniques[i], dn, "uniqueMember")]
                 if values:
                     has_members = True
-                    refs.append(("dn", key, values, "uniqueMember"))
+                    add_ref(("dn", key, values, "uniqueMember"))
             if memberuids[i]:
                 values = _texts(memberuids[i], dn, "memberUid")
                 if values:
                     has_members = True
-                    refs.append(("uid", key, values, "memberUid"))
+                    add_ref(("uid", key, values, "memberUid"))
             if memberofs[i]:
                 values = _texts(memberofs[i], dn, "memberOf")
                 if values:
-                    refs.append(("key", key, values, "memberOf"))
+                    add_ref(("key", key, values, "memberOf"))
             if primaries[i]:
                 for value in _texts(primaries[i], dn, "primaryGroupID"):
-                    self.primary.append((key, sid or "", value))
+                    add_primary((key, sid or "", value))
             if kind == "unknown" and has_members:
                 kind = "group"
             label = None
@@ -350,7 +351,7 @@ class _Builder:
                     privileged, reason = True, f"name {sam}"
             if kind != "group" and uid_col[i]:
                 for uid in _texts(uid_col[i], dn, "uid"):
-                    self.uid_pairs.append((uid, key))
+                    add_uid((uid, key))
             if key in index or key in others:  # the same entry twice: first one wins
                 continue
             attrs = {"kind": kind, "dangling": False, "label": label, "sid": sid,
@@ -428,13 +429,14 @@ class _Builder:
     def resolve(self) -> None:
         index, nodes, keys, succ, pred = self.index, self.nodes, self.keys, self.succ, self.pred
         targets: dict[str, str] = {}  # memberOf value -> its group's node (the same each time)
-        # per attribute, an edge's via -> via | {attribute} (what :meth:`edge` does, inline)
-        more: dict[str, dict[frozenset[str], frozenset[str]]] = {}
+        # per attribute: its via, and an edge's via -> via | {attribute} (what :meth:`edge`
+        # does, inline)
+        more: dict[str, tuple[frozenset[str], dict[frozenset[str], frozenset[str]]]] = {}
         for kind, key, values, attribute in self.refs:
-            via = _via_set(attribute)
-            up = more.get(attribute)
-            if up is None:
-                up = more[attribute] = {}
+            pair = more.get(attribute)
+            if pair is None:
+                pair = more[attribute] = (_via_set(attribute), {})
+            via, up = pair
             if kind == "dn":  # member DNs of the group at key
                 group = index.get(key) or self.node_for_key(key, key, as_group=True)
                 into = pred[group]
