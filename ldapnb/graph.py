@@ -441,8 +441,10 @@ class _Builder:
                 group = index.get(key) or self.node_for_key(key, key, as_group=True)
                 into = pred[group]
                 for b in values:
-                    # a node's name is its own node (index[normalize(name)] is name), so a
-                    # value spelt as a node is that node: found with one lookup
+                    # every node made so far is named by a DN text whose key it is
+                    # (index[normalize(name)] is name: an entry's DN, a dangling value, a
+                    # memberUid's uid=...; the <SID=...> nodes come after the references),
+                    # so a value spelt as a node is that node: found with one lookup
                     member = b if b in nodes else None
                     if member is None:
                         known = keys.get(b)
