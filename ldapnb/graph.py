@@ -264,7 +264,6 @@ class _Builder:
         ex = cols.exact
         classes = ex.get("objectclass", none)
         labels = [ex.get(name, none) for name in ("cn", "samaccountname", "uid")]
-        sams = ex.get("samaccountname", none)
         osids = ex.get("objectsid", none)
         # membership columns: per row, the values (with options: only rows that have any)
         typed = cols.typed
@@ -287,46 +286,48 @@ class _Builder:
         succ, pred = self.succ, self.pred
         kinds = self.kinds
         add_ref, add_uid, add_primary = refs.append, self.uid_pairs.append, self.primary.append
-        for i in range(n):
-            dn = dns[i]
-            key = given[i] if given is not None else (keys.get(dn)
-                                                     or self.key(dn, "an entry's DN"))
-            kind = kinds.get(tuple(classes[i] or ())) or self.kind(classes[i] or (), dn)
+        # row by row, the columns zipped (no index per column and row)
+        rows = zip(dns, none if given is None else given, classes, osids, members, uniques,
+                   memberuids, memberofs, primaries, *labels, uid_col, strict=True)
+        for (dn, key, cls, osid, mem, uniq, muid, mof, prim,
+             cn, sam, uid, uids) in rows:
+            if given is None:
+                key = keys.get(dn) or self.key(dn, "an entry's DN")
+            cls = cls or ()
+            kind = kinds.get(tuple(cls)) or self.kind(cls, dn)
             sid = None
-            osid = osids[i]
             if osid:
                 try:
                     sid = ad.sid_to_str(osid[0])
                 except LdapnbError as exc:
                     raise type(exc)(f"{dn}: {exc}") from exc
             has_members = False
-            if members[i]:
-                values = _texts(members[i], dn, "member")
+            if mem:
+                values = _texts(mem, dn, "member")
                 if values:
                     has_members = True
                     add_ref(("dn", key, values, "member"))
-            if uniques[i]:
-                values = [_UID_SUFFIX.sub("", v) for v in _texts(uniques[i], dn, "uniqueMember")]
+            if uniq:
+                values = [_UID_SUFFIX.sub("", v) for v in _texts(uniq, dn, "uniqueMember")]
                 if values:
                     has_members = True
                     add_ref(("dn", key, values, "uniqueMember"))
-            if memberuids[i]:
-                values = _texts(memberuids[i], dn, "memberUid")
+            if muid:
+                values = _texts(muid, dn, "memberUid")
                 if values:
                     has_members = True
                     add_ref(("uid", key, values, "memberUid"))
-            if memberofs[i]:
-                values = _texts(memberofs[i], dn, "memberOf")
+            if mof:
+                values = _texts(mof, dn, "memberOf")
                 if values:
                     add_ref(("key", key, values, "memberOf"))
-            if primaries[i]:
-                for value in _texts(primaries[i], dn, "primaryGroupID"):
+            if prim:
+                for value in _texts(prim, dn, "primaryGroupID"):
                     add_primary((key, sid or "", value))
             if kind == "unknown" and has_members:
                 kind = "group"
             label = None
-            for col in labels:
-                values = col[i]
+            for values in (cn, sam, uid):
                 if values:
                     value = values[0]
                     if isinstance(value, bytes):
@@ -343,15 +344,15 @@ class _Builder:
             if sid is not None and kind == "group":
                 reason = ad.privileged_reason(sid) or ""
                 privileged = bool(reason)
-            if kind == "group" and not privileged and sams[i]:
-                sam = sams[i][0]
-                if isinstance(sam, bytes):
-                    sam = sam.decode("utf-8", "replace")
-                if isinstance(sam, str) and sam.lower() in ad.PRIVILEGED_NAMES:
-                    privileged, reason = True, f"name {sam}"
-            if kind != "group" and uid_col[i]:
-                for uid in _texts(uid_col[i], dn, "uid"):
-                    add_uid((uid, key))
+            if kind == "group" and not privileged and sam:
+                name = sam[0]
+                if isinstance(name, bytes):
+                    name = name.decode("utf-8", "replace")
+                if isinstance(name, str) and name.lower() in ad.PRIVILEGED_NAMES:
+                    privileged, reason = True, f"name {name}"
+            if kind != "group" and uids:
+                for value in _texts(uids, dn, "uid"):
+                    add_uid((value, key))
             if key in index or key in others:  # the same entry twice: first one wins
                 continue
             attrs = {"kind": kind, "dangling": False, "label": label, "sid": sid,
