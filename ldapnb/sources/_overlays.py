@@ -137,19 +137,21 @@ class Overlays:
         """:meth:`member_of_ndn` of each of ``ndns``, in one pass."""
         entries = self.store.entries
         index = self._group_index()
-        none: dict[str, None] = {}
-        # a group's entry looked up once per group (not twice per member of it)
-        found: dict[str, Entry | None] = {}
-        out = []
-        for ndn in ndns:
-            dns = []
-            for g in index.get(ndn, none):
-                e = found.get(g, found)
-                if e is found:
-                    e = found[g] = entries.get(g)
-                if e is not None:
-                    dns.append(e.dn)  # type: ignore[union-attr]
-            out.append(dns)
+        dn_of: dict[str, str] = {}  # group ndn -> its DN, looked up once per stored group
+        out: list[list[str]] = []
+        for groups in map(index.get, ndns):
+            if groups is None:
+                out.append([])
+                continue
+            try:
+                out.append([dn_of[g] for g in groups])
+            except KeyError:  # a group not looked up yet (or no longer stored)
+                for g in groups:
+                    if g not in dn_of:
+                        e = entries.get(g)
+                        if e is not None:
+                            dn_of[g] = e.dn
+                out.append([dn_of[g] for g in groups if g in dn_of])
         return out
 
     def groups_of(self, ndn: str) -> Iterable[str]:
