@@ -65,8 +65,6 @@ class Overlays:
             # a member value spelt as its entry's DN is that entry's key (the store keys each
             # entry by its normalised DN): found here without normalising it again
             known = {entry.dn: ndn for ndn, entry in self.store.entries.items()}
-            get = known.get
-            member_ndn = self.member_ndn
             for gndn, entry in self.store.entries.items():
                 lists = entry.attribute_lists()
                 if "member" not in lists and "uniquemember" not in lists:
@@ -74,19 +72,10 @@ class Overlays:
                 for attr in self._member_attributes(entry):
                     rule = matching.rule("uniqueMemberMatch" if attr == "uniqueMember"
                                          else "distinguishedNameMatch")
-                    for v in lists.get(attr.lower(), ()):
-                        # most values are spelt as their entry's DN: member_ndn's answer
-                        # (known first), found without calling it; a value that may carry a
-                        # UID suffix, or is no entry's DN as spelt, goes through it
-                        m = get(v)  # type: ignore[arg-type]
-                        if m is None or "#'" in v:
-                            m = member_ndn(v, rule, known)
+                    for v in entry.get(attr, []):
+                        m = self.member_ndn(v, rule, known)
                         if m is not None:
-                            groups = index.get(m)
-                            if groups is None:
-                                index[m] = {gndn: None}
-                            else:
-                                groups[gndn] = None
+                            index.setdefault(m, {})[gndn] = None
             self._groups_of = index
         return self._groups_of
 
@@ -137,22 +126,8 @@ class Overlays:
         """:meth:`member_of_ndn` of each of ``ndns``, in one pass."""
         entries = self.store.entries
         index = self._group_index()
-        dn_of: dict[str, str] = {}  # group ndn -> its DN, looked up once per stored group
-        out: list[list[str]] = []
-        for groups in map(index.get, ndns):
-            if groups is None:
-                out.append([])
-                continue
-            try:
-                out.append([dn_of[g] for g in groups])
-            except KeyError:  # a group not looked up yet (or no longer stored)
-                for g in groups:
-                    if g not in dn_of:
-                        e = entries.get(g)
-                        if e is not None:
-                            dn_of[g] = e.dn
-                out.append([dn_of[g] for g in groups if g in dn_of])
-        return out
+        none: dict[str, None] = {}
+        return [[entries[g].dn for g in index.get(ndn, none) if g in entries] for ndn in ndns]
 
     def groups_of(self, ndn: str) -> Iterable[str]:
         """Normalised DNs of the groups listing the entry at ``ndn`` (normalised) as a member."""
