@@ -1031,7 +1031,12 @@ class EmbeddedDirectory:
                 else:
                     col: list[Any] = []
                     extras = self.operational_column(ndns, found, name)
-                    for v, extra in zip(fetched[key] if shows else nothing, extras, strict=True):
+                    held = fetched[key] if shows else nothing
+                    if held.count(None) == len(held):  # nothing stored (memberOf): what the
+                        # loop below makes of v None for every row, in one comprehension
+                        out[columns[key]] = [extra if extra else () for extra in extras]
+                        continue
+                    for v, extra in zip(held, extras, strict=True):
                         values = v.copy() if v is not None else None
                         if extra and not (unless_stored and v is not None):
                             # operational_column makes new lists: no copy of them needed
