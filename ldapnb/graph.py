@@ -210,7 +210,15 @@ class _Builder:
                 f"unknown membership attribute(s) {sorted(unknown)}: "
                 f"use some of {list(MEMBERSHIP_ATTRIBUTES)}"
             )
-        self.nodes: dict[str, dict[str, Any]] = {}  # node id -> attributes
+        # The graph is filled as it is built: networkx's documented dict-of-dict-of-dict
+        # structure (``_node``, ``_succ``, ``_pred``; see "Subclasses" in networkx.DiGraph's
+        # docstring), holding what add_nodes_from / add_edges_from would make of the same nodes
+        # and edges in the same order, without their per-item checks and copies.  A node's
+        # adjacency dicts are made with it (:meth:`add_node`), so they are in node order.
+        self.G = nx.DiGraph()
+        self.nodes: dict[str, dict[str, Any]] = self.G._node  # node id -> attributes
+        self.succ: dict[str, dict[str, dict[str, Any]]] = self.G._succ
+        self.pred: dict[str, dict[str, dict[str, Any]]] = self.G._pred
         self.index: dict[str, str] = {}  # normalised DN -> node id
         self.sids: dict[str, str] = {}
         self.others: dict[str, tuple[str, dict[str, Any]]] = {}  # entries not (yet) nodes
@@ -222,8 +230,6 @@ class _Builder:
         # ("key", member key, group DNs)
         self.refs: list[tuple[str, str, list[str], str]] = []
         self.primary: list[tuple[str, str, str]] = []  # (node, sid, rid)
-        # (member, group) -> the attributes that made the edge (shared frozensets)
-        self.edges: dict[tuple[str, str], frozenset[str]] = {}
         self.unresolved: list[tuple[str, str, str]] = []
         self.keys: dict[str, str] = {}  # DN text -> normalised DN (each text normalised once)
         self.kinds: dict[tuple[Any, ...], str] = {}  # objectClass values -> kind
@@ -254,12 +260,14 @@ class _Builder:
         cols = _Columns(page)
         dns = page.dns
         n = len(dns)
+        given = page.keys  # the source's normalised DNs (see Page.keys), or None
+        if given is not None:
+            self.keys.update(zip(dns, given, strict=True))
         use = self.use
         none: list[Any] = [()] * n
         ex = cols.exact
         classes = ex.get("objectclass", none)
         labels = [ex.get(name, none) for name in ("cn", "samaccountname", "uid")]
-        sams = ex.get("samaccountname", none)
         osids = ex.get("objectsid", none)
         # membership columns: per row, the values (with options: only rows that have any)
         typed = cols.typed
@@ -279,45 +287,51 @@ class _Builder:
         refs = self.refs
         keys = self.keys
         index, nodes, others, sids = self.index, self.nodes, self.others, self.sids
-        for i in range(n):
-            dn = dns[i]
-            key = keys.get(dn) or self.key(dn, "an entry's DN")
-            kind = self.kind(classes[i] or (), dn)
+        succ, pred = self.succ, self.pred
+        kinds = self.kinds
+        add_ref, add_uid, add_primary = refs.append, self.uid_pairs.append, self.primary.append
+        # row by row, the columns zipped (no index per column and row)
+        rows = zip(dns, none if given is None else given, classes, osids, members, uniques,
+                   memberuids, memberofs, primaries, *labels, uid_col, strict=True)
+        for (dn, key, cls, osid, mem, uniq, muid, mof, prim,
+             cn, sam, uid, uids) in rows:
+            if given is None:
+                key = keys.get(dn) or self.key(dn, "an entry's DN")
+            cls = cls or ()
+            kind = kinds.get(tuple(cls)) or self.kind(cls, dn)
             sid = None
-            osid = osids[i]
             if osid:
                 try:
                     sid = ad.sid_to_str(osid[0])
                 except LdapnbError as exc:
                     raise type(exc)(f"{dn}: {exc}") from exc
             has_members = False
-            if members[i]:
-                values = _texts(members[i], dn, "member")
+            if mem:
+                values = _texts(mem, dn, "member")
                 if values:
                     has_members = True
-                    refs.append(("dn", key, values, "member"))
-            if uniques[i]:
-                values = [_UID_SUFFIX.sub("", v) for v in _texts(uniques[i], dn, "uniqueMember")]
+                    add_ref(("dn", key, values, "member"))
+            if uniq:
+                values = [_UID_SUFFIX.sub("", v) for v in _texts(uniq, dn, "uniqueMember")]
                 if values:
                     has_members = True
-                    refs.append(("dn", key, values, "uniqueMember"))
-            if memberuids[i]:
-                values = _texts(memberuids[i], dn, "memberUid")
+                    add_ref(("dn", key, values, "uniqueMember"))
+            if muid:
+                values = _texts(muid, dn, "memberUid")
                 if values:
                     has_members = True
-                    refs.append(("uid", key, values, "memberUid"))
-            if memberofs[i]:
-                values = _texts(memberofs[i], dn, "memberOf")
+                    add_ref(("uid", key, values, "memberUid"))
+            if mof:
+                values = _texts(mof, dn, "memberOf")
                 if values:
-                    refs.append(("key", key, values, "memberOf"))
-            if primaries[i]:
-                for value in _texts(primaries[i], dn, "primaryGroupID"):
-                    self.primary.append((key, sid or "", value))
+                    add_ref(("key", key, values, "memberOf"))
+            if prim:
+                for value in _texts(prim, dn, "primaryGroupID"):
+                    add_primary((key, sid or "", value))
             if kind == "unknown" and has_members:
                 kind = "group"
             label = None
-            for col in labels:
-                values = col[i]
+            for values in (cn, sam, uid):
                 if values:
                     value = values[0]
                     if isinstance(value, bytes):
@@ -334,15 +348,15 @@ class _Builder:
             if sid is not None and kind == "group":
                 reason = ad.privileged_reason(sid) or ""
                 privileged = bool(reason)
-            if kind == "group" and not privileged and sams[i]:
-                sam = sams[i][0]
-                if isinstance(sam, bytes):
-                    sam = sam.decode("utf-8", "replace")
-                if isinstance(sam, str) and sam.lower() in ad.PRIVILEGED_NAMES:
-                    privileged, reason = True, f"name {sam}"
-            if kind != "group" and uid_col[i]:
-                for uid in _texts(uid_col[i], dn, "uid"):
-                    self.uid_pairs.append((uid, key))
+            if kind == "group" and not privileged and sam:
+                name = sam[0]
+                if isinstance(name, bytes):
+                    name = name.decode("utf-8", "replace")
+                if isinstance(name, str) and name.lower() in ad.PRIVILEGED_NAMES:
+                    privileged, reason = True, f"name {name}"
+            if kind != "group" and uids:
+                for value in _texts(uids, dn, "uid"):
+                    add_uid((value, key))
             if key in index or key in others:  # the same entry twice: first one wins
                 continue
             attrs = {"kind": kind, "dangling": False, "label": label, "sid": sid,
@@ -351,11 +365,19 @@ class _Builder:
                 others[key] = (dn, attrs)
             else:
                 index[key] = dn
-                nodes[dn] = attrs
+                nodes[dn] = attrs  # add_node, inline (a new name: its key is new)
+                succ[dn] = {}
+                pred[dn] = {}
             if sid is not None:
                 sids.setdefault(sid, dn)
 
     # -- pass 2: references ------------------------------------------------------------------
+    def add_node(self, name: str, attrs: dict[str, Any]) -> None:
+        """Make ``name`` a node with ``attrs`` (its adjacency dicts with it, in node order)."""
+        self.nodes[name] = attrs
+        self.succ.setdefault(name, {})
+        self.pred.setdefault(name, {})
+
     def node_for_dn(self, text: str, *, as_group: bool, where: str) -> str:
         key = self.keys.get(text) or self.key(text, where)
         return self.node_for_key(key, text, as_group=as_group)
@@ -371,17 +393,17 @@ class _Builder:
             if as_group:
                 attrs["kind"] = "group"
             self.index[key] = dn
-            self.nodes[dn] = attrs
+            self.add_node(dn, attrs)
             return dn
         self.index[key] = text
-        self.nodes[text] = {
+        self.add_node(text, {
             "kind": "group" if as_group else "unknown",
             "dangling": True,
             "label": text.split(",", 1)[0].split("=", 1)[-1],
             "sid": None,
             "privileged": False,
             "privileged_by": "",
-        }
+        })
         return text
 
     def node_for_sid(self, sid: str, *, as_group: bool) -> str | None:
@@ -393,9 +415,13 @@ class _Builder:
         return self.node_for_key(self.key(dn, "an entry's DN"), dn, as_group=as_group)
 
     def edge(self, member: str, group: str, attribute: str) -> None:
-        edges = self.edges
-        have = edges.get((member, group))
-        edges[(member, group)] = _via_set(attribute) if have is None else _more(have, attribute)
+        """The edge member -> group, made by ``attribute`` (added to its ``via`` when it is
+        there already)."""
+        data = self.succ[member].get(group)
+        if data is None:
+            self.succ[member][group] = self.pred[group][member] = {"via": _via_set(attribute)}
+        else:
+            data["via"] = _more(data["via"], attribute)
 
     def uid_keys(self, uid: str) -> list[str] | None:
         if self.uids is None:  # made when the first memberUid asks
@@ -406,20 +432,40 @@ class _Builder:
         return self.uids.get(uid) or self.uids_folded.get(uid.casefold())
 
     def resolve(self) -> None:
-        index, nodes, keys, edges = self.index, self.nodes, self.keys, self.edges
+        index, nodes, keys, succ, pred = self.index, self.nodes, self.keys, self.succ, self.pred
         targets: dict[str, str] = {}  # memberOf value -> its group's node (the same each time)
+        # per attribute: its via, and an edge's via -> via | {attribute} (what :meth:`edge`
+        # does, inline)
+        more: dict[str, tuple[frozenset[str], dict[frozenset[str], frozenset[str]]]] = {}
         for kind, key, values, attribute in self.refs:
-            via = _via_set(attribute)
+            pair = more.get(attribute)
+            if pair is None:
+                pair = more[attribute] = (_via_set(attribute), {})
+            via, up = pair
             if kind == "dn":  # member DNs of the group at key
                 group = index.get(key) or self.node_for_key(key, key, as_group=True)
+                into = pred[group]
                 for b in values:
-                    known = keys.get(b)
-                    member = index.get(known) if known is not None else None
+                    # every node made so far is named by a DN text whose key it is
+                    # (index[normalize(name)] is name: an entry's DN, a dangling value, a
+                    # memberUid's uid=...; the <SID=...> nodes come after the references),
+                    # so a value spelt as a node is that node: found with one lookup
+                    member = b if b in nodes else None
+                    if member is None:
+                        known = keys.get(b)
+                        member = index.get(known) if known is not None else None
                     if member is None:
                         member = self.node_for_dn(b, as_group=False,
                                                   where=f"{attribute} of {group}")
-                    have = edges.get((member, group))
-                    edges[(member, group)] = via if have is None else _more(have, attribute)
+                    data = into.get(member)
+                    if data is None:
+                        succ[member][group] = into[member] = {"via": via}
+                    else:
+                        have = data["via"]
+                        new = up.get(have)
+                        if new is None:
+                            new = up[have] = _more(have, attribute)
+                        data["via"] = new
             elif kind == "uid":
                 group = index.get(key) or self.node_for_key(key, key, as_group=True)
                 for b in values:
@@ -435,6 +481,7 @@ class _Builder:
                         self.edge(member, group, attribute)
             else:  # memberOf: the group DNs of the member at key
                 member = index.get(key) or self.node_for_key(key, key, as_group=False)
+                out = succ[member]
                 for c in values:
                     group = targets.get(c)  # type: ignore[assignment]
                     if group is None:
@@ -445,8 +492,15 @@ class _Builder:
                             target = self.node_for_dn(c, as_group=True,
                                                       where=f"memberOf of {member}")
                         group = targets[c] = target
-                    have = edges.get((member, group))
-                    edges[(member, group)] = via if have is None else _more(have, attribute)
+                    data = out.get(group)
+                    if data is None:
+                        out[group] = pred[group][member] = {"via": via}
+                    else:
+                        have = data["via"]
+                        new = up.get(have)
+                        if new is None:
+                            new = up[have] = _more(have, attribute)
+                        data["via"] = new
         for key, sid, value in self.primary:
             member = self.node_for_key(key, key, as_group=False)
             if not sid:
@@ -471,14 +525,14 @@ class _Builder:
                 if key not in self.index:
                     self.index[key] = group
                     reason = ad.privileged_reason(group_sid) or ""
-                    self.nodes[group] = {
+                    self.add_node(group, {
                         "kind": "group",
                         "dangling": True,
                         "label": ad.sid_name(group_sid) or group_sid,
                         "sid": group_sid,
                         "privileged": bool(reason),
                         "privileged_by": reason,
-                    }
+                    })
                     self.sids[group_sid] = group
             self.edge(member, group, "primaryGroupID")
 
@@ -510,19 +564,7 @@ class _Builder:
                 GraphWarning, stacklevel=4)
 
     def graph(self) -> nx.DiGraph:
-        G = nx.DiGraph()
-        # Filled in place: networkx's documented dict-of-dict-of-dict structure (``_node``,
-        # ``_succ``, ``_pred``; see "Subclasses" in networkx.DiGraph's docstring), holding what
-        # add_nodes_from / add_edges_from would make of the same nodes and edges in the same
-        # order, without their per-item checks and copies (a third of a 100k-user build).
-        # Every edge's ends are nodes already (a KeyError here is a builder bug).
-        node, succ, pred = G._node, G._succ, G._pred
-        for n, attrs in self.nodes.items():
-            node[n] = attrs
-            succ[n] = {}
-            pred[n] = {}
-        for (m, g), via in self.edges.items():
-            succ[m][g] = pred[g][m] = {"via": via}
+        G = self.G  # its nodes and edges are in already (see __init__)
         G.graph["index"] = self.index
         G.graph["sids"] = self.sids
         G.graph["unresolved"] = self.unresolved

@@ -74,6 +74,8 @@ class RawPage:
         reported, never followed.
     last : bool
         True on the final page (the server sent no further cookie).
+    keys : None
+        No normalised DNs (see :class:`ldapnb.sources.base.Page`): a server's DNs are text.
     """
 
     dns: list[str]
@@ -81,6 +83,7 @@ class RawPage:
     names: list[str] = field(default_factory=list)
     referrals: list[str] = field(default_factory=list)
     last: bool = False
+    keys: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.dns)

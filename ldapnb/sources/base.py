@@ -80,11 +80,15 @@ class Page(Protocol):
     """One page of search results as columns: ``columns[name][i]`` are the values of
     ``dns[i]`` (an empty sequence where the entry lacks the attribute).  Values are ``bytes``
     as on the wire (live sources) or ``str``/``bytes`` (in-memory sources); names are spelt
-    as the source spells them and may differ in case between pages."""
+    as the source spells them and may differ in case between pages.  ``keys``, when not None,
+    are the normalised DNs (:func:`ldapnb.dn.normalize`) of ``dns``, which a source that keys
+    its entries by them (the embedded directory) hands on so that readers need not normalise
+    them again; live sources leave it None."""
 
     dns: list[str]
     columns: dict[str, list[Any]]
     referrals: list[str]
+    keys: list[str] | None
 
     def __len__(self) -> int: ...
 
@@ -100,6 +104,7 @@ class ColumnPage:
     dns: list[str]
     columns: dict[str, list[Any]]
     referrals: list[str] = field(default_factory=list)
+    keys: list[str] | None = None
 
     @property
     def names(self) -> list[str]:

@@ -40,6 +40,8 @@ import uuid
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import is_
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import dn as dnlib
@@ -1004,7 +1006,9 @@ class EmbeddedDirectory:
         for start in range(0, len(matches), size or max(1, len(matches))):
             ndns = matches[start:start + size] if size else matches
             rows = [stored.get(n) for n in ndns]
-            if None in rows:  # the rootDSE or the subschema entry (a base search): as search()
+            # the rootDSE or the subschema entry (a base search): as search(); tested by
+            # identity, as ``None in rows`` would call Entry.__eq__ on every row
+            if any(map(is_, rows, repeat(None))):
                 yield from pages_from_entries(
                     [self._present_entry(n, e, select) for n, e in zip(ndns, rows, strict=True)],
                     0, list(columns.values()))
@@ -1027,21 +1031,25 @@ class EmbeddedDirectory:
                 else:
                     col: list[Any] = []
                     extras = self.operational_column(ndns, found, name)
-                    for v, extra in zip(fetched[key] if shows else nothing, extras, strict=True):
+                    held = fetched[key] if shows else nothing
+                    if held.count(None) == len(held):  # nothing stored (memberOf): what the
+                        # loop below makes of v None for every row, in one comprehension
+                        out[columns[key]] = [extra if extra else () for extra in extras]
+                        continue
+                    for v, extra in zip(held, extras, strict=True):
                         values = v.copy() if v is not None else None
                         if extra and not (unless_stored and v is not None):
-                            values = list(extra) if values is None else values + extra
+                            # operational_column makes new lists: no copy of them needed
+                            values = extra if values is None else values + extra
                         col.append(values if values is not None else ())
                     out[columns[key]] = col
-            yield ColumnPage([e.dn for e in found], out)
+            yield ColumnPage([e.dn for e in found], out, keys=ndns)  # the store's keys
 
     def operational_column(self, ndns: Sequence[str], entries: Sequence[Entry],
                            name: str) -> list[list[Value]]:
-        """:meth:`operational` of each entry (``ndns[i]``, ``entries[i]``), memberOf of
-        stored entries in one pass over the back-links."""
-        stored = self._store.entries
-        if name.lower() == "memberof" and all(
-                stored.get(n) is e for n, e in zip(ndns, entries, strict=True)):
+        """:meth:`operational` of each stored entry (``entries[i]``, read from the store at
+        ``ndns[i]``), memberOf in one pass over the back-links."""
+        if name.lower() == "memberof":
             return cast("list[list[Value]]", self._overlays.member_of_ndns(ndns))
         return [self.operational(n, e, name) for n, e in zip(ndns, entries, strict=True)]
 
