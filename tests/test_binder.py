@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import venv
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -85,10 +86,19 @@ def test_fresh_environment_from_binder_runs_every_lesson(tmp_path: Path) -> None
     out = tmp_path / "executed"
 
     def execute(lesson: Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(env_dir / "bin" / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
-             "--ExecutePreprocessor.timeout=180", "--output-dir", str(out), str(lesson)],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+        # the kernel on IPC sockets in a folder of its own, not on TCP ports that a process
+        # beside it may take between jupyter_client's choice and the kernel's bind (see
+        # tests/kernels.py); an absolute path, as the kernel's working folder differs
+        sockets = Path(tempfile.mkdtemp(prefix="k-"))
+        try:
+            return subprocess.run(
+                [str(env_dir / "bin" / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
+                 "--ExecutePreprocessor.timeout=180", "--KernelManager.transport=ipc",
+                 f"--KernelManager.ip={sockets / 'kernel'}", "--output-dir", str(out),
+                 str(lesson)],
+                cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+        finally:
+            shutil.rmtree(sockets, ignore_errors=True)
 
     # three kernels at a time, as tests/test_notebooks.py runs them: lessons wait on servers
     with ThreadPoolExecutor(max_workers=3) as pool:

@@ -8,10 +8,14 @@ the embedded replication lab); the fixtures' answer key is ldapnb/fixtures/READM
 from __future__ import annotations
 
 import inspect
+import shutil
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 import ldap3
 import pytest
+from kernels import ipc_kernels
 
 from ldapnb import Directory
 from ldapnb import dn as dnlib
@@ -573,8 +577,12 @@ def test_friendly_errors_show_one_readable_message_in_a_real_kernel(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     for cell in nb.cells[1:]:
         cell.metadata["tags"] = ["raises-exception"]
-    NotebookClient(nb, timeout=60, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    sockets = Path(tempfile.mkdtemp(prefix="k-"))  # short: a socket name is <= 107 bytes
+    try:
+        NotebookClient(nb, timeout=60, kernel_name="python3", config=ipc_kernels(sockets),
+                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
 
     def error(i):
         outs = [o for o in nb.cells[i].outputs if o.output_type == "error"]

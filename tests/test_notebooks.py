@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kernels import ipc_kernels
 
 from ldapnb.teach import exercises, solutions
 
@@ -79,12 +80,14 @@ def _execute(path: Path) -> Run:
 
     run = Run(path)
     folder = Path(tempfile.mkdtemp(prefix=f"ldapnb-{path.stem}-"))
+    sockets = Path(tempfile.mkdtemp(prefix="k-"))  # short: a socket name is <= 107 bytes
     try:
         copy = folder / path.name
         shutil.copy(path, copy)
         nb = nbformat.read(copy, as_version=4)
         client = NotebookClient(nb, timeout=120, kernel_name="python3",
-                                resources={"metadata": {"path": str(folder)}})
+                                resources={"metadata": {"path": str(folder)}},
+                                config=ipc_kernels(sockets))
         started = time.monotonic()
         try:
             client.execute()
@@ -98,6 +101,7 @@ def _execute(path: Path) -> Run:
                     run.errors.append((i, "raises-exception" in tags(cell), out))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(sockets, ignore_errors=True)
         # nbclient runs on an event loop made for this worker thread: close it here, or its
         # sockets are found unclosed (ResourceWarning) during some later test
         from jupyter_core.utils import ensure_event_loop
