@@ -93,6 +93,8 @@ def _execute(path: Path) -> Run:
             client.execute()
         except CellExecutionError as exc:
             run.failure = str(exc)
+        except Exception as exc:  # noqa: BLE001 - the kernel itself failed: this lesson's
+            run.failure = f"{type(exc).__name__}: {exc}"  # failure, not every lesson's
         run.seconds = time.monotonic() - started
         run.nb = nb
         for i, cell in enumerate(nb.cells):
