@@ -6,6 +6,7 @@ SIDs on entries that are not principals and a primaryGroupID whose group is miss
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from ldapnb import Directory, ad, synthetic
 from ldapnb.directory import fixtures
 from ldapnb.entry import Entry
+from ldapnb.errors import LdapnbError
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "openldap"
 DOM = "S-1-5-21-1004336348-1177238915-682003330"
@@ -114,3 +116,15 @@ def directories() -> Iterator[tuple[str, Directory]]:
 
 DIRECTORIES = list(directories())
 IDS = [name for name, _ in DIRECTORIES]
+
+
+def built(make: Any) -> Any:
+    """A graph, or the error building it raised (type and text); and the warnings it gave:
+    what the graph tests compare between two ways of building it."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        try:
+            out: Any = make()
+        except LdapnbError as exc:
+            out = (type(exc), str(exc))
+    return out, [(w.category, str(w.message)) for w in seen]

@@ -8,17 +8,16 @@ on every bundled data set, on hostile spellings and after writes."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import networkx as nx
 import pytest
-from page_datasets import DIRECTORIES, IDS
+from page_datasets import DIRECTORIES, IDS, built
 
 from ldapnb import Directory, ad, graph
 from ldapnb.dn import normalize
 from ldapnb.entry import Entry
-from ldapnb.errors import DnError, LdapnbError, SchemaWarning
+from ldapnb.errors import DnError, SchemaWarning
 
 BASE = "dc=fast,dc=test"
 DOM = "S-1-5-21-1004336348-1177238915-682003330"
@@ -39,24 +38,13 @@ def identical(got: nx.DiGraph, want: nx.DiGraph) -> None:
     assert got.graph["unresolved"] == want.graph["unresolved"]
 
 
-def outcome(make: Any) -> tuple[Any, list[tuple[type, str]]]:
-    """A graph, or the error building it raised (type and text); and the warnings given."""
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always")
-        try:
-            out: Any = make()
-        except LdapnbError as exc:
-            out = (type(exc), str(exc))
-    return out, [(w.category, str(w.message)) for w in seen]
-
-
 def check(d: Directory, **kw: Any) -> Any:
     """d.graph(**kw) against from_entries of d's entries (read as a user reads them); the
     pages it reads carry the store's keys, which are the normalised DNs."""
     for page in d.source.search_pages(d.base, "sub", "(objectClass=*)", graph.GRAPH_ATTRIBUTES):
         assert page.keys == [normalize(dn) for dn in page.dns]
-    got, got_warned = outcome(lambda: d.graph(**kw))
-    want, want_warned = outcome(lambda: graph.from_entries(
+    got, got_warned = built(lambda: d.graph(**kw))
+    want, want_warned = built(lambda: graph.from_entries(
         list(d.entries(attributes=list(graph.GRAPH_ATTRIBUTES))), **kw))
     assert got_warned == want_warned
     if isinstance(want, tuple):

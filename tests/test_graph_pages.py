@@ -4,13 +4,12 @@ nodes, edges, node and edge attributes, index, SIDs and unresolved list."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import networkx as nx
 import pytest
 from graph_oracle import from_entries as oracle
-from page_datasets import DIRECTORIES, IDS
+from page_datasets import DIRECTORIES, IDS, built
 
 from ldapnb import Directory, ad, graph, synthetic
 from ldapnb.directory import fixtures
@@ -100,17 +99,6 @@ def test_errors_say_where() -> None:
     page = ColumnPage(["cn=g,dc=x"], {"member": [[b"\xff"]]})
     with pytest.raises(LdapnbError, match="cn=g,dc=x: a member value is not UTF-8"):
         graph.from_pages([page])
-
-
-def built(make: Any) -> Any:
-    """A graph, or the error building it raised; and the warnings it gave."""
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always")
-        try:
-            out: Any = make()
-        except LdapnbError as exc:
-            out = (type(exc), str(exc))
-    return out, [(w.category, str(w.message)) for w in seen]
 
 
 @pytest.mark.parametrize("name,d", DIRECTORIES, ids=IDS)
