@@ -45,8 +45,8 @@ import re
 import warnings
 from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping
 from itertools import chain, repeat
-from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from operator import itemgetter, setitem
+from typing import TYPE_CHECKING, Any, cast
 
 import networkx as nx
 
@@ -444,28 +444,24 @@ class _Builder:
             via, up = pair
             if kind == "dn":  # member DNs of the group at key
                 group = index.get(key) or self.node_for_key(key, key, as_group=True)
-                into = pred[group]
-                for b in values:
-                    # every node made so far is named by a DN text whose key it is
-                    # (index[normalize(name)] is name: an entry's DN, a dangling value, a
-                    # memberUid's uid=...; the <SID=...> nodes come after the references),
-                    # so a value spelt as a node is that node: found with one lookup
-                    member = b if b in nodes else None
-                    if member is None:
-                        known = keys.get(b)
-                        member = index.get(known) if known is not None else None
-                    if member is None:
-                        member = self.node_for_dn(b, as_group=False,
-                                                  where=f"{attribute} of {group}")
-                    data = into.get(member)
-                    if data is None:
-                        succ[member][group] = into[member] = {"via": via}
-                    else:
-                        have = data["via"]
-                        new = up.get(have)
-                        if new is None:
-                            new = up[have] = _more(have, attribute)
-                        data["via"] = new
+                # every node made so far is named by a DN text whose key it is
+                # (index[normalize(name)] is name: an entry's DN, a dangling value, a
+                # memberUid's uid=...; the <SID=...> nodes come after the references),
+                # so a value spelt as a node is that node: found with one lookup
+                if all(map(nodes.__contains__, values)):
+                    members = values
+                else:
+                    members = []
+                    for b in values:
+                        member = b if b in nodes else None
+                        if member is None:
+                            known = keys.get(b)
+                            member = index.get(known) if known is not None else None
+                        if member is None:
+                            member = self.node_for_dn(b, as_group=False,
+                                                      where=f"{attribute} of {group}")
+                        members.append(member)
+                _link(pred[group], succ, group, members, via, up, attribute)
             elif kind == "uid":
                 group = index.get(key) or self.node_for_key(key, key, as_group=True)
                 for b in values:
@@ -569,6 +565,42 @@ class _Builder:
         G.graph["sids"] = self.sids
         G.graph["unresolved"] = self.unresolved
         return G
+
+
+def _link(near: dict[str, dict[str, Any]], far: dict[str, dict[str, dict[str, Any]]],
+          node: str, others: list[str], via: frozenset[str],
+          up: dict[frozenset[str], frozenset[str]], attribute: str) -> None:
+    """The edges between ``node`` and each of ``others`` (nodes, in order), made by
+    ``attribute``: ``near`` is ``node``'s own adjacency (its ``_pred`` for a group's members,
+    its ``_succ`` for a member's groups), ``far`` the other direction's.  A new edge's data is
+    ``{"via": via}``, stored on both sides; an edge already there gets ``attribute`` added to
+    its ``via`` (``up`` caches ``via -> via | {attribute}``).  What :meth:`_Builder.edge` does
+    for each pair in turn, done a list at a time when every edge is new or every edge is there
+    already (a value listed twice: the pair-by-pair way)."""
+    datas = list(map(near.get, others))
+    fresh = datas.count(None)
+    if fresh == len(others) and len(set(others)) == fresh:  # all new (a group read first)
+        made = [{"via": via} for _ in others]
+        near.update(zip(others, made, strict=True))
+        list(map(setitem, map(far.__getitem__, others), repeat(node), made))
+        return
+    if not fresh:  # all there (the other side was read first): one via each
+        there = cast("list[dict[str, Any]]", datas)
+        olds = list(map(itemgetter("via"), there))
+        for have in set(olds).difference(up):
+            up[have] = _more(have, attribute)
+        list(map(setitem, there, repeat("via"), map(up.__getitem__, olds)))
+        return
+    for other in others:  # some new, some there: pair by pair
+        data = near.get(other)
+        if data is None:
+            far[other][node] = near[other] = {"via": via}
+        else:
+            have = data["via"]
+            new = up.get(have)
+            if new is None:
+                new = up[have] = _more(have, attribute)
+            data["via"] = new
 
 
 def from_entries(

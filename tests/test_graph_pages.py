@@ -9,6 +9,8 @@ from typing import Any
 import networkx as nx
 import pytest
 from graph_oracle import from_entries as oracle
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from page_datasets import DIRECTORIES, IDS, built
 
 from ldapnb import Directory, ad, graph, synthetic
@@ -137,3 +139,33 @@ def test_fast_pages_make_the_general_paths_graph(name: str, d: Directory) -> Non
         assert isinstance(outcomes[0], tuple) and outcomes[0][0] is DnError
     else:
         assert outcomes[0].number_of_edges() > 0, name
+
+
+_PEOPLE = [f"uid=u{i},ou=p,dc=x" for i in range(6)]
+_GROUPS = [f"cn=g{i},ou=g,dc=x" for i in range(4)]
+_SPELLINGS = st.sampled_from([str, str.upper, lambda dn: dn.replace(",", ", ")])
+_TARGET = st.sampled_from(_PEOPLE + _GROUPS + ["uid=gone,ou=p,dc=x", "cn=gone,ou=g,dc=x"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(members=st.lists(st.lists(st.tuples(_TARGET, _SPELLINGS), max_size=7),
+                        min_size=4, max_size=4),
+       member_of=st.lists(st.lists(st.tuples(st.sampled_from(_GROUPS + ["cn=gone,dc=x"]),
+                                             _SPELLINGS), max_size=4),
+                          min_size=6, max_size=6),
+       order=st.randoms(use_true_random=False))
+def test_member_and_member_of_in_any_order_make_the_old_graph(
+        members: list[list[tuple[str, Any]]], member_of: list[list[tuple[str, Any]]],
+        order: Any) -> None:
+    """Groups read before or after their members (their memberOf made the edges first, or
+    not), values listed twice, spelt three ways, naming entries or nobody: every way the
+    builder links a list of values (all new, all there already, some of each) makes the
+    oracle's graph."""
+    entries = [Entry(dn, {"objectClass": ["inetOrgPerson"], "cn": [dn[4:6]],
+                          **({"memberOf": [spell(g) for g, spell in mof]} if mof else {})})
+               for dn, mof in zip(_PEOPLE, member_of, strict=True)]
+    entries += [Entry(dn, {"objectClass": ["groupOfNames"],
+                           **({"member": [spell(m) for m, spell in mem]} if mem else {})})
+                for dn, mem in zip(_GROUPS, members, strict=True)]
+    order.shuffle(entries)
+    same(graph.from_entries(entries), oracle(entries))
