@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from typing import cast
 
 from .. import matching
 from ..entry import Entry, Value
@@ -72,10 +73,23 @@ class Overlays:
                 for attr in self._member_attributes(entry):
                     rule = matching.rule("uniqueMemberMatch" if attr == "uniqueMember"
                                          else "distinguishedNameMatch")
-                    for v in entry.get(attr, []):
-                        m = self.member_ndn(v, rule, known)
-                        if m is not None:
-                            index.setdefault(m, {})[gndn] = None
+                    values = entry.get(attr, [])
+                    texts = cast("list[str]", values)
+                    try:  # no uniqueMember UID suffix anywhere: member_ndn's first lookup,
+                        plain = "#'" not in "\n".join(texts)  # for every value at once
+                    except TypeError:  # bytes
+                        plain = False
+                    found = list(map(known.get, texts)) if plain else [None] * len(texts)
+                    for v, m in zip(values, found, strict=True):
+                        if m is None:  # not spelt as an entry's DN: member_ndn says
+                            m = self.member_ndn(v, rule, known)
+                            if m is None:
+                                continue
+                        groups = index.get(m)
+                        if groups is None:
+                            index[m] = {gndn: None}
+                        else:
+                            groups[gndn] = None
             self._groups_of = index
         return self._groups_of
 
