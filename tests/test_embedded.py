@@ -32,9 +32,8 @@ from ldap3.core.results import (
 )
 
 from ldapnb import Directory
-from ldapnb.entry import Entry
-from ldapnb.sources.embedded import BULK_LOAD
 from ldapnb import dn as dnlib
+from ldapnb.entry import Entry
 from ldapnb.errors import (
     BindError,
     EntryAlreadyExists,
@@ -51,6 +50,7 @@ from ldapnb.errors import (
 from ldapnb.ldif import Record
 from ldapnb.passwords import hash_password
 from ldapnb.sources._ldap3 import embedded_connection
+from ldapnb.sources.embedded import BULK_LOAD
 
 T = "dc=example,dc=com"
 TP, TG = f"ou=People,{T}", f"ou=Groups,{T}"
