@@ -21,7 +21,8 @@ $(STAMP): $(PY) pyproject.toml
 	touch $(STAMP)
 
 # Debian packages: only as root on a Debian-like machine, and only what is missing:
-# binder/apt.txt (slapd, ldap-utils: what Binder installs too), chromium (browser tests),
+# binder/apt.txt (slapd, ldap-utils, and lesson 09's nc and dig from netcat-openbsd and
+# bind9-dnsutils: what Binder installs too; the live DC's SRV check runs dig), chromium (browser tests),
 # nftables (lesson 09's firewall lab sets real rules in a private network namespace, root
 # only), tshark (the Samba tests' DNS capture) and the private Samba AD DC with its Kerberos
 # clients (SAMBA_PACKAGES). Samba is installed WITH recommends: without them

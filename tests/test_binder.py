@@ -1,8 +1,8 @@
 """Binder, checked without Docker (no Docker engine runs on these machines).
 
 1. repo2docker's build plan for this repository (``--no-build --debug``) succeeds and does what
-   binder/ asks: Python 3.12, slapd and ldap-utils from apt.txt, ldapnb from requirements.txt,
-   postBuild and start.
+   binder/ asks: Python 3.12, slapd, ldap-utils, nc and dig from apt.txt, ldapnb from
+   requirements.txt, postBuild and start.
 2. A fresh virtual environment built ONLY from binder/ (requirements.txt, postBuild) runs every
    lesson headless, with the Debian packages apt.txt names installed on this machine.
 """
@@ -31,7 +31,8 @@ def test_binder_files_are_well_formed() -> None:
     assert start.strip().splitlines()[-1] == 'exec "$@"'
     assert os.access(BINDER / "postBuild", os.X_OK) and os.access(BINDER / "start", os.X_OK)
     assert "-e .[notebook]" in (BINDER / "requirements.txt").read_text()
-    assert set((BINDER / "apt.txt").read_text().split()) >= {"slapd", "ldap-utils"}
+    assert set((BINDER / "apt.txt").read_text().split()) >= {"slapd", "ldap-utils",
+                                                              "netcat-openbsd", "bind9-dnsutils"}
 
 
 def test_repo2docker_build_plan() -> None:
