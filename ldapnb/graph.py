@@ -575,8 +575,8 @@ def _link(near: dict[str, dict[str, Any]], far: dict[str, dict[str, dict[str, An
     its ``_succ`` for a member's groups), ``far`` the other direction's.  A new edge's data is
     ``{"via": via}``, stored on both sides; an edge already there gets ``attribute`` added to
     its ``via`` (``up`` caches ``via -> via | {attribute}``).  What :meth:`_Builder.edge` does
-    for each pair in turn, done a list at a time when every edge is new or every edge is there
-    already (a value listed twice: the pair-by-pair way)."""
+    for each pair in turn, done a list at a time when every edge is new (and no value is listed
+    twice) or every edge is there already; pair by pair otherwise."""
     datas = list(map(near.get, others))
     fresh = datas.count(None)
     if fresh == len(others) and len(set(others)) == fresh:  # all new (a group read first)
