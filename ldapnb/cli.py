@@ -304,17 +304,9 @@ def open_source(spec: str, args: argparse.Namespace | None = None) -> Directory:
         return Directory.embedded(name)
     path = Path(spec)
     if path.suffix.lower() in (".ldif", ".parquet", ".pq"):
-        from . import snapshot
-
         if not path.is_file():
             raise _UsageError(f"no file {spec!r}")
-        from_snapshot = getattr(Directory, "from_snapshot", None)
-        if from_snapshot is not None:
-            directory: Directory = from_snapshot(path)
-        else:
-            directory = Directory.from_entries(snapshot.read(path), strict=False)
-            directory.name = f"snapshot {path.name!r}"
-        return directory
+        return Directory.from_snapshot(path)
     raise _UsageError(f"cannot tell what {spec!r} is: give {SOURCE_HELP}")
 
 
@@ -333,9 +325,7 @@ def _snapshot(args: argparse.Namespace) -> int:
                               attributes=attributes, include_secrets=args.include_secrets,
                               progress=not args.quiet, source=args.source)
     finally:
-        close = getattr(directory, "close", None)
-        if close is not None:
-            close()
+        directory.close()
     dropped = info["secrets"]["dropped"]
     note = (f" ({', '.join(dropped)} left out; --include-secrets keeps them)" if dropped else "")
     print(f"wrote {info['entries']} entries to {args.output}{note}")
