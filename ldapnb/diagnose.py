@@ -645,7 +645,7 @@ class _Doctor:
 
     def _is_active_directory(self) -> bool:
         caps = (self.root_dse or {}).get("supportedcapabilities", [])
-        return "1.2.840.113556.1.4.800" in caps
+        return oids.AD_CAPABILITY in caps
 
     def _global_catalog(self) -> None:
         step = "Global Catalog"

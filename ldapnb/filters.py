@@ -1095,7 +1095,7 @@ def _extensible(x: Extensible, entry: Entry, ctx: EvalContext) -> _LeafOutcome:
     if r.oid == oids.IN_CHAIN:
         if x.attr is None:
             return _LeafOutcome(None, "the in-chain rule needs an attribute to follow, as in "
-                                "(memberOf:1.2.840.113556.1.4.1941:=cn=G,dc=x): Undefined")
+                                f"(memberOf:{oids.IN_CHAIN}:=cn=G,dc=x): Undefined")
         if r.normalize(x.value) is None:
             return _LeafOutcome(None, f"{shown} is not a valid DN: Undefined")
         res = ctx.in_chain(entry, x.attr, x.value)  # type: ignore[arg-type]

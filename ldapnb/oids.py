@@ -38,6 +38,7 @@ SYNC_INFO = "1.3.6.1.4.1.4203.1.9.1.4"
 BIT_AND = "1.2.840.113556.1.4.803"           #: LDAP_MATCHING_RULE_BIT_AND
 BIT_OR = "1.2.840.113556.1.4.804"            #: LDAP_MATCHING_RULE_BIT_OR
 IN_CHAIN = "1.2.840.113556.1.4.1941"         #: LDAP_MATCHING_RULE_IN_CHAIN (transitive)
+DN_WITH_DATA = "1.2.840.113556.1.4.2253"     #: LDAP_MATCHING_RULE_DN_WITH_DATA
 
 # -- features and capabilities ----------------------------------------------------------------
 MODIFY_INCREMENT = "1.3.6.1.1.14"                      #: modify-increment (RFC 4525)
@@ -60,6 +61,7 @@ NAMES: dict[str, str] = {
     IN_CHAIN: "LDAP_MATCHING_RULE_IN_CHAIN",
     BIT_AND: "LDAP_MATCHING_RULE_BIT_AND",
     BIT_OR: "LDAP_MATCHING_RULE_BIT_OR",
+    DN_WITH_DATA: "LDAP_MATCHING_RULE_DN_WITH_DATA",
     SYNC_REQUEST: "Sync Request (syncrepl)",
     SYNC_STATE: "Sync State",
     SYNC_DONE: "Sync Done",

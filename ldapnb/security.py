@@ -30,6 +30,7 @@ import enum
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from . import oids
 from .errors import SchemaError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,7 +52,7 @@ __all__ = [
 ]
 
 #: The LDAP_SERVER_SD_FLAGS_OID control (MS-ADTS 3.1.1.3.4.1.11).
-SD_FLAGS_OID = "1.2.840.113556.1.4.801"
+SD_FLAGS_OID = oids.SD_FLAGS
 #: OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION.
 SD_FLAGS_OWNER_GROUP_DACL = 7
 

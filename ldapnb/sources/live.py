@@ -307,11 +307,9 @@ def _result_error(result: dict[str, Any], doing: str, *, dn: str | None = None,
 
 
 _VERB = {"adding": "add", "modifying": "modify", "deleting": "delete", "renaming": "rename"}
-_IN_CHAIN = "1.2.840.113556.1.4.1941"
 #: The extensible matching rules Active Directory documents (MS-ADTS 3.1.1.3.4.4):
 #: bitwise AND, bitwise OR, in-chain (transitive), DN-binary.
-_AD_MATCHING_RULES = ("1.2.840.113556.1.4.803", "1.2.840.113556.1.4.804", _IN_CHAIN,
-                      "1.2.840.113556.1.4.2253")
+_AD_MATCHING_RULES = (oids.BIT_AND, oids.BIT_OR, oids.IN_CHAIN, oids.DN_WITH_DATA)
 _NAME_IN_DEFINITION = re.compile(r"'([^']+)'")
 
 
@@ -327,7 +325,7 @@ def _is_ip(host: str) -> bool:
 
 def _is_active_directory(root_dse: Entry) -> bool:
     caps = {str(v) for v in root_dse.get("supportedCapabilities", [])}
-    return "1.2.840.113556.1.4.800" in caps
+    return oids.AD_CAPABILITY in caps
 
 
 def _extensible_rules(f: Any) -> list[str]:
@@ -776,7 +774,7 @@ class LiveSource:
                 "VPN", host=self.host, port=self.port)
         if isinstance(exc, LDAPStartTLSError) or step == "starting TLS":
             return TlsError(f"StartTLS with {where} failed: {exc}; the server may not offer "
-                            "it (rootDSE supportedExtension 1.3.6.1.4.1.1466.20037)")
+                            f"it (rootDSE supportedExtension {oids.STARTTLS})")
         if any(isinstance(c, ssl.SSLError) for c in causes):
             return TlsError(f"TLS with {where} failed while {step}: {exc}")
         return _communication_error(exc, self.host, self.port, step)
@@ -1046,7 +1044,7 @@ class LiveSource:
             return
         for rule in rules:
             if rule.lower() not in known:
-                ad = " (Active Directory's in-chain rule)" if rule == _IN_CHAIN else ""
+                ad = " (Active Directory's in-chain rule)" if rule == oids.IN_CHAIN else ""
                 raise flt.FilterError(
                     f"the server at {self.host}:{self.port} does not support the matching "
                     f"rule {rule}{ad}: its subschema does not list it, and a server answers "

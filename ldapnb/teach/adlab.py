@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import oids
 from ..errors import DirectoryUnavailable
 
 __all__ = ["DATA", "recording", "dc_answers", "live_choice", "LiveChoice", "LIVE_ENV",
@@ -741,7 +742,7 @@ def _record_ad_rules(ip: str, ca: str, admin: str, password: str, base: str
             return sum(1 for r in conn.response or [] if r.get("type") == "searchResEntry")
 
         users = f"CN=Domain Users,CN=Users,{base}"
-        in_chain = f"(memberOf:1.2.840.113556.1.4.1941:={users})"
+        in_chain = f"(memberOf:{oids.IN_CHAIN}:={users})"
         primary = "(&(objectClass=user)(primaryGroupID=513))"
         group = {"group": users, "in_chain_filter": in_chain, "in_chain": count(in_chain),
                  "primary_group_filter": primary, "primary_group": count(primary)}

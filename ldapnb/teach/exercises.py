@@ -1075,8 +1075,7 @@ def check_enabled_users_filter(filter: Any) -> Verdict:
 
     def need(parsed: Any) -> str | None:
         for node in _walk(parsed):
-            if getattr(node, "rule", None) in ("1.2.840.113556.1.4.803",
-                                               "1.2.840.113556.1.4.804"):
+            if getattr(node, "rule", None) in (oids.BIT_AND, oids.BIT_OR):
                 return None
         return "test the one bit that means disabled with a bitwise matching rule."
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .. import oids
 from ._checking import SOLUTIONS, _solution, solve
 
 __all__ = ["SOLUTIONS", "solve", "inspect_parameters"]
@@ -175,7 +176,7 @@ def _name_field() -> tuple[Any, ...]:
 
 @_solution("07.1")
 def _starttls_oid() -> tuple[Any, ...]:
-    return ("1.3.6.1.4.1.1466.20037",)
+    return (oids.STARTTLS,)
 
 
 @_solution("07.2")
@@ -218,14 +219,14 @@ def _uac() -> tuple[Any, ...]:
 
 @_solution("10.2")
 def _in_chain() -> tuple[Any, ...]:
-    return ("(&(objectClass=user)(memberOf:1.2.840.113556.1.4.1941:="
+    return (f"(&(objectClass=user)(memberOf:{oids.IN_CHAIN}:="
             "CN=Enterprise Admins,CN=Users,DC=contoso,DC=com))",)
 
 
 @_solution("10.3")
 def _enabled_users() -> tuple[Any, ...]:
     return ("(&(objectClass=user)(!(objectClass=computer))"
-            "(!(userAccountControl:1.2.840.113556.1.4.803:=2)))",)
+            f"(!(userAccountControl:{oids.BIT_AND}:=2)))",)
 
 
 # -- 11 ----------------------------------------------------------------------------------------
