@@ -810,3 +810,26 @@ def test_a_bulk_load_collects_the_objects_it_made() -> None:
     assert len(d.source) == BULK_LOAD + 1
     assert 2 in generations  # the full collection
     assert young < gc.get_threshold()[0]  # nothing left waiting for the young generation
+
+
+@pytest.mark.parametrize("attr", ["objectClass", "OBJECTCLASS", "2.5.4.0"])
+def test_the_quick_object_class_presence_is_what_values_says(attr: str) -> None:
+    """``(objectClass=*)`` (every search's default) is tested without expanding the classes:
+    the same answer as ``bool(values(...))`` on entries with and without classes."""
+    d = Directory.embedded("example")
+    ctx = d.source._ctx
+    quick = ctx.presence(attr)
+    assert quick is not None
+    with_classes = d.source.get(d.base)
+    bare = Entry("cn=bare,dc=example,dc=org", {"cn": ["bare"]})
+    empty = Entry("cn=empty,dc=example,dc=org", {"cn": ["empty"], "objectClass": []})
+    for e in (with_classes, bare, empty):
+        assert quick(e) is bool(ctx.values(e, attr))
+    assert [quick(e) for e in (with_classes, bare, empty)] == [True, False, False]
+    every = d.source.search_dns(d.base, "sub", f"({attr}=*)")
+    assert every and len(every) == len(d)  # every stored entry has a class
+
+
+@pytest.mark.parametrize("attr", ["cn", "objectClass;x-tag", "member"])
+def test_other_presence_tests_read_the_values(attr: str) -> None:
+    assert Directory.embedded("example").source._ctx.presence(attr) is None

@@ -38,7 +38,7 @@ from __future__ import annotations
 import gc
 import uuid
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import is_
@@ -1107,7 +1107,16 @@ class _Context:
         self.ad = False
         self._plans: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {}
 
-    def values(self, entry: Entry, attr: str) -> list[Value]:
+    def presence(self, attr: str) -> Callable[[Entry], bool] | None:
+        """``(objectClass=*)`` (every search's default filter): :meth:`values` gives an
+        entry's object classes with their superclasses, which exist exactly when it stores
+        any object class; so the test is whether it stores one, without expanding them."""
+        canon, _names, wanted = self._plan(attr)
+        if canon == "objectclass" and not wanted:
+            return _stores_object_class
+        return None
+
+    def _plan(self, attr: str) -> tuple[str, tuple[str, ...], frozenset[str]]:
         plan = self._plans.get(attr)
         if plan is None:
             base, _, options = attr.partition(";")
@@ -1115,6 +1124,10 @@ class _Context:
             wanted = frozenset(o.lower() for o in options.split(";")) if options else frozenset()
             subtypes = self.checker.schema.subtypes(canon)
             plan = self._plans[attr] = (canon, (canon, *subtypes), wanted)
+        return plan
+
+    def values(self, entry: Entry, attr: str) -> list[Value]:
+        plan = self._plans.get(attr) or self._plan(attr)
         canon, names, wanted = plan
         if self.ad and not wanted and canon in ("distinguishedname", "name"):
             if canon in entry:
@@ -1140,6 +1153,11 @@ class _Context:
                         continue
                 out.extend(values)
         return out
+
+
+def _stores_object_class(entry: Entry) -> bool:
+    """Whether ``entry`` stores an objectClass value (see :meth:`_Context.presence`)."""
+    return bool(entry.attribute_lists().get("objectclass"))
 
 
 def _root_dse_exists() -> EntryAlreadyExists:
